@@ -1,0 +1,28 @@
+# Two commands set everything up: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test bench lint clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test,dask]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/overdue run scenarios/baseline.yaml --out-root results
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/overdue bench
+
+lint: $(STAMP)
+	$(BIN)/ruff check simulator tests benchmarks
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,44 @@
+"""The `overdue` command line: a thin typer layer over the library.
+
+Each command lives in its own module and registers itself on :data:`app`; this module imports
+them and maps the library's typed errors to exit codes (0 success, 2 bad input, 1 internal error).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from simulator.cli.app import app
+from simulator.errors import InputError
+
+# Importing a command module registers its command.
+from simulator.cli import loan as _loan  # noqa: E402,F401
+
+
+def main() -> None:
+    """Entry point of the ``overdue`` console script."""
+    try:
+        app(standalone_mode=False)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        print("interrupted: nothing was written", file=sys.stderr)
+        sys.exit(130)
+    except SystemExit:
+        raise
+    except Exception as exc:  # an internal error: short message, traceback on request
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.exceptions.Abort):
+            print("aborted", file=sys.stderr)
+            sys.exit(1)
+        if os.environ.get("OVERDUE_DEBUG"):
+            raise
+        print(f"internal error: {type(exc).__name__}: {exc} (set OVERDUE_DEBUG=1 for a traceback)",
+              file=sys.stderr)
+        sys.exit(1)

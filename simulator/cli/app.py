@@ -1,0 +1,15 @@
+"""The typer application object every command module registers on."""
+
+import typer
+
+app = typer.Typer(
+    name="overdue",
+    help=(
+        "Monte Carlo stress testing for portfolios of small unsecured consumer cash loans "
+        "(Jiebei-style): daily accrual, penalty (罚息) and compound (复利) interest, "
+        "delinquency buckets, charge-off and recovery."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)

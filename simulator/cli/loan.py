@@ -1,0 +1,1 @@
+"""`overdue loan`: one loan's daily ledger (placeholder until the ledger lands)."""
