@@ -1,0 +1,338 @@
+"""The output schema as code: every column of every results table, declared once.
+
+Each :class:`Column` carries its name, Arrow type, unit and meaning. From these tuples the module
+builds the Parquet schema (with field metadata), validates tables before they are written, and
+generates the schema reference (``docs/schema.md`` and ``overdue schema``).
+
+Money columns are float64 yuan: the engine computes money exactly in int64 micro-yuan and converts
+once, at the end. Counts are int64.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+SCHEMA_VERSION = "1"
+
+BUCKETS = ("M0", "M1", "M2", "M3", "M4", "M5", "M6")
+"""Delinquency buckets on book: M0 current, M1 1-30 DPD, ..., M6 151-180 DPD."""
+
+QUANTILE_STATS = ("mean", "p01", "p05", "p50", "p95", "p99", "p999")
+"""The statistics of the ``quantiles`` table, in the order they are written."""
+
+QUANTILE_LEVELS = {"p01": 0.01, "p05": 0.05, "p50": 0.50, "p95": 0.95, "p99": 0.99, "p999": 0.999}
+
+QUANTILE_METRICS = ("dpd30_ratio", "dpd90_ratio", "cum_net_loss_rate", "outstanding_principal")
+"""Book-wide metrics of the ``quantiles`` table, in the order they are written."""
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a results table.
+
+    Parameters
+    ----------
+    name
+        Column name in the Parquet file.
+    type
+        Arrow data type.
+    unit
+        Unit of the values (``yuan``, ``count``, ``ratio``, ``day``, ...).
+    meaning
+        One sentence a risk analyst can read.
+    """
+
+    name: str
+    type: pa.DataType
+    unit: str
+    meaning: str
+
+
+_BUCKET_DPD = {
+    "M0": "current (0 DPD)",
+    "M1": "1-30 DPD",
+    "M2": "31-60 DPD",
+    "M3": "61-90 DPD",
+    "M4": "91-120 DPD",
+    "M5": "121-150 DPD",
+    "M6": "151-180 DPD",
+}
+
+
+def _money(name: str, meaning: str) -> Column:
+    return Column(name, pa.float64(), "yuan", meaning)
+
+
+def _count(name: str, meaning: str) -> Column:
+    return Column(name, pa.int64(), "count", meaning)
+
+
+TIMESERIES: tuple[Column, ...] = (
+    Column("path", pa.int32(), "index", "Monte Carlo path, 0-based."),
+    Column(
+        "day",
+        pa.int32(),
+        "day",
+        "Day of the horizon: 0 is the state at the start, 1..horizon the state after that "
+        "day's events.",
+    ),
+    Column("segment", pa.string(), "label", "Borrower segment name from the scenario."),
+    *(
+        _count(f"n_{b}", f"Drawdowns on book in bucket {b} ({_BUCKET_DPD[b]}) at end of day.")
+        for b in BUCKETS
+    ),
+    _count("n_CO", "Drawdowns charged off, cumulative."),
+    _count("n_closed", "Drawdowns fully repaid or prepaid, cumulative."),
+    *(
+        _money(
+            f"principal_{b}",
+            f"Outstanding principal in bucket {b} ({_BUCKET_DPD[b]}) at end of day.",
+        )
+        for b in BUCKETS
+    ),
+    _money("cum_paid_principal", "Principal repaid on schedule or late, cumulative from day 1."),
+    _money("cum_prepaid_principal", "Principal prepaid ahead of schedule, cumulative from day 1."),
+    _money("cum_charged_off_principal", "Principal charged off, cumulative from day 1."),
+    _money(
+        "cum_recoveries", "Recoveries received on charged-off drawdowns, cumulative from day 1."
+    ),
+    _money("interest_accrued", "Contract interest accrued that day (recognised as income)."),
+    _money("penalty_accrued", "Penalty interest (罚息) accrued that day (recognised as income)."),
+    _money("compound_accrued", "Compound interest (复利) accrued that day (recognised as income)."),
+    _money("fees_charged", "Fees charged that day."),
+    _money("interest_paid", "Contract interest paid that day."),
+    _money("penalty_paid", "Penalty interest paid that day."),
+    _money("compound_paid", "Compound interest paid that day."),
+    _money("fees_paid", "Fees paid that day."),
+    _money("principal_paid", "Principal paid that day, including prepayments."),
+    _money(
+        "nonaccrual_charges",
+        "Penalty, compound and contract interest accrued that day on drawdowns at 90+ DPD, "
+        "not recognised as income.",
+    ),
+    _count(
+        "borrowers_dpd30",
+        "Borrowers whose maximum DPD over their drawdowns is >= 31 at end of day.",
+    ),
+    _count(
+        "borrowers_dpd90",
+        "Borrowers whose maximum DPD over their drawdowns is >= 91 at end of day.",
+    ),
+)
+
+PATHS: tuple[Column, ...] = (
+    Column("path", pa.int32(), "index", "Monte Carlo path, 0-based."),
+    _money("initial_principal", "Outstanding principal on day 0, all segments."),
+    _money(
+        "net_loss",
+        "Principal charged off minus recoveries received within the horizon.",
+    ),
+    Column("net_loss_rate", pa.float64(), "ratio", "net_loss / initial_principal."),
+    Column(
+        "loss_rate_avg_balance",
+        pa.float64(),
+        "ratio",
+        "net_loss / average outstanding principal over days 0..horizon (the Federal Reserve's "
+        "convention).",
+    ),
+    Column(
+        "peak_dpd30_ratio",
+        pa.float64(),
+        "ratio",
+        "Highest over days 1..horizon of principal in M2..M6 (DPD >= 31) / principal in M0..M6.",
+    ),
+    Column(
+        "peak_dpd90_ratio",
+        pa.float64(),
+        "ratio",
+        "Highest over days 1..horizon of principal in M4..M6 (DPD >= 91, non-performing) / "
+        "principal in M0..M6.",
+    ),
+    Column(
+        "end_dpd30_ratio",
+        pa.float64(),
+        "ratio",
+        "Principal in M2..M6 / principal in M0..M6 on the last day (charged-off excluded).",
+    ),
+    Column(
+        "end_dpd90_ratio",
+        pa.float64(),
+        "ratio",
+        "Principal in M4..M6 / principal in M0..M6 on the last day (charged-off excluded).",
+    ),
+    _money("penalty_income", "Penalty interest accrued and recognised over the horizon."),
+    _money("compound_income", "Compound interest accrued and recognised over the horizon."),
+    _money("interest_income", "Contract interest accrued and recognised over the horizon."),
+    _money("recoveries", "Recoveries received within the horizon."),
+    _money("charged_off_principal", "Principal charged off within the horizon."),
+)
+
+QUANTILES: tuple[Column, ...] = (
+    Column("day", pa.int32(), "day", "Day of the horizon (0..horizon)."),
+    Column(
+        "metric",
+        pa.string(),
+        "label",
+        "Book-wide metric: dpd30_ratio, dpd90_ratio, cum_net_loss_rate (ratio) or "
+        "outstanding_principal (yuan).",
+    ),
+    Column(
+        "stat",
+        pa.string(),
+        "label",
+        "Statistic across paths: mean, p01, p05, p50, p95, p99 or p999 (linear interpolation).",
+    ),
+    Column("value", pa.float64(), "metric's unit", "The statistic's value."),
+)
+
+TABLES: dict[str, tuple[Column, ...]] = {
+    "timeseries": TIMESERIES,
+    "paths": PATHS,
+    "quantiles": QUANTILES,
+}
+"""Every results table, in the order they are written and documented."""
+
+_TABLE_MEANING = {
+    "timeseries": "One row per (path, day, segment): the book's state and that day's flows.",
+    "paths": "One row per path: losses, delinquency ratios and income over the horizon.",
+    "quantiles": "Long format, one row per (day, metric, stat): statistics across paths.",
+}
+
+
+def columns(table_name: str) -> tuple[Column, ...]:
+    """Return the declared columns of ``table_name``; raise ``KeyError`` for an unknown table."""
+    try:
+        return TABLES[table_name]
+    except KeyError:
+        known = ", ".join(TABLES)
+        raise KeyError(f"unknown results table {table_name!r}; known: {known}") from None
+
+
+def arrow_schema(table_name: str) -> pa.Schema:
+    """Build the Arrow schema of ``table_name`` with unit and meaning as field metadata.
+
+    The schema metadata carries ``overdue.table`` and ``overdue.schema_version``.
+    """
+    fields = [
+        pa.field(
+            c.name,
+            c.type,
+            nullable=False,
+            metadata={"unit": c.unit, "meaning": c.meaning},
+        )
+        for c in columns(table_name)
+    ]
+    return pa.schema(
+        fields,
+        metadata={"overdue.table": table_name, "overdue.schema_version": SCHEMA_VERSION},
+    )
+
+
+def _type_ok(declared: pa.DataType, actual: pa.DataType) -> bool:
+    if actual == declared:
+        return True
+    if pa.types.is_string(declared) and pa.types.is_dictionary(actual):
+        return pa.types.is_string(actual.value_type)
+    return False
+
+
+def validate_table(table_name: str, table: pa.Table) -> None:
+    """Check that ``table`` matches the registry exactly.
+
+    Column names and their order, Arrow types (a ``dictionary<string>`` column is accepted where
+    ``string`` is declared) and the absence of nulls are checked.
+
+    Raises
+    ------
+    ValueError
+        Naming the table and the first offending column.
+    """
+    declared = columns(table_name)
+    names = table.schema.names
+    want = [c.name for c in declared]
+    if names != want:
+        missing = [n for n in want if n not in names]
+        extra = [n for n in names if n not in want]
+        if missing:
+            detail = f"missing column {missing[0]!r}"
+        elif extra:
+            detail = f"unexpected column {extra[0]!r}"
+        else:
+            pos = next(i for i, (a, b) in enumerate(zip(names, want, strict=True)) if a != b)
+            detail = f"column {want[pos]!r} expected at position {pos}, found {names[pos]!r}"
+        raise ValueError(f"table {table_name!r}: {detail}")
+    for col in declared:
+        actual = table.schema.field(col.name).type
+        if not _type_ok(col.type, actual):
+            raise ValueError(
+                f"table {table_name!r}: column {col.name!r} has type {actual}, expected {col.type}"
+            )
+        nulls = table.column(col.name).null_count
+        if nulls:
+            raise ValueError(f"table {table_name!r}: column {col.name!r} has {nulls} null values")
+
+
+def conform(table_name: str, table: pa.Table) -> pa.Table:
+    """Validate ``table`` and return it with the registry schema (metadata, plain strings).
+
+    Dictionary-encoded string columns are decoded so the written file has exactly the declared
+    types.
+    """
+    validate_table(table_name, table)
+    schema = arrow_schema(table_name)
+    arrays = []
+    for field in schema:
+        col = table.column(field.name)
+        if col.type != field.type:
+            col = col.cast(field.type)
+        arrays.append(col)
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _md_escape(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def markdown_reference() -> str:
+    """Return the schema reference as Markdown: one section per table, one row per column."""
+    lines = [
+        "# Results schema",
+        "",
+        "<!-- Generated from simulator/results/registry.py by `overdue schema`; do not edit. -->",
+        "",
+        f"Schema version {SCHEMA_VERSION}. Money is in yuan (float64), computed exactly in int64 "
+        "micro-yuan inside the engine and converted once. Every column is non-null. Each Parquet "
+        "file carries the unit and meaning of each column as field metadata.",
+        "",
+    ]
+    for name, cols in TABLES.items():
+        lines += [
+            f"## `{name}.parquet`",
+            "",
+            _TABLE_MEANING[name],
+            "",
+            "| Column | Type | Unit | Meaning |",
+            "| --- | --- | --- | --- |",
+        ]
+        for c in cols:
+            lines.append(f"| `{c.name}` | {c.type} | {c.unit} | {_md_escape(c.meaning)} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def json_reference() -> str:
+    """Return the schema reference as JSON: ``{"schema_version", "tables": {name: [columns]}}``."""
+    doc = {
+        "schema_version": SCHEMA_VERSION,
+        "tables": {
+            name: [
+                {"name": c.name, "type": str(c.type), "unit": c.unit, "meaning": c.meaning}
+                for c in cols
+            ]
+            for name, cols in TABLES.items()
+        },
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False)
