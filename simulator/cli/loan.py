@@ -1,1 +1,444 @@
-"""`overdue loan`: one loan's daily ledger (placeholder until the ledger lands)."""
+"""`overdue loan`: one drawdown's day-by-day ledger, to see why a borrower owes what they owe.
+
+The command only parses and validates arguments, steps :class:`~simulator.contract.ledger.Ledger`
+and formats what it returns; every money rule lives in :mod:`simulator.contract`.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import datetime as _dt
+import io
+import json
+import math
+from decimal import Decimal, InvalidOperation
+from typing import Annotated
+
+import typer
+
+from simulator.cli.app import app
+from simulator.contract.ledger import Day, Ledger, Payment
+from simulator.contract.money import MICRO, fmt_yuan, to_micro, to_yuan
+from simulator.contract.schedule import METHODS
+from simulator.contract.terms import ALLOCATIONS, Terms
+from simulator.errors import InputError
+
+FORMATS = ("table", "csv", "json")
+PAYMENT_WORDS = ("due", "past_due", "all")
+MAX_DAILY_RATE = 0.01  # 3.65 a year: far above any lawful rate, so only typos are refused
+MAX_DAYS = 36_500
+# Day fields that are counts or labels, not money.
+NOT_MONEY = frozenset({"day", "dpd", "bucket", "category", "status", "events"})
+
+
+# --------------------------------------------------------------------------- parsing
+def _positive_int_or_off(text: str, option: str) -> int | None:
+    text = text.strip().lower()
+    if text == "off":
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        raise InputError(
+            f"{option} must be a whole number of days or 'off', got {text!r}"
+        ) from None
+    if value < 1:
+        raise InputError(f"{option} must be at least 1 (or 'off'), got {value}")
+    return value
+
+
+def _period(text: str) -> int | str:
+    text = text.strip().lower()
+    if text == "calendar":
+        return "calendar"
+    try:
+        value = int(text)
+    except ValueError:
+        raise InputError(
+            f"--period-days must be a whole number of days or 'calendar', got {text!r}"
+        ) from None
+    if value < 1:
+        raise InputError(f"--period-days must be at least 1, got {value}")
+    return value
+
+
+def _yuan(value: float, option: str, *, positive: bool = False) -> int:
+    if not math.isfinite(value):
+        raise InputError(f"{option} must be a finite amount of yuan, got {value}")
+    if value < 0 or (positive and value == 0):
+        kind = "positive" if positive else "zero or more"
+        raise InputError(f"{option} must be {kind} yuan, got {value:g}")
+    return to_micro(repr(value))
+
+
+def _in_range(value: float, option: str, low: float, high: float) -> None:
+    if not (math.isfinite(value) and low <= value <= high):
+        raise InputError(f"{option} must be between {low:g} and {high:g}, got {value:g}")
+
+
+def parse_pay(items: list[str], days: int) -> dict[int, Payment]:
+    """``DAY:AMOUNT`` options to the ledger's payment map; AMOUNT is yuan, due, past_due or all."""
+    payments: dict[int, Payment] = {}
+    for item in items:
+        day_text, sep, amount_text = item.partition(":")
+        if not sep:
+            raise InputError(
+                f"--pay must look like DAY:AMOUNT (e.g. 60:500 or 60:all), got {item!r}"
+            )
+        try:
+            day = int(day_text.strip())
+        except ValueError:
+            raise InputError(f"--pay {item!r}: the day must be a whole number") from None
+        if not 1 <= day <= days:
+            raise InputError(f"--pay {item!r}: the day must be between 1 and --days ({days})")
+        if day in payments:
+            raise InputError(f"--pay: day {day} is given twice; give one payment per day")
+        amount_text = amount_text.strip()
+        if amount_text in PAYMENT_WORDS:
+            payments[day] = amount_text
+            continue
+        try:
+            amount = Decimal(amount_text)
+        except InvalidOperation:
+            raise InputError(
+                f"--pay {item!r}: the amount must be yuan, 'due', 'past_due' or 'all'"
+            ) from None
+        if not amount.is_finite() or amount < 0:
+            raise InputError(f"--pay {item!r}: the amount must be zero or more yuan")
+        payments[day] = to_micro(amount)
+    return payments
+
+
+def build_terms(
+    *,
+    principal: float,
+    daily_rate: float,
+    term: int,
+    method: str,
+    period_days: str,
+    disbursed_on: str,
+    penalty_multiplier: float,
+    compound: bool,
+    late_fee: float,
+    grace_days: int,
+    grace_retroactive: bool,
+    acceleration_dpd: str,
+    charge_off_dpd: str,
+    allocation: str,
+    apr_cap: float,
+) -> Terms:
+    """Validate the options and build the contract, mapping every problem to InputError."""
+    principal_micro = _yuan(principal, "--principal", positive=True)
+    _in_range(daily_rate, "--daily-rate", 0.0, MAX_DAILY_RATE)
+    if term < 1 or term > 360:
+        raise InputError(f"--term must be between 1 and 360 instalments, got {term}")
+    if method not in METHODS:
+        raise InputError(f"--method must be one of {', '.join(METHODS)}, got {method!r}")
+    if allocation not in ALLOCATIONS:
+        raise InputError(
+            f"--allocation must be one of {', '.join(ALLOCATIONS)}, got {allocation!r}"
+        )
+    try:
+        disbursed = _dt.date.fromisoformat(disbursed_on)
+    except ValueError:
+        raise InputError(
+            f"--disbursed-on must be a date YYYY-MM-DD, got {disbursed_on!r}"
+        ) from None
+    _in_range(penalty_multiplier, "--penalty-multiplier", 0.0, 10.0)
+    _in_range(apr_cap, "--apr-cap", 0.0, 10.0)
+    if grace_days < 0:
+        raise InputError(f"--grace-days must be zero or more, got {grace_days}")
+    try:
+        return Terms(
+            principal=principal_micro,
+            daily_rate=daily_rate,
+            term=term,
+            method=method,
+            period=_period(period_days),
+            disbursed_on=disbursed,
+            penalty_multiplier=penalty_multiplier,
+            compound_interest=compound,
+            late_fee=_yuan(late_fee, "--late-fee"),
+            grace_days=grace_days,
+            grace_retroactive=grace_retroactive,
+            acceleration_dpd=_positive_int_or_off(acceleration_dpd, "--acceleration-dpd"),
+            charge_off_dpd=_positive_int_or_off(charge_off_dpd, "--charge-off-dpd"),
+            allocation=allocation,
+            apr_cap=apr_cap,
+        )
+    except ValueError as exc:
+        raise InputError(f"bad loan terms: {exc}") from None
+
+
+def default_days(ledger: Ledger) -> int:
+    """The last due day plus 30 (term x period + 30 with fixed periods)."""
+    return ledger.due_day(ledger.terms.term) + 30
+
+
+# --------------------------------------------------------------------------- formatting
+def yuan6(micro: int) -> str:
+    """Exact yuan with 6 decimals from micro-yuan (no float on the way)."""
+    sign = "-" if micro < 0 else ""
+    whole, frac = divmod(abs(micro), MICRO)
+    return f"{sign}{whole}.{frac:06d}"
+
+
+def render_csv(days: list[Day]) -> str:
+    names = [f.name for f in dataclasses.fields(Day)]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(names)
+    for d in days:
+        row = []
+        for name in names:
+            value = getattr(d, name)
+            if name == "events":
+                row.append(";".join(value))
+            elif name in NOT_MONEY:
+                row.append(value)
+            else:
+                row.append(yuan6(value))
+        writer.writerow(row)
+    return out.getvalue()
+
+
+def _date_of(ledger: Ledger, day: int) -> str:
+    return (ledger.terms.disbursed_on + _dt.timedelta(days=day)).isoformat()
+
+
+def terms_dict(ledger: Ledger) -> dict:
+    t = ledger.terms
+    return {
+        "principal": to_yuan(t.principal),
+        "daily_rate": t.daily_rate,
+        "apr_360": t.daily_rate * 360,
+        "apr_365": t.daily_rate * 365,
+        "term": t.term,
+        "method": t.method,
+        "period": t.period,
+        "disbursed_on": t.disbursed_on.isoformat(),
+        "due_days": [ledger.due_day(k) for k in range(1, t.term + 1)],
+        "instalment": to_yuan(ledger.instalment),
+        "penalty_multiplier": t.penalty_multiplier,
+        "compound_interest": t.compound_interest,
+        "late_fee": to_yuan(t.late_fee),
+        "grace_days": t.grace_days,
+        "grace_retroactive": t.grace_retroactive,
+        "acceleration_dpd": t.acceleration_dpd,
+        "charge_off_dpd": t.charge_off_dpd,
+        "allocation": t.allocation,
+        "apr_cap": t.apr_cap,
+        "non_accrual_dpd": t.non_accrual_dpd,
+    }
+
+
+def state_dict(day: Day, ledger: Ledger) -> dict:
+    """The end-of-day state as JSON-ready values (yuan as numbers at micro-yuan precision)."""
+    state: dict = {}
+    for f in dataclasses.fields(Day):
+        value = getattr(day, f.name)
+        if f.name == "events":
+            state[f.name] = list(value)
+        elif f.name in NOT_MONEY:
+            state[f.name] = value
+        else:
+            state[f.name] = to_yuan(value)
+    state["date"] = _date_of(ledger, day.day)
+    # Unpaid fallen-due instalments; after charge-off they are off the books but still the claim.
+    state["instalments"] = [
+        {
+            "due_day": s.due,
+            "due_date": _date_of(ledger, s.due),
+            "accelerated": s.accelerated,
+            "principal": to_yuan(s.principal),
+            "interest": to_yuan(s.interest),
+            "penalty": to_yuan(s.penalty),
+            "compound": to_yuan(s.compound),
+            "fee": to_yuan(s.fee),
+            "held_penalty": to_yuan(s.held_penalty),
+            "held_compound": to_yuan(s.held_compound),
+            "owed": to_yuan(s.owed()),
+        }
+        for s in ledger.instalments
+        if not ledger.closed
+    ]
+    state["terms"] = terms_dict(ledger)
+    return state
+
+
+def _events(days: list[Day]) -> list[tuple[Day, str]]:
+    """Days on which something happens, with what happened in words."""
+    rows = []
+    prev_dpd = 0
+    for d in days:
+        words = list(d.events)
+        if d.dpd > 0 and prev_dpd == 0 and d.status == "delinquent":
+            words.append("overdue")
+        prev_dpd = d.dpd
+        if words:
+            rows.append((d, ", ".join(words)))
+    return rows
+
+
+def _align(rows: list[list[str]], left: int = 1) -> list[str]:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = []
+    for r in rows:
+        cells = [
+            c.ljust(w) if i >= len(r) - left else c.rjust(w)
+            for i, (c, w) in enumerate(zip(r, widths, strict=True))
+        ]
+        lines.append("  ".join(cells).rstrip())
+    return lines
+
+
+def _breakdown(ledger: Ledger, last: Day) -> tuple[int, int, int, int, int]:
+    """Principal, interest, penalty, compound and fees owed (the frozen claim once charged off)."""
+    if not ledger.charged_off:
+        return (
+            last.normal_principal + last.overdue_principal,
+            last.accrued_interest + last.overdue_interest,
+            last.penalty,
+            last.compound,
+            last.fees,
+        )
+    ins = ledger.instalments
+    return (
+        ledger.normal_principal + sum(s.principal for s in ins),
+        ledger.accrued_interest + sum(s.interest for s in ins),
+        sum(s.penalty for s in ins),
+        sum(s.compound for s in ins),
+        sum(s.fee for s in ins),
+    )
+
+
+def render_table(days: list[Day], ledger: Ledger) -> str:
+    y = fmt_yuan
+    header = [
+        "day", "DPD", "bucket", "normal princ", "overdue princ", "overdue int",
+        "penalty", "compound", "paid", "total owed", "what happened",
+    ]
+    rows = [header]
+    for d, words in _events(days):
+        rows.append([
+            str(d.day), str(d.dpd), d.bucket, y(d.normal_principal), y(d.overdue_principal),
+            y(d.overdue_interest), y(d.penalty), y(d.compound), y(d.payment),
+            y(d.contractual_claim), words,
+        ])
+    last = days[-1]
+    t = ledger.terms
+    lines = [
+        f"loan {y(t.principal)} yuan at {t.daily_rate:g}/day, {t.term} x "
+        f"{t.period}{'' if t.period == 'calendar' else '-day'} {t.method}, "
+        f"instalment {y(ledger.instalment)}, allocation {t.allocation}",
+        "",
+    ]
+    lines += _align(rows) if len(rows) > 1 else ["(nothing happens)"]
+    block = [
+        ["normal principal", y(last.normal_principal)],
+        ["accrued interest (current period)", y(last.accrued_interest)],
+        ["overdue principal", y(last.overdue_principal)],
+        ["overdue interest", y(last.overdue_interest)],
+        ["penalty", y(last.penalty)],
+        ["compound", y(last.compound)],
+        ["fees", y(last.fees)],
+        ["paid principal", y(last.paid_principal)],
+        ["  of which prepaid", y(last.prepaid_principal)],
+        ["paid interest", y(last.paid_interest)],
+        ["paid penalty", y(last.paid_penalty)],
+        ["paid compound", y(last.paid_compound)],
+        ["paid fees", y(last.paid_fees)],
+        ["paid total", y(last.paid_total)],
+        ["charged-off principal", y(last.charged_off_principal)],
+        ["recovered", y(last.recovered)],
+        ["contractual claim", y(last.contractual_claim)],
+        [f"enforceable claim ({t.apr_cap:g} APR cap)", y(last.enforceable_claim)],
+    ]
+    lines += ["", f"at the end of day {last.day} ({_date_of(ledger, last.day)}): "
+              f"status {last.status}, DPD {last.dpd}, bucket {last.bucket}, "
+              f"class {last.category}"]
+    lines += ["  " + line for line in _align([[k + ":", v] for k, v in block], left=0)]
+    p, i, pen, com, fee = _breakdown(ledger, last)
+    explain = (
+        f"principal {y(p)} + interest {y(i)} + penalty {y(pen)} + compound {y(com)} "
+        f"+ fees {y(fee)}"
+    )
+    if last.recovered:
+        explain += f" - recovered {y(last.recovered)}"
+    lines.append(f"owes {y(last.contractual_claim)} = {explain}")
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------- command
+@app.command("loan")
+def loan(
+    principal: Annotated[float, typer.Option(help="Amount drawn, in yuan.")],
+    daily_rate: Annotated[float, typer.Option(help="Daily interest rate r.")] = 0.0004,
+    term: Annotated[int, typer.Option(help="Number of instalments.")] = 12,
+    method: Annotated[
+        str, typer.Option(help="equal_installment | interest_first | equal_principal.")
+    ] = "equal_installment",
+    period_days: Annotated[
+        str, typer.Option(help="Schedule period in days, or 'calendar' for calendar months.")
+    ] = "30",
+    disbursed_on: Annotated[
+        str, typer.Option(help="Disbursement date YYYY-MM-DD (calendar periods, dates).")
+    ] = "2026-01-01",
+    penalty_multiplier: Annotated[float, typer.Option(help="Penalty rate = r x this.")] = 1.5,
+    compound: Annotated[
+        bool,
+        typer.Option("--compound/--no-compound", help="Compound interest on overdue interest."),
+    ] = True,
+    late_fee: Annotated[float, typer.Option(help="Fee per missed instalment, yuan.")] = 0.0,
+    grace_days: Annotated[int, typer.Option(help="Days after a due day without penalty.")] = 0,
+    grace_retroactive: Annotated[
+        bool,
+        typer.Option(
+            "--grace-retroactive/--no-grace-retroactive",
+            help="Charge penalty back to the due date once the grace is exceeded.",
+        ),
+    ] = True,
+    acceleration_dpd: Annotated[
+        str, typer.Option(help="DPD at which all principal falls due, or 'off'.")
+    ] = "90",
+    charge_off_dpd: Annotated[str, typer.Option(help="DPD of charge-off, or 'off'.")] = "180",
+    allocation: Annotated[
+        str, typer.Option(help="default | statute | principal_first.")
+    ] = "default",
+    apr_cap: Annotated[float, typer.Option(help="All-in APR a court enforces.")] = 0.24,
+    pay: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="DAY:AMOUNT, repeatable; AMOUNT is yuan, 'due', 'past_due' or 'all'.",
+        ),
+    ] = None,
+    days: Annotated[
+        int | None, typer.Option(help="Days to run [default: term x period + 30].")
+    ] = None,
+    format: Annotated[str, typer.Option("--format", help="table | csv | json.")] = "table",
+) -> None:
+    """Why a borrower owes what they owe: one drawdown's ledger, day by day."""
+    if format not in FORMATS:
+        raise InputError(f"--format must be one of {', '.join(FORMATS)}, got {format!r}")
+    terms = build_terms(
+        principal=principal, daily_rate=daily_rate, term=term, method=method,
+        period_days=period_days, disbursed_on=disbursed_on,
+        penalty_multiplier=penalty_multiplier, compound=compound, late_fee=late_fee,
+        grace_days=grace_days, grace_retroactive=grace_retroactive,
+        acceleration_dpd=acceleration_dpd, charge_off_dpd=charge_off_dpd,
+        allocation=allocation, apr_cap=apr_cap,
+    )
+    ledger = Ledger(terms)
+    n = default_days(ledger) if days is None else days
+    if not 1 <= n <= MAX_DAYS:
+        raise InputError(f"--days must be between 1 and {MAX_DAYS}, got {n}")
+    payments = parse_pay(pay or [], n)
+    history = [ledger.step(payments.get(t, 0)) for t in range(1, n + 1)]
+    if format == "csv":
+        text = render_csv(history)
+    elif format == "json":
+        text = json.dumps(state_dict(history[-1], ledger), indent=2, ensure_ascii=False) + "\n"
+    else:
+        text = render_table(history, ledger)
+    typer.echo(text, nl=False)
