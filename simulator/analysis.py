@@ -439,7 +439,9 @@ def summary(paths: pa.Table, confidence: float = 0.95) -> dict:
         ("net_loss_rate_q999", 0.999),
     ):
         r = quantile_with_error(loss, q, confidence)
-        metrics[key] = _entry(_SUMMARY_LABELS[key], **r)
+        metrics[key] = _entry(
+            _SUMMARY_LABELS[key], r["estimate"], r["se"], r["ci_low"], r["ci_high"]
+        )
     key = "net_loss_rate_es99"
     r = expected_shortfall_with_error(loss, 0.99, confidence)
     metrics[key] = _entry(_SUMMARY_LABELS[key], r["estimate"], r["se"], r["ci_low"], r["ci_high"])
@@ -461,8 +463,8 @@ def format_summary(summary: dict) -> str:
     w2 = max(len(head[2]), *(len(r[2]) for r in rows))
     conf = summary["confidence"]
     lines = [
-        f"{summary['n_paths']} paths; MC s.e. is the Monte Carlo standard error "
-        f"(n/a: too few paths); {conf:.0%} intervals in the summary data.",
+        f"{summary['n_paths']} paths. MC s.e.: Monte Carlo standard error "
+        f"(n/a where too few paths to estimate it; {conf:.0%} intervals in the summary).",
         f"{head[0]:<{w0}}  {head[1]:>{w1}}  {head[2]:>{w2}}",
         f"{'-' * w0}  {'-' * w1}  {'-' * w2}",
     ]

@@ -52,7 +52,7 @@ class Column:
 
 
 _BUCKET_DPD = {
-    "M0": "current (0 DPD)",
+    "M0": "current, 0 DPD",
     "M1": "1-30 DPD",
     "M2": "31-60 DPD",
     "M3": "61-90 DPD",
@@ -176,8 +176,8 @@ QUANTILES: tuple[Column, ...] = (
         "metric",
         pa.string(),
         "label",
-        "Book-wide metric: dpd30_ratio, dpd90_ratio, cum_net_loss_rate (ratio) or "
-        "outstanding_principal (yuan).",
+        "dpd30_ratio, dpd90_ratio, cum_net_loss_rate (ratios) or outstanding_principal (yuan), "
+        "book-wide; the same suffixed ':<segment>' for one segment.",
     ),
     Column(
         "stat",
