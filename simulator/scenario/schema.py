@@ -1,0 +1,769 @@
+"""The scenario schema: strict, frozen pydantic models, every default defined once, here.
+
+Field names are a contract: the portfolio builder, the macro paths and the kernels read them.
+Each field carries a description that :mod:`simulator.scenario.reference` prints into
+``docs/scenario.md``. Unknown keys are errors (``extra="forbid"``); types are strict (a quoted
+``"0.5"`` is not a number, ``true`` is not an integer); NaN and infinity are refused.
+
+Cross-field checks raise :class:`LocatedError`, a ``ValueError`` that remembers which key below
+the validated model is at fault, so the loader can name ``book.segments[1].name`` and its line
+rather than just ``book``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import date
+from typing import Any, ClassVar, Literal
+
+import annotated_types as at
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
+
+BUCKETS = ("M0", "M1", "M2", "M3", "M4", "M5", "M6")
+"""Delinquency buckets by days past due: M0 current, M1 1-30, ..., M6 151-180 (MODEL.md s.4)."""
+
+DELINQUENT_BUCKETS = BUCKETS[1:]
+
+Bucket = Literal["M0", "M1", "M2", "M3", "M4", "M5", "M6"]
+DelinquentBucket = Literal["M1", "M2", "M3", "M4", "M5", "M6"]
+
+SUM_TOLERANCE = 1e-9
+"""How far shares and probabilities that must add up to 1 may miss it (float rounding)."""
+
+DAYS_PER_MONTH = 30
+"""Simulation month of day ``d`` is ``d // DAYS_PER_MONTH`` (shock timing, factor steps)."""
+
+_NAME_RE = re.compile(r"^[A-Za-z0-9_.\-\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+$")
+_NAME_MAX = 100
+
+_DEFAULT_CURE_DAILY = {"M1": 0.06, "M2": 0.02, "M3": 0.01, "M4": 0.005, "M5": 0.003, "M6": 0.002}
+_DEFAULT_PARTIAL_DAILY = {
+    "M1": 0.02, "M2": 0.01, "M3": 0.005, "M4": 0.003, "M5": 0.002, "M6": 0.001,
+}
+
+
+class LocatedError(ValueError):
+    """A validation failure that points below the model being validated.
+
+    Parameters
+    ----------
+    message
+        What is wrong.
+    where
+        Key path relative to the validated model or field, e.g. ``("segments", 1, "name")``.
+    """
+
+    def __init__(self, message: str, where: tuple[str | int, ...] = ()) -> None:
+        super().__init__(message)
+        self.where = where
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+
+
+def _check_name(value: str, what: str) -> str:
+    if not value:
+        raise ValueError(f"{what} must not be empty")
+    if len(value) > _NAME_MAX:
+        raise ValueError(f"{what} is longer than {_NAME_MAX} characters")
+    if set(value) == {"."}:
+        raise ValueError(f"{what} {value!r} is not usable as a folder name")
+    if not _NAME_RE.match(value):
+        bad = next(c for c in value if not _NAME_RE.match(c))
+        raise ValueError(
+            f"{what} {value!r} contains {bad!r}: use letters, digits, '_', '.', '-' or CJK "
+            "characters (no spaces or '/')"
+        )
+    return value
+
+
+def _violates(bound: Any, value: float) -> str | None:
+    """The complaint if ``value`` breaks an annotated-types bound, else None."""
+    if isinstance(bound, at.Gt) and not value > bound.gt:
+        return f"must be > {bound.gt:g}"
+    if isinstance(bound, at.Ge) and not value >= bound.ge:
+        return f"must be >= {bound.ge:g}"
+    if isinstance(bound, at.Lt) and not value < bound.lt:
+        return f"must be < {bound.lt:g}"
+    if isinstance(bound, at.Le) and not value <= bound.le:
+        return f"must be <= {bound.le:g}"
+    return None
+
+
+def _check_sums_to_one(values: Any, what: str) -> None:
+    total = math.fsum(values)
+    if abs(total - 1.0) > SUM_TOLERANCE:
+        raise ValueError(f"{what} must sum to 1, got {total:.12g}")
+
+
+# --------------------------------------------------------------------------------------------
+# Amounts
+
+
+class LogNormal(_Model):
+    """A lognormal distribution given by its median and the sigma of its logarithm."""
+
+    median: float = Field(gt=0, description="Median (yuan); exp(mu) of the underlying normal.")
+    sigma: float = Field(ge=0, le=5, description="Standard deviation of the logarithm.")
+
+
+class Uniform(_Model):
+    """A uniform distribution on [low, high]."""
+
+    low: float = Field(ge=0, description="Lower end (yuan).")
+    high: float = Field(ge=0, description="Upper end (yuan), at least low.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Uniform:
+        if self.high < self.low:
+            raise LocatedError(f"high ({self.high:g}) must be >= low ({self.low:g})", ("high",))
+        return self
+
+
+class Amount(_Model):
+    """A yuan amount drawn per borrower or drawdown: exactly one of ``fixed``, ``lognormal``,
+    ``uniform``, then clipped to [min, max]."""
+
+    fixed: float | None = Field(default=None, gt=0, description="Every draw equals this amount.")
+    lognormal: LogNormal | None = Field(default=None, description="Lognormal draws.")
+    uniform: Uniform | None = Field(default=None, description="Uniform draws.")
+    min: float = Field(default=1.0, gt=0, description="Draws below this are raised to it.")
+    max: float = Field(default=1e9, gt=0, description="Draws above this are lowered to it.")
+
+    @property
+    def kind(self) -> Literal["fixed", "lognormal", "uniform"]:
+        """Which distribution was given."""
+        if self.fixed is not None:
+            return "fixed"
+        return "lognormal" if self.lognormal is not None else "uniform"
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Amount:
+        given = [k for k in ("fixed", "lognormal", "uniform") if getattr(self, k) is not None]
+        if len(given) != 1:
+            got = " and ".join(given) if given else "none"
+            raise ValueError(f"give exactly one of fixed, lognormal, uniform (got {got})")
+        if self.max < self.min:
+            raise LocatedError(f"max ({self.max:g}) must be >= min ({self.min:g})", ("max",))
+        if self.fixed is not None and not self.min <= self.fixed <= self.max:
+            raise LocatedError(
+                f"fixed amount {self.fixed:g} lies outside [min, max] = "
+                f"[{self.min:g}, {self.max:g}]; change min or max too",
+                ("fixed",),
+            )
+        return self
+
+    @model_serializer(mode="wrap")
+    def _drop_unused(self, handler: Any) -> dict[str, Any]:
+        data = handler(self)
+        return {k: v for k, v in data.items() if v is not None}
+
+
+class Principal(Amount):
+    """Principal of one drawdown (yuan). Jiebei lines run 1,000 - 300,000 (MODEL.md s.1)."""
+
+    min: float = Field(default=1000.0, gt=0, description="Smallest drawdown (yuan).")
+    max: float = Field(default=300000.0, gt=0, description="Largest drawdown (yuan).")
+
+
+class Income(Amount):
+    """Monthly income of a borrower (yuan), before any scenario shock."""
+
+    min: float = Field(default=500.0, gt=0, description="Lowest monthly income (yuan).")
+    max: float = Field(default=1_000_000.0, gt=0, description="Highest monthly income (yuan).")
+
+
+def _default_principal() -> Principal:
+    return Principal(lognormal=LogNormal(median=8000.0, sigma=0.6))
+
+
+def _default_income() -> Income:
+    return Income(lognormal=LogNormal(median=9000.0, sigma=0.5))
+
+
+# --------------------------------------------------------------------------------------------
+# Book
+
+
+class Segment(_Model):
+    """A group of borrowers sharing pricing, loan terms and behaviour."""
+
+    name: str = Field(description="Segment name, e.g. salaried or 工薪; unique within the book.")
+    share: float = Field(gt=0, le=1, description="Share of borrowers in this segment.")
+    daily_rate: float = Field(
+        default=0.0004,
+        gt=0,
+        le=0.001,
+        description="Daily interest rate r; annualised r x 360. Typical 0.00015 - 0.0006.",
+    )
+    term_months: int = Field(default=12, ge=1, le=36, description="Number of instalments.")
+    method: Literal["equal_installment", "interest_first", "equal_principal"] = Field(
+        default="equal_installment",
+        description="Repayment method: 每月等额, 先息后本 (principal at maturity) or 等额本金.",
+    )
+    principal: Principal = Field(
+        default_factory=_default_principal, description="Principal of each drawdown (yuan)."
+    )
+    monthly_income: Income = Field(
+        default_factory=_default_income, description="Borrower's monthly income (yuan)."
+    )
+    drawdowns: list[float] = Field(
+        default_factory=lambda: [1.0],
+        min_length=1,
+        max_length=10,
+        description=(
+            "Probability that a borrower holds 1, 2, 3, ... drawdowns at once; sums to 1."
+        ),
+    )
+    initial_buckets: dict[Bucket, float] = Field(
+        default_factory=lambda: {b: 1.0 if b == "M0" else 0.0 for b in BUCKETS},
+        description=(
+            "Shares of drawdowns in each bucket at day 0; absent buckets are 0; sums to 1."
+        ),
+    )
+    base_pd: float = Field(
+        default=0.012,
+        gt=0,
+        lt=1,
+        description="Chance of missing a due payment, unstressed.",
+    )
+    other_debt_service_ratio: float = Field(
+        default=0.2, ge=0, description="Other debt payments / monthly income, unstressed."
+    )
+    unemployment_beta: float = Field(
+        default=1.0,
+        ge=0,
+        description="How strongly the national unemployment change hits this segment.",
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return _check_name(value, "segment name")
+
+    @field_validator("drawdowns")
+    @classmethod
+    def _drawdowns(cls, value: list[float]) -> list[float]:
+        for i, p in enumerate(value):
+            if not 0 <= p <= 1:
+                raise LocatedError(f"must be between 0 and 1, got {p:g}", (i,))
+        _check_sums_to_one(value, "drawdown probabilities")
+        return value
+
+    @field_validator("initial_buckets")
+    @classmethod
+    def _buckets(cls, value: dict[str, float]) -> dict[str, float]:
+        for key, p in value.items():
+            if not 0 <= p <= 1:
+                raise LocatedError(f"must be between 0 and 1, got {p:g}", (key,))
+        _check_sums_to_one(value.values(), "initial bucket shares")
+        return {b: float(value.get(b, 0.0)) for b in BUCKETS}
+
+
+class Book(_Model):
+    """The loan book: a synthetic one described by segments, or a loan tape."""
+
+    borrowers: int = Field(
+        default=100_000,
+        ge=1,
+        le=1_000_000_000,
+        description="Number of borrowers in a synthetic book (ignored when tape is given).",
+    )
+    tape: str | None = Field(
+        default=None,
+        description=(
+            "Loan tape (Parquet or CSV), relative to the scenario file; give tape or segments, "
+            "not both. Stored resolved to an absolute path."
+        ),
+    )
+    segments: list[Segment] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="Borrower segments (1 to 64): unique names, shares summing to 1.",
+    )
+
+    @field_validator("tape")
+    @classmethod
+    def _tape(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.strip():
+            raise ValueError("tape must be a file path")
+        if not value.lower().endswith((".parquet", ".pq", ".csv")):
+            raise ValueError(f"tape must be a .parquet or .csv file, got {value!r}")
+        return value
+
+    @field_validator("segments")
+    @classmethod
+    def _segments(cls, value: list[Segment] | None) -> list[Segment] | None:
+        if value is None:
+            return None
+        seen: dict[str, int] = {}
+        for i, seg in enumerate(value):
+            if seg.name in seen:
+                raise LocatedError(
+                    f"duplicate segment name {seg.name!r} (also segments[{seen[seg.name]}])",
+                    (i, "name"),
+                )
+            seen[seg.name] = i
+        _check_sums_to_one((s.share for s in value), "segment shares")
+        return value
+
+    @model_validator(mode="after")
+    def _tape_or_segments(self) -> Book:
+        if (self.tape is None) == (self.segments is None):
+            which = "both" if self.tape is not None else "neither"
+            raise ValueError(f"give exactly one of tape and segments (got {which})")
+        return self
+
+
+# --------------------------------------------------------------------------------------------
+# Contract, behaviour, recovery, Monte Carlo
+
+
+def _dpd_or_off(value: Any) -> Any:
+    """YAML 1.1 reads ``off``/``no`` as false: both mean "switched off" (None) here."""
+    if value is False or (isinstance(value, str) and value.strip().lower() == "off"):
+        return None
+    if value is True:
+        raise ValueError("expected a number of days or off, got true")
+    return value
+
+
+class Contract(_Model):
+    """Contract mechanics: overdue charges, acceleration, charge-off, payment allocation."""
+
+    penalty_multiplier: float = Field(
+        default=1.5,
+        ge=1.0,
+        le=3.0,
+        description="Penalty (罚息) rate = daily_rate x this, on overdue principal.",
+    )
+    compound_interest: bool = Field(
+        default=True, description="Charge compound interest (复利) on overdue interest."
+    )
+    late_fee: float = Field(
+        default=0.0, ge=0, description="Fee (yuan) per instalment when it becomes overdue."
+    )
+    penalty_grace_days: int = Field(
+        default=0, ge=0, le=30, description="Days after a due date with no penalty accrual."
+    )
+    grace_retroactive: bool = Field(
+        default=True,
+        description="When the grace is exceeded, charge penalty back to the due date.",
+    )
+    acceleration_dpd: int | None = Field(
+        default=90,
+        ge=1,
+        le=3650,
+        description="DPD at which all remaining principal falls due; off (null) for never.",
+    )
+    charge_off_dpd: int | None = Field(
+        default=180,
+        ge=1,
+        le=3650,
+        description="DPD at which principal is written off; off (null) for never. "
+        "Must exceed acceleration_dpd.",
+    )
+    allocation: Literal["default", "statute", "principal_first"] = Field(
+        default="default",
+        description="Order a payment clears items within an instalment (MODEL.md s.3).",
+    )
+    schedule_period: int | Literal["calendar"] = Field(
+        default=30,
+        description="Days between due dates (7 to 31), or calendar for calendar months.",
+        json_schema_extra={"range": "7 to 31, or calendar"},
+    )
+    enforceable_apr_cap: float = Field(
+        default=0.24,
+        ge=0,
+        le=1,
+        description="All-in yearly rate a court enforces; caps the enforceable claim.",
+    )
+    non_accrual_dpd: int = Field(
+        default=90,
+        ge=1,
+        le=3650,
+        description="DPD from which charges are claim but no longer income.",
+    )
+
+    @field_validator("acceleration_dpd", "charge_off_dpd", mode="before")
+    @classmethod
+    def _off(cls, value: Any) -> Any:
+        return _dpd_or_off(value)
+
+    @field_validator("schedule_period", mode="before")
+    @classmethod
+    def _period(cls, value: Any) -> Any:
+        if value == "calendar" and isinstance(value, str):
+            return value
+        if isinstance(value, bool) or not isinstance(value, int):
+            shown = f"{value!r}" if isinstance(value, str) else _short(value)
+            raise ValueError(f"expected a number of days (7 to 31) or calendar, got {shown}")
+        if not 7 <= value <= 31:
+            raise ValueError(f"must be between 7 and 31 days (or calendar), got {value}")
+        return value
+
+    @field_validator("charge_off_dpd")
+    @classmethod
+    def _after_acceleration(cls, value: int | None, info: Any) -> int | None:
+        acc = info.data.get("acceleration_dpd")
+        if value is not None and acc is not None and value <= acc:
+            raise ValueError(
+                f"charge-off before acceleration: charge_off_dpd ({value}) must be greater "
+                f"than acceleration_dpd ({acc})"
+            )
+        return value
+
+
+def _short(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _fill(defaults: dict[str, float]) -> Any:
+    def fill(cls: type, value: dict[str, float]) -> dict[str, float]:
+        for key, p in value.items():
+            if not 0 <= p <= 1:
+                raise LocatedError(f"must be between 0 and 1, got {p:g}", (key,))
+        return {b: float(value.get(b, defaults[b])) for b in DELINQUENT_BUCKETS}
+
+    return classmethod(fill)
+
+
+class Behaviour(_Model):
+    """Borrower behaviour: missing payments, cures, partial payments, prepayment."""
+
+    rho: float = Field(
+        default=0.08, ge=0, lt=1, description="Asset correlation of the one-factor model."
+    )
+    factor_persistence: float = Field(
+        default=0.7,
+        ge=0,
+        lt=1,
+        description="AR(1) coefficient of the systematic factor Z, month to month.",
+    )
+    dsr_sensitivity: float = Field(
+        default=3.0,
+        ge=0,
+        description="PD multiplier exp(dsr_sensitivity x (dsr - dsr_unstressed)).",
+    )
+    unemployed_income_ratio: float = Field(
+        default=0.4, ge=0, le=1, description="Share of income kept while unemployed."
+    )
+    other_debt_rate_sensitivity: float = Field(
+        default=0.08,
+        ge=0,
+        description="Relative rise of other debt service per +100 bp of rates.",
+    )
+    cure_daily: dict[DelinquentBucket, float] = Field(
+        default_factory=lambda: dict(_DEFAULT_CURE_DAILY),
+        description="Daily probability of paying everything past due, by bucket; "
+        "absent buckets take their default.",
+        json_schema_extra={"range": "each 0 to 1"},
+    )
+    partial_daily: dict[DelinquentBucket, float] = Field(
+        default_factory=lambda: dict(_DEFAULT_PARTIAL_DAILY),
+        description="Daily probability of a partial payment, by bucket; "
+        "absent buckets take their default.",
+        json_schema_extra={"range": "each 0 to 1"},
+    )
+    partial_share: float = Field(
+        default=0.3,
+        gt=0,
+        le=1,
+        description="Share of the past-due amount paid in a partial payment.",
+    )
+    cure_factor_loading: float = Field(
+        default=0.3,
+        description="Cure and partial hazards are multiplied by exp(loading x Z).",
+    )
+    prepayment_monthly: float = Field(
+        default=0.02,
+        ge=0,
+        le=1,
+        description="Chance a current borrower repays in full at a due date.",
+    )
+
+    _cure = field_validator("cure_daily")(_fill(_DEFAULT_CURE_DAILY))
+    _partial = field_validator("partial_daily")(_fill(_DEFAULT_PARTIAL_DAILY))
+
+
+class Recovery(_Model):
+    """What comes back on charged-off principal."""
+
+    rate: float = Field(
+        default=0.10, ge=0, le=1, description="Share of charged-off principal recovered."
+    )
+    lag_days: int = Field(
+        default=180, ge=0, le=3650, description="Days from charge-off to the recovery."
+    )
+
+
+class MonteCarlo(_Model):
+    """How many paths and which seed."""
+
+    paths: int = Field(default=200, ge=1, le=10_000_000, description="Number of Monte Carlo paths.")
+    seed: int = Field(
+        default=20261129,
+        ge=0,
+        le=2**63 - 1,
+        description="Seed of the counter-based generator; same seed, same draws.",
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Shocks
+
+
+class _Timed(_Model):
+    """A change switched on at ``start_month``, ramped, held, then reverted; or a monthly path."""
+
+    _change_key: ClassVar[str] = "change"
+
+    start_month: int = Field(default=0, ge=0, description="Simulation month the change starts.")
+    ramp_months: int = Field(
+        default=0, ge=0, description="Months of linear ramp up to the full change."
+    )
+    hold_months: int | None = Field(
+        default=None, ge=0, description="Months held at the full change; null for ever."
+    )
+    revert_months: int = Field(
+        default=0, ge=0, description="Months of linear return to 0 after the hold (0: at once)."
+    )
+    path: list[float] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=1200,
+        description="Monthly values of the change from month 0, the last one held; "
+        "replaces the change and its timing.",
+    )
+
+    def _change(self) -> float | None:
+        return getattr(self, self._change_key)
+
+    @model_validator(mode="after")
+    def _change_or_path(self) -> _Timed:
+        key = self._change_key
+        if self.path is None:
+            if self._change() is None:
+                raise ValueError(f"give {key} (with optional timing) or path")
+            return self
+        if self._change() is not None:
+            raise LocatedError(f"give either {key} or path, not both", (key,))
+        for timing, default in (
+            ("start_month", 0), ("ramp_months", 0), ("hold_months", None), ("revert_months", 0),
+        ):
+            if getattr(self, timing) != default:
+                raise LocatedError(f"{timing} has no meaning with path: leave it out", (timing,))
+        info = type(self).model_fields[key].metadata
+        for i, v in enumerate(self.path):
+            for bound in info:
+                problem = _violates(bound, v)
+                if problem:
+                    raise LocatedError(f"{problem}, got {v:g}", ("path", i))
+        return self
+
+    def value_at_month(self, m: int) -> float:
+        """The change at simulation month ``m`` (month = day // 30).
+
+        Zero before ``start_month``; rises linearly to the full change at
+        ``start_month + ramp_months``; held ``hold_months`` (for ever if null); then falls
+        linearly to zero over ``revert_months`` (at once if 0). With ``path``, the value for
+        month ``m``, the last value held after the end.
+        """
+        if m < 0:
+            return 0.0
+        if self.path is not None:
+            return float(self.path[min(m, len(self.path) - 1)])
+        change = float(self._change() or 0.0)
+        start, ramp = self.start_month, self.ramp_months
+        if m < start:
+            return 0.0
+        if m < start + ramp:
+            return change * (m - start) / ramp
+        if self.hold_months is None:
+            return change
+        end_hold = start + ramp + self.hold_months
+        if m < end_hold:
+            return change
+        if m < end_hold + self.revert_months:
+            return change * (1.0 - (m - end_hold) / self.revert_months)
+        return 0.0
+
+
+class IncomeShock(_Timed):
+    """Relative change of monthly income, for some segments or all."""
+
+    _change_key: ClassVar[str] = "change"
+
+    segments: list[str] | None = Field(
+        default=None,
+        description="Segments hit (names from book.segments); null for all.",
+    )
+    change: float | None = Field(
+        default=None, gt=-1, le=10, description="Relative income change, e.g. -0.08 for -8%."
+    )
+
+
+class UnemploymentShock(_Timed):
+    """Change of the national unemployment rate in percentage points."""
+
+    _change_key: ClassVar[str] = "change_pp"
+
+    change_pp: float | None = Field(
+        default=None, ge=-20, le=50, description="Unemployment change (percentage points)."
+    )
+
+
+class RateShock(_Timed):
+    """Change of market interest rates in basis points (moves other debt service)."""
+
+    _change_key: ClassVar[str] = "change_bp"
+
+    change_bp: float | None = Field(
+        default=None, ge=-1000, le=2000, description="Rate change (basis points)."
+    )
+
+
+class Shock(_Model):
+    """One macro shock: exactly one of income, unemployment, rate."""
+
+    income: IncomeShock | None = Field(default=None, description="An income shock.")
+    unemployment: UnemploymentShock | None = Field(
+        default=None, description="An unemployment shock."
+    )
+    rate: RateShock | None = Field(default=None, description="An interest rate shock.")
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Shock:
+        given = [k for k in ("income", "unemployment", "rate") if getattr(self, k) is not None]
+        if len(given) != 1:
+            got = " and ".join(given) if given else "none"
+            raise ValueError(f"give exactly one of income, unemployment, rate (got {got})")
+        return self
+
+    @property
+    def kind(self) -> Literal["income", "unemployment", "rate"]:
+        """Which shock this is."""
+        if self.income is not None:
+            return "income"
+        return "unemployment" if self.unemployment is not None else "rate"
+
+    @property
+    def spec(self) -> IncomeShock | UnemploymentShock | RateShock:
+        """The shock's own settings."""
+        return getattr(self, self.kind)
+
+    def value_at_month(self, m: int) -> float:
+        """The change at simulation month ``m``: relative income change, unemployment
+        percentage points, or rate basis points, depending on :attr:`kind`."""
+        return self.spec.value_at_month(m)
+
+    @model_serializer(mode="wrap")
+    def _drop_unused(self, handler: Any) -> dict[str, Any]:
+        return {k: v for k, v in handler(self).items() if v is not None}
+
+
+# --------------------------------------------------------------------------------------------
+# Policy (reserved) and the scenario
+
+
+def _reserved(field: str) -> Any:
+    def check(cls: type, value: Any) -> None:
+        if value is not None:
+            raise ValueError(f"policy.{field} is reserved for a later release; leave it out")
+        return None
+
+    return classmethod(check)
+
+
+class Policy(_Model):
+    """Policy levers: reserved for a later release; only null is accepted today."""
+
+    collection: None = Field(
+        default=None, description="Collection channels by bucket (reserved; must be null)."
+    )
+    restructuring: None = Field(
+        default=None, description="Restructuring (灵活还款) rules (reserved; must be null)."
+    )
+
+    _collection = field_validator("collection", mode="before")(_reserved("collection"))
+    _restructuring = field_validator("restructuring", mode="before")(_reserved("restructuring"))
+
+
+class Scenario(_Model):
+    """A complete stress scenario: the book, the contract, behaviour, shocks, Monte Carlo."""
+
+    name: str = Field(
+        description="Scenario name; used in run folder names: letters, digits, _ . - and CJK."
+    )
+    description: str = Field(default="", description="Free text for people.")
+    horizon_days: int = Field(
+        default=365, ge=1, le=3650, description="Days simulated from as_of."
+    )
+    as_of: date = Field(
+        default=date(2026, 1, 1),
+        description="Day 0 of the simulation; calendar-month schedules count from it.",
+    )
+    monte_carlo: MonteCarlo = Field(default_factory=MonteCarlo, description="Paths and seed.")
+    book: Book = Field(description="The loan book.")
+    contract: Contract = Field(default_factory=Contract, description="Contract mechanics.")
+    behaviour: Behaviour = Field(default_factory=Behaviour, description="Borrower behaviour.")
+    recovery: Recovery = Field(default_factory=Recovery, description="Recovery after charge-off.")
+    shocks: list[Shock] = Field(
+        default_factory=list, description="Macro shocks; none is the unstressed baseline."
+    )
+    policy: Policy = Field(default_factory=Policy, description="Reserved for a later release.")
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return _check_name(value, "name")
+
+    @model_validator(mode="after")
+    def _shock_segments(self) -> Scenario:
+        if self.book.segments is None:
+            return self  # a tape's segments are checked when the tape is read
+        known = [s.name for s in self.book.segments]
+        for i, shock in enumerate(self.shocks):
+            if shock.income is None or shock.income.segments is None:
+                continue
+            for j, name in enumerate(shock.income.segments):
+                if name not in known:
+                    raise LocatedError(
+                        f"unknown segment {name!r}; book.segments has "
+                        + ", ".join(repr(k) for k in known),
+                        ("shocks", i, "income", "segments", j),
+                    )
+        return self
+
+    def to_yaml(self) -> str:
+        """The resolved scenario as YAML, every default written out; reloads to an equal one."""
+        from simulator.scenario.loading import dump_yaml
+
+        return dump_yaml(self.model_dump(mode="python"))
+
+    def sha256(self) -> str:
+        """SHA-256 (hex) of :meth:`to_yaml`: identifies the resolved scenario in a manifest."""
+        import hashlib
+
+        return hashlib.sha256(self.to_yaml().encode("utf-8")).hexdigest()
