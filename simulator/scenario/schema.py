@@ -169,14 +169,16 @@ class Amount(_Model):
 
 
 class Principal(Amount):
-    """Principal of one drawdown (yuan). Jiebei lines run 1,000 - 300,000 (MODEL.md s.1)."""
+    """Principal of one drawdown (yuan), an amount: exactly one of ``fixed``, ``lognormal``,
+    ``uniform``, clipped to [min, max]. Jiebei lines run 1,000 - 300,000 (MODEL.md s.1)."""
 
     min: float = Field(default=1000.0, gt=0, description="Smallest drawdown (yuan).")
     max: float = Field(default=300000.0, gt=0, description="Largest drawdown (yuan).")
 
 
 class Income(Amount):
-    """Monthly income of a borrower (yuan), before any scenario shock."""
+    """Monthly income of a borrower (yuan) before any scenario shock, an amount: exactly one
+    of ``fixed``, ``lognormal``, ``uniform``, clipped to [min, max]."""
 
     min: float = Field(default=500.0, gt=0, description="Lowest monthly income (yuan).")
     max: float = Field(default=1_000_000.0, gt=0, description="Highest monthly income (yuan).")
@@ -198,7 +200,9 @@ class Segment(_Model):
     """A group of borrowers sharing pricing, loan terms and behaviour."""
 
     name: str = Field(description="Segment name, e.g. salaried or 工薪; unique within the book.")
-    share: float = Field(gt=0, le=1, description="Share of borrowers in this segment.")
+    share: float = Field(
+        gt=0, le=1, description="Share of borrowers in this segment; the shares sum to 1."
+    )
     daily_rate: float = Field(
         default=0.0004,
         gt=0,
@@ -223,12 +227,14 @@ class Segment(_Model):
         description=(
             "Probability that a borrower holds 1, 2, 3, ... drawdowns at once; sums to 1."
         ),
+        json_schema_extra={"range": "1 to 10 items, each 0 to 1"},
     )
     initial_buckets: dict[Bucket, float] = Field(
         default_factory=lambda: {b: 1.0 if b == "M0" else 0.0 for b in BUCKETS},
         description=(
             "Shares of drawdowns in each bucket at day 0; absent buckets are 0; sums to 1."
         ),
+        json_schema_extra={"range": "each 0 to 1"},
     )
     base_pd: float = Field(
         default=0.012,
