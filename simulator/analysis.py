@@ -168,7 +168,10 @@ def paths_table(timeseries: pa.Table) -> pa.Table:
     1..horizon. ``loss_rate_avg_balance`` divides by the mean on-book principal over days
     0..horizon and is not annualised.
     """
-    m = _BookMetrics(timeseries)
+    return _paths_from(_BookMetrics(timeseries))
+
+
+def _paths_from(m: _BookMetrics) -> pa.Table:
     g = m.grid
     on_book = m.on_book.sum(axis=2)  # (P, D)
     dpd30 = m.dpd30.sum(axis=2)
@@ -242,7 +245,10 @@ def quantiles_table(timeseries: pa.Table, by_segment: bool = True) -> pa.Table:
     ``cum_net_loss_rate`` on day t is (charged-off principal - recoveries) up to day t over
     on-book principal on day 0; for a segment, over that segment's day-0 principal.
     """
-    m = _BookMetrics(timeseries)
+    return _quantiles_from(_BookMetrics(timeseries), by_segment)
+
+
+def _quantiles_from(m: _BookMetrics, by_segment: bool) -> pa.Table:
     g = m.grid
 
     def metrics(on_book, dpd30, dpd90, net_loss):
@@ -295,10 +301,11 @@ def derive_tables(timeseries: pa.Table) -> dict[str, pa.Table]:
 
     A convenience for the run command: the result can go straight to ``write_run``.
     """
+    m = _BookMetrics(timeseries)
     return {
         "timeseries": timeseries,
-        "paths": paths_table(timeseries),
-        "quantiles": quantiles_table(timeseries),
+        "paths": _paths_from(m),
+        "quantiles": _quantiles_from(m, by_segment=True),
     }
 
 
