@@ -7,6 +7,9 @@ import math
 import numpy as np
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 from scipy.stats import norm
 
 from simulator.analysis import (
@@ -361,3 +364,35 @@ def test_format_summary_is_a_fixed_width_table():
     assert len({len(line) for line in lines[1:]}) == 1  # all columns aligned
     assert body[0].startswith("Expected net loss rate")
     assert "5.000%" in body[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# properties
+# ---------------------------------------------------------------------------------------------
+
+_samples = arrays(
+    np.float64,
+    st.integers(1, 3000),
+    elements=st.floats(-1.0, 2.0, allow_nan=False, allow_subnormal=False),
+)
+
+
+@settings(deadline=None, max_examples=150)
+@given(x=_samples, q=st.sampled_from([0.5, 0.95, 0.99, 0.999]))
+def test_quantile_interval_brackets_its_estimate(x, q):
+    r = quantile_with_error(x, q)
+    assert r["estimate"] == pytest.approx(np.quantile(x, q))
+    if math.isnan(r["se"]):
+        assert math.isnan(r["ci_low"]) and math.isnan(r["ci_high"])
+    else:
+        assert r["ci_low"] <= r["estimate"] <= r["ci_high"]
+        assert r["se"] >= 0
+
+
+@settings(deadline=None, max_examples=150)
+@given(x=_samples)
+def test_expected_shortfall_is_at_least_the_quantile(x):
+    es = expected_shortfall_with_error(x, 0.99)
+    assert es["estimate"] >= np.quantile(x, 0.99) - 1e-12
+    assert es["estimate"] <= x.max() + 1e-12
+    assert es["k"] == max(1, math.ceil(round(x.size * 0.01, 9)))
