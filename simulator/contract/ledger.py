@@ -190,11 +190,13 @@ class Ledger:
         flows = dict.fromkeys(("interest", "penalty", "compound", "fee", "nonaccrual"), 0)
         events: list[str] = []
         if self.closed or self.charged_off:
-            amount = self._resolve(payment)
-            if self.charged_off and amount:
+            # A recovery is capped at the claim still unrecovered: nothing more is owed.
+            remaining = max(0, self.frozen_claim - self.recovered) if self.charged_off else 0
+            amount = min(self._resolve(payment), remaining)
+            if amount:
                 self.recovered += amount
                 events.append("recovery")
-            return self._snapshot(flows, amount if self.charged_off else 0, events)
+            return self._snapshot(flows, amount, events)
 
         was_nonaccrual = self.dpd >= self.terms.non_accrual_dpd
         self._accrue(flows)

@@ -167,6 +167,15 @@ def test_recovery_after_charge_off_reduces_the_claim():
     assert days[229].paid_total == days[228].paid_total  # a recovery is not a book payment
 
 
+def test_recovery_cannot_exceed_the_claim():
+    # Paying "all" twice after charge-off: the second finds nothing owed.
+    days = run_ledger(loan(), {220: "all", 221: "all", 222: to_micro(5)}, 222)
+    claim = days[218].contractual_claim
+    assert days[219].recovered == claim and days[219].contractual_claim == 0
+    assert days[220].payment == 0 and days[221].payment == 0
+    assert days[221].recovered == claim
+
+
 # ----------------------------------------------------------------------------- allocation
 # Pay on day 61 with nothing paid before. Instalment 1 (due 30) has run 31 days late,
 # instalment 2 (due 60) one day.
