@@ -1,5 +1,7 @@
 """Repayment schedules: the instalment amount and the due days of one drawdown.
 
+Date arithmetic is integer-only and compiled, so the kernel computes due days the same way.
+
 The schedule fixes only what the contract fixes in advance: the due days and, for
 ``equal_installment``, the instalment ``A`` (rounded to the fen, as a borrower is billed);
 for ``equal_principal``, the principal per instalment. Interest is what accrues day by day, so
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import datetime as _dt
 
+from simulator._numba import jit
 from simulator.contract.money import FEN
 
 METHODS = ("equal_installment", "interest_first", "equal_principal")
@@ -41,9 +44,10 @@ def instalment_micro(principal: int, daily_rate: float, term: int, method: str) 
     raise ValueError(f"unknown repayment method {method!r}")
 
 
+@jit
 def days_from_civil(y: int, m: int, d: int) -> int:
     """Days since 1970-01-01 of a proleptic Gregorian date (integer arithmetic only)."""
-    y -= m <= 2
+    y -= 1 if m <= 2 else 0
     era = (y if y >= 0 else y - 399) // 400
     yoe = y - era * 400
     doy = (153 * (m + (-3 if m > 2 else 9)) + 2) // 5 + d - 1
@@ -51,6 +55,7 @@ def days_from_civil(y: int, m: int, d: int) -> int:
     return era * 146097 + doe - 719468
 
 
+@jit
 def civil_from_days(z: int) -> tuple[int, int, int]:
     """Inverse of :func:`days_from_civil`."""
     z += 719468
@@ -62,15 +67,17 @@ def civil_from_days(z: int) -> tuple[int, int, int]:
     mp = (5 * doy + 2) // 153
     d = doy - (153 * mp + 2) // 5 + 1
     m = mp + (3 if mp < 10 else -9)
-    return y + (m <= 2), m, d
+    return y + (1 if m <= 2 else 0), m, d
 
 
+@jit
 def _days_in_month(y: int, m: int) -> int:
     if m == 12:
         return 31
     return days_from_civil(y, m + 1, 1) - days_from_civil(y, m, 1)
 
 
+@jit
 def due_day(k: int, period: int, disbursed_epoch_day: int) -> int:
     """Loan day (days after disbursement) on which instalment ``k`` (1-based) falls due.
 

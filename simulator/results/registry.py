@@ -121,6 +121,9 @@ TIMESERIES: tuple[Column, ...] = (
         "borrowers_dpd90",
         "Borrowers whose maximum DPD over their drawdowns is >= 91 at end of day.",
     ),
+    _count("n_missed", "Due payments missed that day by current drawdowns (the default draw)."),
+    _count("n_cured", "Delinquent drawdowns that paid everything past due that day."),
+    _count("n_prepaid", "Current drawdowns repaid in full early that day."),
 )
 
 PATHS: tuple[Column, ...] = (

@@ -1,0 +1,56 @@
+"""The one place that owns numba policy.
+
+Every kernel is compiled with ``njit`` (nopython), ``nogil`` (so engine threads run kernels in
+parallel), ``fastmath=False`` (money must round the same way as the plain-Python ledger) and
+``error_model="numpy"``. Compiled kernels are cached in a per-user folder when it is writable
+(``$OVERDUE_CACHE_DIR`` or ``~/.cache/overdue/numba``); otherwise caching is switched off and
+kernels compile in memory, never failing a run because of a read-only home.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+
+def _cache_dir() -> Path | None:
+    if os.environ.get("OVERDUE_NO_CACHE"):
+        return None
+    root = os.environ.get("OVERDUE_CACHE_DIR") or os.environ.get("NUMBA_CACHE_DIR")
+    path = Path(root) if root else Path.home() / ".cache" / "overdue" / "numba"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".probe-"):
+            pass
+    except OSError:
+        return None
+    return path
+
+
+CACHE_DIR = _cache_dir()
+if CACHE_DIR is not None:
+    os.environ.setdefault("NUMBA_CACHE_DIR", str(CACHE_DIR))
+
+import numba  # noqa: E402  (the cache folder must be set before numba reads its config)
+
+if CACHE_DIR is not None and not numba.config.CACHE_DIR:
+    numba.config.CACHE_DIR = str(CACHE_DIR)
+
+_OPTIONS = dict(nogil=True, fastmath=False, error_model="numpy",
+                cache=CACHE_DIR is not None)
+
+
+def jit(func=None, **extra):
+    """``numba.njit`` with the project's options; usable bare or with extra options."""
+    options = {**_OPTIONS, **extra}
+    if func is None:
+        return lambda f: numba.njit(**options)(f)
+    return numba.njit(**options)(func)
+
+
+def set_threads(n: int | None) -> int:
+    """Set numba's thread count (None: all cores); returns the count in force."""
+    if n:
+        numba.set_num_threads(min(int(n), numba.config.NUMBA_NUM_THREADS))
+    return numba.get_num_threads()

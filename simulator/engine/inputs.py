@@ -1,0 +1,86 @@
+"""Everything a task needs, as plain arrays: the book, contract terms, behaviour, macro paths."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from simulator.contract.ledger import ALLOCATION_GROUPS
+from simulator.contract.money import to_micro
+from simulator.kernels.layout import D_COM, D_FEE, D_INT, D_PEN, D_PRIN
+from simulator.kernels.portfolio import Behaviour, Book, Contract, Macro
+from simulator.macro import build_macro
+from simulator.portfolio import synthetic_book
+from simulator.scenario.schema import BUCKETS, Scenario
+
+_PART = {"fee": D_FEE, "compound": D_COM, "penalty": D_PEN, "interest": D_INT,
+         "principal": D_PRIN}
+
+
+class KernelInputs(NamedTuple):
+    book: Book
+    contract: Contract
+    behaviour: Behaviour
+    macro: Macro
+    horizon: int
+    segments: tuple[str, ...]
+
+
+def allocation_table(order: str) -> np.ndarray:
+    """The ledger's allocation groups as an int array of slot fields (-1 padding)."""
+    groups = ALLOCATION_GROUPS[order]
+    table = -np.ones((len(groups), 5), np.int64)
+    for g, parts in enumerate(groups):
+        table[g, : len(parts)] = [_PART[p] for p in parts]
+    return table
+
+
+def contract_params(scenario: Scenario) -> Contract:
+    c = scenario.contract
+    return Contract(
+        penalty_multiplier=float(c.penalty_multiplier),
+        compound_interest=bool(c.compound_interest),
+        late_fee=to_micro(c.late_fee),
+        grace_days=int(c.penalty_grace_days),
+        grace_retroactive=bool(c.grace_retroactive),
+        acceleration_dpd=-1 if c.acceleration_dpd is None else int(c.acceleration_dpd),
+        charge_off_dpd=-1 if c.charge_off_dpd is None else int(c.charge_off_dpd),
+        allocation=allocation_table(c.allocation),
+        period=0 if c.schedule_period == "calendar" else int(c.schedule_period),
+        non_accrual_dpd=int(c.non_accrual_dpd),
+    )
+
+
+def behaviour_params(scenario: Scenario) -> Behaviour:
+    b = scenario.behaviour
+    segs = scenario.book.segments
+    return Behaviour(
+        seed=int(scenario.monte_carlo.seed),
+        rho=float(b.rho),
+        base_pd=np.array([s.base_pd for s in segs], float),
+        other_debt_service_ratio=np.array([s.other_debt_service_ratio for s in segs], float),
+        unemployment_beta=np.array([s.unemployment_beta for s in segs], float),
+        dsr_sensitivity=float(b.dsr_sensitivity),
+        unemployed_income_ratio=float(b.unemployed_income_ratio),
+        other_debt_rate_sensitivity=float(b.other_debt_rate_sensitivity),
+        cure_daily=np.array([0.0] + [b.cure_daily.get(k, 0.0) for k in BUCKETS[1:]]),
+        partial_daily=np.array([0.0] + [b.partial_daily.get(k, 0.0) for k in BUCKETS[1:]]),
+        partial_share=float(b.partial_share),
+        cure_factor_loading=float(b.cure_factor_loading),
+        prepayment_monthly=float(b.prepayment_monthly),
+        recovery_rate=float(scenario.recovery.rate),
+        recovery_lag_days=int(scenario.recovery.lag_days),
+    )
+
+
+def kernel_inputs(scenario: Scenario, book: Book | None = None) -> KernelInputs:
+    """Build every kernel input of a scenario (drawing the synthetic book unless given)."""
+    return KernelInputs(
+        book=synthetic_book(scenario) if book is None else book,
+        contract=contract_params(scenario),
+        behaviour=behaviour_params(scenario),
+        macro=build_macro(scenario),
+        horizon=int(scenario.horizon_days),
+        segments=tuple(s.name for s in scenario.book.segments),
+    )

@@ -1,0 +1,76 @@
+"""Merged kernel aggregates to the registry's ``timeseries`` table."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from simulator.contract.money import MICRO
+from simulator.kernels import layout as L
+from simulator.results import registry
+
+_COUNT = {f"n_{b}": L.N_BUCKET + i for i, b in enumerate(registry.BUCKETS)} | {
+    "n_CO": L.N_BUCKET + L.CODE_CO,
+    "n_closed": L.N_BUCKET + L.CODE_CLOSED,
+    "borrowers_dpd30": L.BORROWERS_DPD30,
+    "borrowers_dpd90": L.BORROWERS_DPD90,
+}
+_MONEY_LEVEL = {f"principal_{b}": L.P_BUCKET + i for i, b in enumerate(registry.BUCKETS)}
+_MONEY_CUMULATIVE = {
+    "cum_paid_principal": L.PRINCIPAL_PAID,
+    "cum_prepaid_principal": L.PREPAID,
+    "cum_charged_off_principal": L.CHARGED_OFF,
+    "cum_recoveries": L.RECOVERIES,
+}
+_MONEY_FLOW = {
+    "interest_accrued": L.INTEREST_ACCRUED,
+    "penalty_accrued": L.PENALTY_ACCRUED,
+    "compound_accrued": L.COMPOUND_ACCRUED,
+    "fees_charged": L.FEES_CHARGED,
+    "interest_paid": L.INTEREST_PAID,
+    "penalty_paid": L.PENALTY_PAID,
+    "compound_paid": L.COMPOUND_PAID,
+    "fees_paid": L.FEES_PAID,
+    "principal_paid": L.PRINCIPAL_PAID,
+    "nonaccrual_charges": L.NONACCRUAL,
+}
+_COUNT_FLOW = {
+    "n_missed": L.N_MISSED,
+    "n_cured": L.N_CURED,
+    "n_prepaid": L.N_PREPAYMENTS,
+}
+
+
+def levels(agg: np.ndarray) -> np.ndarray:
+    """State metrics from day-by-day changes to levels (exact integer cumulative sums)."""
+    out = agg.copy()
+    for m in L.STATE_METRICS:
+        np.cumsum(out[:, :, :, m], axis=1, out=out[:, :, :, m])
+    return out
+
+
+def timeseries_table(agg: np.ndarray, segments: tuple[str, ...]) -> pa.Table:
+    """One row per (path, day, segment), in that order, with every registry column."""
+    lv = levels(agg)
+    n_p, n_d, n_s, _ = lv.shape
+    flat = lv.reshape(n_p * n_d * n_s, -1)
+    cols: dict[str, pa.Array] = {
+        "path": pa.array(np.repeat(np.arange(n_p, dtype=np.int32), n_d * n_s)),
+        "day": pa.array(np.tile(np.repeat(np.arange(n_d, dtype=np.int32), n_s), n_p)),
+        "segment": pa.DictionaryArray.from_arrays(
+            pa.array(np.tile(np.arange(n_s, dtype=np.int32), n_p * n_d)), pa.array(segments)
+        ),
+    }
+    for name, m in _COUNT.items():
+        cols[name] = pa.array(flat[:, m])
+    for name, m in _MONEY_LEVEL.items():
+        cols[name] = pa.array(flat[:, m] / MICRO)
+    for name, m in _MONEY_CUMULATIVE.items():
+        cum = np.cumsum(lv[:, :, :, m], axis=1).reshape(-1)
+        cols[name] = pa.array(cum / MICRO)
+    for name, m in _MONEY_FLOW.items():
+        cols[name] = pa.array(flat[:, m] / MICRO)
+    for name, m in _COUNT_FLOW.items():
+        cols[name] = pa.array(flat[:, m])
+    names = [c.name for c in registry.columns("timeseries")]
+    return pa.table({n: cols[n] for n in names})

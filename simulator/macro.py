@@ -1,0 +1,67 @@
+"""Scenario shocks to per-path, per-month macro arrays.
+
+The systematic factor ``Z`` is an AR(1) in months with N(0, 1) marginal:
+``Z[0] = e[0]``, ``Z[m] = phi Z[m-1] + sqrt(1 - phi^2) e[m]``, its innovations drawn from the
+counter-based generator keyed by (seed, path, month), so path ``p`` is the same path whatever
+else runs. Income, unemployment and rate shocks are deterministic scenario paths, the same on
+every Monte Carlo path (the factor carries the randomness).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from simulator._numba import jit
+from simulator.kernels import rng
+from simulator.kernels.portfolio import Macro
+from simulator.scenario.schema import DAYS_PER_MONTH, Scenario
+
+
+def n_months(horizon_days: int) -> int:
+    """Months indexed by the kernel: day ``d`` falls in month ``d // 30``."""
+    return horizon_days // DAYS_PER_MONTH + 1
+
+
+@jit
+def factor_paths(seed, path_lo, path_hi, months, phi):
+    """Z[path - path_lo, month] for paths ``[path_lo, path_hi)``."""
+    z = np.empty((path_hi - path_lo, months))
+    scale = math.sqrt(1.0 - phi * phi)
+    for p in range(path_lo, path_hi):
+        prev = rng.standard_normal(seed, rng.MACRO, p, 0, 0)
+        z[p - path_lo, 0] = prev
+        for m in range(1, months):
+            prev = phi * prev + scale * rng.standard_normal(seed, rng.MACRO, p, 0, m)
+            z[p - path_lo, m] = prev
+    return z
+
+
+def shock_paths(scenario: Scenario, months: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(income multiplier [segment, month], unemployment change in pp [month], rate change in
+    bp [month]) from the scenario's shocks; several shocks of one kind add up."""
+    names = [s.name for s in scenario.book.segments]
+    income = np.ones((len(names), months))
+    unemployment = np.zeros(months)
+    rate = np.zeros(months)
+    for shock in scenario.shocks:
+        values = np.array([shock.value_at_month(m) for m in range(months)])
+        if shock.income is not None:
+            targets = shock.income.segments or names
+            for name in targets:
+                income[names.index(name)] += values
+        elif shock.unemployment is not None:
+            unemployment += values
+        elif shock.rate is not None:
+            rate += values
+    return np.maximum(income, 0.0), unemployment, rate
+
+
+def build_macro(scenario: Scenario) -> Macro:
+    """The kernel's macro arrays for every path of the scenario."""
+    mc = scenario.monte_carlo
+    months = n_months(scenario.horizon_days)
+    z = factor_paths(mc.seed, 0, mc.paths, months, scenario.behaviour.factor_persistence)
+    income, unemployment, rate = shock_paths(scenario, months)
+    return Macro(z=z, income_multiplier=income, unemployment_pp=unemployment, rate_bp=rate)
