@@ -86,7 +86,10 @@ def load_yaml(text: str, source: str | None = None) -> tuple[Any, dict[Loc, int]
         ``lines`` maps a key path such as ``("book", "segments", 1, "share")`` to its 1-based
         line; ``()`` maps to the document's first line.
     """
-    loader = _LineLoader(text)
+    try:
+        loader = _LineLoader(text)
+    except yaml.YAMLError as exc:
+        raise _yaml_error(exc, source) from None
     try:
         node = loader.get_single_node()
         if node is None:
@@ -191,6 +194,20 @@ def _step(annotation: Any, part: str | int) -> tuple[Any, list[str]]:
     return _NOT_FOUND, []
 
 
+def _default_raw(parent: Any, key: str, annotation: Any) -> Any:
+    """A fresh raw value for a missing section an override reaches into: the schema's default
+    for it when there is one (so ``--set ...principal.lognormal.median=5000`` keeps the default
+    sigma, min and max), else an empty mapping or list."""
+    if isinstance(parent, type) and issubclass(parent, BaseModel):
+        field = parent.model_fields[key]
+        default = field.get_default(call_default_factory=True)
+        if isinstance(default, BaseModel):
+            return default.model_dump(mode="python")
+        if isinstance(default, dict) and default:
+            return dict(default)
+    return [] if typing.get_origin(_strip_optional(annotation)) is list else {}
+
+
 def _keys_at(loc: Loc) -> list[str]:
     """The keys the schema allows in the mapping at ``loc`` (empty if not a mapping)."""
     annotation: Any = Scenario
@@ -268,6 +285,12 @@ def apply_overrides(data: dict[str, Any], overrides: Sequence[str]) -> dict[Loc,
         node: Any = data
         for depth, part in enumerate(loc):
             here = format_loc(loc[:depth]) or "the scenario"
+            parent = _strip_optional(annotation)
+            if isinstance(part, str) and typing.get_origin(parent) is list:
+                raise InputError(
+                    f"--set {item!r}: {here} is a list: pick an item with [i], e.g. {here}[0]",
+                    path=format_loc(loc),
+                )
             annotation, allowed = _step(annotation, part)
             if annotation is _NOT_FOUND:
                 if isinstance(part, int):
@@ -295,8 +318,7 @@ def apply_overrides(data: dict[str, Any], overrides: Sequence[str]) -> dict[Loc,
                 node[part] = value
             else:
                 if isinstance(part, str) and node.get(part) is None:
-                    node[part] = [] if typing.get_origin(_strip_optional(annotation)) is list \
-                        else {}
+                    node[part] = _default_raw(parent, part, annotation)
                 node = node[part]
         applied[loc] = item
     return applied
@@ -449,6 +471,9 @@ def parse_scenario(
     if not isinstance(text, str):
         raise InputError("scenario text must be a string", source=source)
     data, lines = load_yaml(text, source)
+    if data is None:
+        raise InputError("the file is empty: a scenario needs at least a name and a book",
+                         source=source)
     if not isinstance(data, dict):
         raise InputError(
             f"a scenario must be a mapping of keys (name: ..., book: ...), got {_got(data)}",
