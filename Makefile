@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/overdue run scenarios/baseline.yaml --out-root results
+	$(BIN)/overdue run scenarios/baseline.yaml
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

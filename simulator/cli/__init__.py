@@ -14,6 +14,7 @@ from simulator.errors import InputError
 
 # Importing a command module registers its command.
 from simulator.cli import loan as _loan  # noqa: E402,F401
+from simulator.cli import run as _run  # noqa: E402,F401
 from simulator.cli import schema as _schema  # noqa: E402,F401
 from simulator.cli import validate as _validate  # noqa: E402,F401
 
