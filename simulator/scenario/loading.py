@@ -220,7 +220,7 @@ def _keys_at(loc: Loc) -> list[str]:
 
 def _unknown_key_message(key: Any, allowed: Sequence[str]) -> str:
     message = f"unknown key {_show_key(key)}"
-    close = difflib.get_close_matches(str(key), list(allowed), n=1, cutoff=0.6)
+    close = difflib.get_close_matches(str(key), list(allowed), n=1, cutoff=0.7)
     if close:
         message += f" (did you mean {close[0]!r}?)"
     elif allowed:

@@ -298,3 +298,25 @@ def test_tape_must_exist_and_be_parquet_or_csv(tmp_path: Path) -> None:
     err = _err("name: t\nbook:\n  tape: t.csv\n  segments: [{name: a, share: 1}]\n",
                base_dir=tmp_path)
     assert err.path == "book" and "(got both)" in err.message
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        pytest.param("[" * 5000 + "]" * 5000, "nested too deeply", id="deep-list"),
+        pytest.param("name: &a [*a]\nbook: 1\n", "name: expected text, got a list",
+                     id="recursive-alias"),
+        pytest.param("? [a]\n: 1\n", "a mapping key must be a plain value", id="list-key"),
+    ],
+)
+def test_pathological_yaml(text: str, message: str) -> None:
+    assert message in str(_err(text))
+
+
+def test_yaml_anchors_and_merge_keys_work() -> None:
+    s = parse_scenario(
+        "name: t\nbook:\n  segments:\n    - &a {name: a, share: 0.5, base_pd: 0.02}\n"
+        "    - {<<: *a, name: b}\n"
+    )
+    assert [seg.base_pd for seg in s.book.segments] == [0.02, 0.02]
+    assert s.book.segments[1].name == "b"
