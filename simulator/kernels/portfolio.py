@@ -286,6 +286,9 @@ def simulate_block(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, hor
                             _report(a, t, seg, st, j, 0, st[j, S_NP])
                         continue
                     if st[j, S_STATUS] != ACTIVE:
+                        if report and st[j, S_REP_CODE] < 0:  # closed or charged off before day 0
+                            code = CODE_CO if st[j, S_STATUS] == CHARGED_OFF_STATUS else CODE_CLOSED
+                            _report(a, t, seg, st, j, code, np.int64(0))
                         continue
                     rate = book.daily_rate[d]
                     prate = rate * pen_mult
