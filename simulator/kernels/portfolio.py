@@ -230,6 +230,55 @@ def _miss_probability(b, seg, m, path, owed, book, beh, macro):
 
 
 @jit
+def _quiet_until(book, contract, st, d0, nd, t, horizon, plan_code):
+    """First day from ``t`` on which any drawdown of the borrower needs a full step.
+
+    A day is quiet for a drawdown that is current (nothing due and unpaid) and has no due date,
+    forced payment or disbursement that day: only normal interest accrues, a constant amount,
+    so a run of quiet days is settled at once (``k`` days = ``k`` equal daily accruals). Day 0
+    is never skipped: every drawdown is reported there.
+    """
+    e = horizon + 1
+    if t < 0:
+        e = 0
+    forced = plan_code.shape[0] > 0
+    for j in range(nd):
+        d = d0 + j
+        age = book.age[d]
+        if t + age < 1:  # not yet disbursed: its first day is an event
+            e = min(e, 1 - age)
+            continue
+        if st[j, S_STATUS] != ACTIVE:
+            continue
+        if st[j, S_NSLOT] > 0 or st[j, S_ACCEL] != 0 or st[j, S_NEXTK] > book.term[d]:
+            return t
+        e = min(e, due_day(st[j, S_NEXTK], contract.period, book.disbursed[d]) - age)
+        if forced and t >= 1:
+            for tt in range(t, min(e, plan_code.shape[1])):
+                if plan_code[d, tt] != PLAN_NONE:
+                    e = tt
+                    break
+        if e <= t:
+            return t
+    return e
+
+
+@jit
+def _accrue_quiet(book, st, a, seg, d0, nd, t, e):
+    """Days ``[t, e)`` of a quiet borrower: each drawdown on book accrues its constant daily
+    interest; nothing else changes (see :func:`_quiet_until`)."""
+    for j in range(nd):
+        d = d0 + j
+        if t + book.age[d] < 1 or st[j, S_STATUS] != ACTIVE:
+            continue
+        daily = _accrue(st[j, S_NP], book.daily_rate[d])
+        st[j, S_ACC] += daily * (e - t)
+        if t >= 1:
+            for tt in range(t, e):
+                a[tt, seg, INTEREST_ACCRUED] += daily
+
+
+@jit
 def simulate_block(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, horizon,
                    plan_code, plan_amount, agg, end_state):
     """Simulate borrowers ``[b_lo, b_hi)`` on paths ``[path_lo, path_hi)``.
@@ -262,7 +311,7 @@ def simulate_block(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, hor
             d0 = book.borrower_start[b]
             nd = book.borrower_start[b + 1] - d0
             seg = book.segment[b]
-            start = 0
+            start = -1  # day 0 is always stepped: every drawdown is reported there
             for j in range(nd):
                 d = d0 + j
                 st[j, :] = 0
@@ -272,7 +321,14 @@ def simulate_block(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, hor
                 start = min(start, -book.age[d])
             dpd30 = 0
             dpd90 = 0
-            for t in range(start + 1, horizon + 1):
+            t = start + 1
+            while t <= horizon:
+                if t != 0:
+                    quiet_to = _quiet_until(book, contract, st, d0, nd, t, horizon, plan_code)
+                    if quiet_to > t:
+                        _accrue_quiet(book, st, a, seg, d0, nd, t, quiet_to)
+                        t = quiet_to
+                        continue
                 m = min(max(t, 0) // 30, n_months - 1)
                 report = t >= 0
                 flow_day = t >= 1
@@ -484,6 +540,7 @@ def simulate_block(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, hor
                     if new90 != dpd90:
                         a[t, seg, BORROWERS_DPD90] += new90 - dpd90
                         dpd90 = new90
+                t += 1
             if end_state.shape[0] > 0:
                 for j in range(nd):
                     row = end_state[d0 + j - d_first]
