@@ -110,6 +110,7 @@ class Contract(NamedTuple):
     allocation: np.ndarray  # int64 [groups, parts]: slot fields, -1 padding
     period: int  # days, or 0 for calendar months
     non_accrual_dpd: int
+    skip_quiet_days: bool = True  # False: step every day (the fast path's reference)
 
 
 class Behaviour(NamedTuple):
@@ -323,7 +324,7 @@ def simulate_block(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, hor
             dpd90 = 0
             t = start + 1
             while t <= horizon:
-                if t != 0:
+                if t != 0 and contract.skip_quiet_days:
                     quiet_to = _quiet_until(book, contract, st, d0, nd, t, horizon, plan_code)
                     if quiet_to > t:
                         _accrue_quiet(book, st, a, seg, d0, nd, t, quiet_to)
