@@ -1,0 +1,174 @@
+"""`overdue check`: model validation running the real kernel (see :mod:`simulator.check`).
+
+Exit codes: 0 every comparison holds, 1 a check failed, 2 bad arguments.
+"""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from simulator.cli.app import app
+from simulator.errors import InputError
+
+check_app = typer.Typer(
+    name="check",
+    help="Validate the model with the real kernel: ledger agreement, the Vasicek law, "
+    "conservation. Exit 0 only if every comparison holds.",
+    no_args_is_help=True,
+)
+app.add_typer(check_app, name="check")
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+
+
+FormatOption = Annotated[Format, typer.Option("--format", help="table or json.")]
+
+
+def _verdict(ok: bool) -> str:
+    return "PASS" if ok else "FAIL"
+
+
+def _finish(ok: bool) -> None:
+    if not ok:
+        raise typer.Exit(code=1)
+
+
+@check_app.command("ledger")
+def ledger(
+    drawdowns: Annotated[int, typer.Option(min=1, help="Drawdowns in all, spread over the "
+                                           "books.")] = 360,
+    days: Annotated[int, typer.Option(min=1, max=2000, help="Days simulated after day 0.")] = 400,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of the random books and plans.")] = 0,
+    books: Annotated[int | None, typer.Option(min=1, help="Books (each its own contract); "
+                                              "default one per contract combination, 36.")] = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Random books and forced payment plans through the kernel and the ledger: every end state
+    and every day's aggregates must agree exactly, to the micro-yuan."""
+    from simulator.check import check_ledger
+
+    r = check_ledger(drawdowns=drawdowns, days=days, seed=seed, books=books)
+    if fmt is Format.json:
+        typer.echo(json.dumps({
+            "check": "ledger", "ok": r.ok, "seed": r.seed, "books": r.books,
+            "drawdowns": r.drawdowns, "seasoned": r.seasoned, "days": r.days,
+            "max_money_diff_yuan": r.max_money_diff_yuan,
+            "tolerance_yuan": r.tolerance_micro / 1e6, "required": "exact",
+            "end_state_max_diff": r.end_max_diff, "aggregate_max_diff": r.agg_max_diff,
+            "mismatches": r.n_mismatches,
+            "first_mismatches": [m.__dict__ for m in r.mismatches],
+        }, indent=2))
+        _finish(r.ok)
+        return
+    typer.echo(f"kernel vs ledger: {r.books} books, {r.drawdowns} drawdowns ({r.seasoned} "
+               f"seasoned), {r.days} days, seed {r.seed}")
+    typer.echo(f"{'end state field':<24}{'max diff':>12}")
+    for name, v in r.end_max_diff.items():
+        typer.echo(f"{name:<24}{v:>12}")
+    typer.echo(f"{'daily aggregate':<24}{'max diff':>12}")
+    for name, v in r.agg_max_diff.items():
+        typer.echo(f"{name:<24}{v:>12}")
+    typer.echo("(money in micro-yuan, counts in drawdowns or borrowers)")
+    typer.echo(f"max money difference: {r.max_money_diff_yuan:.6f} yuan; tolerance of hand "
+               f"calculation half a fen ({r.tolerance_micro / 1e6:.3f} yuan); required: exact")
+    for m in r.mismatches:
+        where = f"drawdown {m.drawdown} end state" if m.drawdown >= 0 else f"day {m.day}"
+        typer.echo(f"  book {m.book}, {where}: {m.field} kernel {m.kernel} ledger {m.ledger}")
+    if r.n_mismatches > len(r.mismatches):
+        typer.echo(f"  ... {r.n_mismatches - len(r.mismatches)} more mismatches")
+    typer.echo(f"result: {_verdict(r.ok)}")
+    _finish(r.ok)
+
+
+@check_app.command("vasicek")
+def vasicek(
+    pd: Annotated[float, typer.Option("--pd", min=0.0, max=1.0, help="PD of the due date, "
+                                      "in (0, 1).")],
+    rho: Annotated[float, typer.Option(min=0.0, max=1.0, help="Asset correlation, in (0, 1).")],
+    loans: Annotated[int, typer.Option(min=1, help="Loans per path.")] = 20_000,
+    paths: Annotated[int, typer.Option(min=2, help="Monte Carlo paths.")] = 400,
+    seed: Annotated[int, typer.Option(min=0, help="Random seed.")] = 1,
+    alpha: Annotated[float, typer.Option(min=0.0, max=1.0, help="Level of each comparison "
+                                         "(two-sided).")] = 1e-3,
+    threads: Annotated[int | None, typer.Option(help="Threads (default: all cores).")] = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """One due date, no cure, constant PD: the share of loans that miss, across paths, against
+    the Vasicek law (quantiles 0.5, 0.9, 0.99, 0.999 and the mean)."""
+    from simulator.check import check_vasicek
+
+    if not 0.0 < pd < 1.0:
+        raise InputError("--pd must lie strictly between 0 and 1", path="--pd")
+    if not 0.0 < rho < 1.0:
+        raise InputError("--rho must lie strictly between 0 and 1", path="--rho")
+    if not 0.0 < alpha < 1.0:
+        raise InputError("--alpha must lie strictly between 0 and 1", path="--alpha")
+    r = check_vasicek(pd, rho, loans=loans, paths=paths, seed=seed, alpha=alpha, threads=threads)
+    if fmt is Format.json:
+        typer.echo(json.dumps({
+            "check": "vasicek", "ok": r.ok, "pd": r.pd, "rho": r.rho, "loans": r.loans,
+            "paths": r.paths, "seed": r.seed, "alpha": r.alpha, "tolerance": r.tolerance_rule,
+            "rows": [{"statistic": x.name, "simulated": x.simulated, "expected": x.expected,
+                      "low": x.low, "high": x.high, "ok": x.ok} for x in r.rows],
+        }, indent=2))
+        _finish(r.ok)
+        return
+    typer.echo(f"Vasicek: pd {r.pd:g}, rho {r.rho:g}, {r.loans:,} loans, {r.paths:,} paths, "
+               f"seed {r.seed}; share of loans missing the day-30 due date")
+    typer.echo(f"{'statistic':<10}{'simulated':>11}{'expected':>11}   {'tolerance interval':<22}"
+               f"  ok")
+    for x in r.rows:
+        interval = f"[{x.low:.5f}, {x.high:.5f}]"
+        typer.echo(f"{x.name:<10}{x.simulated:>11.5f}{x.expected:>11.5f}   {interval:<22}"
+                   f"  {'ok' if x.ok else 'FAIL'}")
+    typer.echo(f"tolerance: {r.tolerance_rule}")
+    typer.echo(f"result: {_verdict(r.ok)}")
+    _finish(r.ok)
+
+
+@check_app.command("conservation")
+def conservation(
+    scenario_file: Annotated[Path, typer.Argument(metavar="SCENARIO", help="Scenario YAML.")],
+    set_: Annotated[list[str] | None, typer.Option(
+        "--set", help="Override a scenario value (repeatable).")] = None,
+    paths: Annotated[int | None, typer.Option(help="Monte Carlo paths.")] = None,
+    borrowers: Annotated[int | None, typer.Option(help="Borrowers in the synthetic book.")] = None,
+    threads: Annotated[int | None, typer.Option(help="Threads (default: all cores).")] = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Run SCENARIO in memory and check, on every path, day and segment: day-0 principal =
+    outstanding + cumulative paid + cumulative charged-off principal (exact, micro-yuan), and
+    drawdowns = n_M0..n_M6 + n_CO + n_closed."""
+    from simulator.check import check_conservation
+    from simulator.scenario import load_scenario
+
+    overrides = list(set_ or [])
+    if paths is not None:
+        overrides.append(f"monte_carlo.paths={paths}")
+    if borrowers is not None:
+        overrides.append(f"book.borrowers={borrowers}")
+    scenario = load_scenario(scenario_file, overrides)
+    r = check_conservation(scenario, threads=threads)
+    if fmt is Format.json:
+        typer.echo(json.dumps({"check": "conservation", "ok": r.ok, **r.__dict__}, indent=2))
+        _finish(r.ok)
+        return
+    typer.echo(f"conservation: {r.scenario}, {r.paths} paths x {r.days + 1} days x "
+               f"{r.segments} segments = {r.rows:,} rows, {r.drawdowns:,} drawdowns")
+    typer.echo(f"principal (integer micro-yuan), max |gap|: {r.principal_max_diff}  (required 0)")
+    typer.echo(f"principal (timeseries yuan), max |gap|: {r.table_max_diff_yuan:.3g} yuan  "
+               f"(tolerance 1e-6 yuan)")
+    typer.echo(f"drawdown counts, max |gap|: {r.count_max_diff}  (required 0)")
+    if r.worst is not None:
+        typer.echo(f"largest principal gap at path {r.worst[0]}, day {r.worst[1]}, "
+                   f"segment {r.worst[2]}")
+    typer.echo(f"result: {_verdict(r.ok)}")
+    _finish(r.ok)
