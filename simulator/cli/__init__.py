@@ -33,13 +33,11 @@ def main() -> None:
         sys.exit(130)
     except SystemExit:
         raise
-    except Exception as exc:  # an internal error: short message, traceback on request
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
+    except Exception as exc:  # usage errors show themselves; anything else is internal
+        if hasattr(exc, "show") and hasattr(exc, "exit_code"):  # click's and typer's own
             exc.show()
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
+            sys.exit(2)  # a usage error is bad input
+        if type(exc).__name__ == "Abort":
             print("aborted", file=sys.stderr)
             sys.exit(1)
         if os.environ.get("OVERDUE_DEBUG"):
