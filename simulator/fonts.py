@@ -1,0 +1,131 @@
+"""Find a font that renders Chinese (segment names, 五级分类) for the plots and the report.
+
+Matplotlib's default font (DejaVu Sans) has no CJK glyphs. :func:`setup` looks for a CJK-capable
+font among those matplotlib knows and those fontconfig lists for ``:lang=zh``, and puts it after
+DejaVu Sans in the sans-serif list, so Latin text keeps its usual look and Chinese characters fall
+back to the CJK font glyph by glyph. When none is installed the report still renders: Chinese
+characters become empty boxes, matplotlib's "missing glyph" warnings are silenced where we draw,
+and the report says which font it used and how to get one (``apt-get install fonts-noto-cjk``).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import warnings
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import lru_cache
+
+# Families known to cover simplified Chinese, best first.
+_KNOWN = (
+    "Noto Sans CJK SC",
+    "Noto Sans SC",
+    "Source Han Sans SC",
+    "Source Han Sans CN",
+    "Noto Sans CJK JP",
+    "Noto Sans CJK TC",
+    "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei",
+    "Droid Sans Fallback",
+    "AR PL UMing CN",
+    "SimHei",
+    "Microsoft YaHei",
+    "PingFang SC",
+    "Heiti SC",
+    "Noto Serif CJK SC",
+)
+
+_CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]")
+
+INSTALL_HINT = "install a CJK font (Debian/Ubuntu: apt-get install -y fonts-noto-cjk)"
+
+
+@dataclass(frozen=True)
+class FontInfo:
+    """The font set up for Chinese text: ``family`` is None when none was found."""
+
+    family: str | None
+    path: str | None
+
+    @property
+    def renders_cjk(self) -> bool:
+        return self.family is not None
+
+    def note(self) -> str:
+        """One sentence for the report saying which font renders Chinese text."""
+        if self.family:
+            return f"Chinese text is set in {self.family}."
+        return (
+            "No CJK font was found, so Chinese characters (segment names, 五级分类) may show as "
+            f"empty boxes; to fix, {INSTALL_HINT}."
+        )
+
+
+def has_cjk(text: str) -> bool:
+    """True when ``text`` holds a CJK character."""
+    return bool(_CJK.search(text))
+
+
+def _fontconfig_files() -> list[str]:
+    """Font files fontconfig says cover Chinese (empty when fc-list is absent)."""
+    exe = shutil.which("fc-list")
+    if not exe:
+        return []
+    try:
+        out = subprocess.run([exe, ":lang=zh", "file"], capture_output=True, text=True,
+                             timeout=10, check=False).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    files = []
+    for line in out.splitlines():
+        f = line.strip().rstrip(":").strip()
+        if f and f.lower().endswith((".ttf", ".otf", ".ttc")):
+            files.append(f)
+    return sorted(set(files))
+
+
+@lru_cache(maxsize=1)
+def find_cjk_font() -> FontInfo:
+    """Find a CJK-capable font family matplotlib can use (cached for the process)."""
+    from matplotlib import font_manager
+
+    fm = font_manager.fontManager
+    for f in _fontconfig_files():  # make fontconfig's Chinese fonts known to matplotlib
+        if not any(e.fname == f for e in fm.ttflist):
+            try:
+                fm.addfont(f)
+            except Exception:  # an unreadable font file is not our problem to report
+                continue
+    by_name = {}
+    for entry in fm.ttflist:
+        by_name.setdefault(entry.name, entry.fname)
+    for family in _KNOWN:
+        if family in by_name:
+            return FontInfo(family, by_name[family])
+    for name, fname in sorted(by_name.items()):  # anything else with CJK in its name
+        if re.search(r"CJK|Han Sans|Hei|Ming|Song|Kai|YaHei|WenQuanYi", name):
+            return FontInfo(name, fname)
+    return FontInfo(None, None)
+
+
+def setup() -> FontInfo:
+    """Configure matplotlib's fonts for the report and return the CJK font used (if any)."""
+    import matplotlib
+
+    info = find_cjk_font()
+    families = ["DejaVu Sans"] + ([info.family] if info.family else [])
+    matplotlib.rcParams["font.family"] = families  # a list: glyph-by-glyph fallback
+    matplotlib.rcParams["pdf.fonttype"] = 42  # TrueType: text a reader can search and copy
+    matplotlib.rcParams["axes.unicode_minus"] = False
+    return info
+
+
+@contextmanager
+def quiet_missing_glyphs():
+    """Silence matplotlib's 'Glyph ... missing from font(s)' warnings (no CJK font case)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from")
+        warnings.filterwarnings("ignore", message=r".*missing from (current )?font")
+        yield
