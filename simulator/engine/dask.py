@@ -97,7 +97,9 @@ def run_dask(inputs: KernelInputs, tasks: list[Task], n_paths: int, scheduler: s
             for i, task in enumerate(tasks)
         }
         try:
-            for future in distributed.as_completed(futures):
+            # Waited for on this client's own event loop, not on whichever client is the
+            # caller's current one: a result lost with a worker is then waited for again here.
+            for future in distributed.as_completed(futures, loop=client.loop):
                 task = futures[future]
                 part = future.result()  # raises the task's error once its retries are spent
                 if part.shape != (task.path_hi - task.path_lo, *total.shape[1:]):

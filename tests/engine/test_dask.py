@@ -1,0 +1,204 @@
+"""The Dask engine: the local engine's bits on one or two worker processes, a lost worker
+recomputed elsewhere, a failing task or an unreachable scheduler raising before anything is
+written. Every cluster here listens on 127.0.0.1 only and is closed by the test that starts it."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+distributed = pytest.importorskip("distributed")
+
+import simulator  # noqa: E402
+from simulator.engine.dask import run_dask  # noqa: E402
+from simulator.engine.inputs import kernel_inputs  # noqa: E402
+from simulator.engine.local import run_local  # noqa: E402
+from simulator.engine.tasks import plan_tasks  # noqa: E402
+from simulator.errors import InputError  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+BASELINE = ROOT / "scenarios" / "baseline.yaml"
+SMALL = ["monte_carlo.paths=8", "book.borrowers=4000"]
+TABLES = ("timeseries.parquet", "paths.parquet", "quantiles.parquet")
+
+
+def _cluster(n_workers: int):
+    return distributed.LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
+                                     host="127.0.0.1", dashboard_address=None)
+
+
+def _closed_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _children() -> set[int]:
+    """Live child processes, but multiprocessing's resource tracker (it lives as long as we do)."""
+    import psutil
+
+    alive = set()
+    for p in psutil.Process().children(recursive=True):
+        try:
+            if p.status() != psutil.STATUS_ZOMBIE and \
+                    "resource_tracker" not in " ".join(p.cmdline()):
+                alive.add(p.pid)
+        except psutil.NoSuchProcess:
+            pass
+    return alive
+
+
+@pytest.fixture(scope="module")
+def small():
+    scenario = simulator.load_scenario(BASELINE, SMALL)
+    return scenario, kernel_inputs(scenario)
+
+
+@pytest.fixture(scope="module")
+def local_run(small, tmp_path_factory):
+    scenario, _ = small
+    folder = tmp_path_factory.mktemp("local") / "run"
+    simulator.run(scenario, out=folder, engine="local", chunk_size=1000, path_block=4)
+    return json.loads((folder / "manifest.json").read_text())
+
+
+def _table_digests(manifest: dict) -> dict[str, str]:
+    return {name: manifest["files"][name] for name in TABLES}
+
+
+@pytest.mark.slow
+def test_same_bits_on_two_workers_of_a_default_cluster(small, local_run, tmp_path):
+    """scheduler=None starts two loopback worker processes for the run and closes them."""
+    scenario, _ = small
+    before = _children()
+    folder = tmp_path / "run"
+    simulator.run(scenario, out=folder, engine="dask", chunk_size=1000, path_block=4)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["engine"] == "dask"
+    assert _table_digests(manifest) == _table_digests(local_run)
+    deadline = time.monotonic() + 10
+    while _children() - before and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _children() - before, "the run's local cluster left processes behind"
+
+
+def test_same_bits_on_one_worker_of_an_existing_cluster(small, local_run, tmp_path):
+    scenario, _ = small
+    folder = tmp_path / "run"
+    with _cluster(1) as cluster:
+        # different task sizes from the local run: the split cannot change the bits either
+        simulator.run(scenario, out=folder, engine="dask", scheduler=cluster.scheduler_address,
+                      chunk_size=1500, path_block=3)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert _table_digests(manifest) == _table_digests(local_run)
+
+
+def test_run_dask_equals_run_local_and_reports_every_task(small):
+    _, inputs = small
+    tasks = plan_tasks(8, len(inputs.book.borrower_id), 700, 3)
+    expected = run_local(inputs, tasks, 8, threads=1)
+    seen = []
+    with _cluster(2) as cluster:
+        got = run_dask(inputs, tasks, 8, scheduler=cluster.scheduler_address,
+                       progress=seen.append)
+    assert got.dtype == np.int64 and np.array_equal(got, expected)
+    assert sorted(seen, key=tasks.index) == tasks
+
+
+@pytest.mark.slow
+def test_a_killed_worker_is_recomputed_elsewhere_with_the_same_bits(small):
+    _, inputs = small
+    tasks = plan_tasks(8, len(inputs.book.borrower_id), 250, 1)  # 128 small tasks
+    expected = run_local(inputs, tasks, 8, threads=1)
+    import psutil
+
+    with _cluster(2) as cluster, distributed.Client(cluster) as client:
+        pids = client.run(os.getpid)
+        victim = sorted(pids.values())[0]
+        done = []
+
+        def progress(task):
+            done.append(task)
+            if len(done) == 10:  # mid-run: most tasks still queued or running on both workers
+                os.kill(victim, signal.SIGKILL)
+
+        got = run_dask(inputs, tasks, 8, scheduler=cluster.scheduler_address, progress=progress)
+        assert len(done) == len(tasks)
+        assert not psutil.pid_exists(victim) or \
+            psutil.Process(victim).status() == psutil.STATUS_ZOMBIE
+        assert victim not in client.run(os.getpid).values()  # the nanny started a new one
+    assert np.array_equal(got, expected)
+
+
+def test_a_failing_task_raises_and_nothing_is_written(small, tmp_path, monkeypatch):
+    scenario, _ = small
+    import simulator.engine.dask as engine
+
+    def broken(inputs, task):  # a local function: pickled by value, so it runs on the workers
+        raise ArithmeticError(f"task {task.path_lo}:{task.b_lo} failed")
+
+    monkeypatch.setattr(engine, "run_task", broken)
+    folder = tmp_path / "run"
+    with _cluster(1) as cluster:
+        with pytest.raises(ArithmeticError, match="failed"):
+            simulator.run(scenario, out=folder, engine="dask",
+                          scheduler=cluster.scheduler_address)
+        # the cluster is left clean for whoever shares it: no task of the run still queued
+        with distributed.Client(cluster) as client:
+            deadline = time.monotonic() + 5
+            while client.who_has() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert not client.who_has()
+    assert not folder.exists()
+    assert not list(tmp_path.iterdir())
+
+
+def test_unreachable_scheduler_is_an_input_error_within_the_timeout(small):
+    _, inputs = small
+    tasks = plan_tasks(8, len(inputs.book.borrower_id))
+    address = f"tcp://127.0.0.1:{_closed_port()}"
+    t0 = time.monotonic()
+    with pytest.raises(InputError, match="cannot reach the Dask scheduler") as info:
+        run_dask(inputs, tasks, 8, scheduler=address, connect_timeout=2.0)
+    elapsed = time.monotonic() - t0
+    assert info.value.path == "--scheduler"
+    assert address in str(info.value)
+    assert elapsed < 2.0 + 3.0
+
+
+def test_cli_unreachable_scheduler_exits_2_and_writes_nothing(tmp_path):
+    overdue = Path(sys.executable).with_name("overdue")
+    if not overdue.exists():
+        pytest.skip("the overdue console script is not installed in this environment")
+    out = tmp_path / "run"
+    t0 = time.monotonic()
+    proc = subprocess.run(
+        [str(overdue), "run", str(BASELINE), "--engine", "dask", "--scheduler",
+         "tcp://127.0.0.1:1", "--set", "book.borrowers=500", "--set", "monte_carlo.paths=2",
+         "--out", str(out)],
+        capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    elapsed = time.monotonic() - t0
+    assert proc.returncode == 2, proc.stderr
+    assert "cannot reach the Dask scheduler at tcp://127.0.0.1:1 within 10 s" in proc.stderr
+    assert "--scheduler" in proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout
+    assert not out.exists() and not list(tmp_path.iterdir())
+    assert elapsed < 10 + 15  # the 10 s connect timeout plus interpreter and numba start-up
+
+
+def test_without_distributed_the_engine_names_the_extra(small, monkeypatch):
+    _, inputs = small
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed -> ImportError
+    with pytest.raises(InputError, match=r"pip install 'overdue\[dask\]'") as info:
+        run_dask(inputs, plan_tasks(8, 10), 8, scheduler=None)
+    assert info.value.path == "--engine"
