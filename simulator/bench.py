@@ -1,0 +1,571 @@
+"""The benchmark suite behind ``overdue bench``, and the plain-numpy peer of the kernel.
+
+Every case reports throughput in drawdown-days (one drawdown stepped over one day on one path):
+drawdown-days per second and nanoseconds per drawdown-day. The cases:
+
+``kernel_1m`` / ``kernel_100k_x100``
+    the real kernel through :func:`simulator.simulate` with baseline behaviour, 2 threads;
+    book, macro and parameters are built once beforehand and timed apart (``inputs_s``).
+``thread_scaling``
+    ``kernel_1m`` again on 1 thread: the 2-thread / 1-thread throughput ratio.
+``numpy_peer``
+    a vectorised numpy day-stepping version of the same model against the kernel (1 thread,
+    no engine) on the same small book: kernel / numpy throughput, the regression gate's figure
+    (a ratio measured in one run, so a noisy shared machine slows both sides alike).
+``large_memory``
+    10,000,000 borrowers x 1 path in a subprocess; its peak resident memory.
+``cold_start`` / ``warm_small_run`` / ``cache_fallback``
+    ``overdue run`` in subprocesses: with a fresh, empty cache (wall time including
+    compilation), with that cache warm, and with the cache folder unwritable (must still run).
+
+``quick`` mode runs every case once at tiny sizes through the same code paths (under a minute);
+the gate compares like with like (a quick baseline against a quick run).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+from simulator.errors import InputError
+
+SCHEMA = "overdue-bench/1"
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_SCENARIO = REPO_ROOT / "scenarios" / "baseline.yaml"
+GATE_TOLERANCE = 0.25  # a kernel/numpy ratio more than 25% below the baseline's fails
+
+SIZES = {
+    "full": dict(
+        kernel_1m=(1_000_000, 1), kernel_100k_x100=(100_000, 100), chunk_size=None,
+        peer_drawdowns=20_000, repeats=3, large=(10_000_000, 1),
+        cold=(1_000, 1, 30), warm=(10_000, 10, 365),
+    ),
+    "quick": dict(
+        kernel_1m=(20_000, 1), kernel_100k_x100=(2_000, 10), chunk_size=2_500,
+        peer_drawdowns=20_000, repeats=3, large=(50_000, 1),
+        cold=(1_000, 1, 30), warm=(1_000, 2, 365),
+    ),
+}
+
+Log = Callable[[str], None]
+
+
+# --------------------------------------------------------------------------- numpy peer
+
+
+class PeerBook(NamedTuple):
+    """Per-drawdown arrays for the numpy peer, drawn from the same synthetic book the kernel
+    runs on (``inputs``). Money in int64 micro-yuan."""
+
+    principal: np.ndarray  # int64: principal not yet due at day 0
+    rate: np.ndarray  # float64: daily contract rate
+    instalment: np.ndarray  # int64
+    age: np.ndarray  # int64: days since disbursement at day 0
+    dpd0: np.ndarray  # int64
+    pd_month: np.ndarray  # float64: chance of missing a due date (the miss threshold)
+    cure_daily: np.ndarray  # float64 [7] by bucket
+    penalty_multiplier: float
+    compound: bool
+    charge_off_dpd: int
+    inputs: object  # simulator.engine.inputs.KernelInputs of the same book
+
+
+def _drawdowns_per_borrower(scenario) -> float:
+    return float(sum(s.share * sum((i + 1) * p for i, p in enumerate(s.drawdowns))
+                     for s in scenario.book.segments))
+
+
+def peer_book(scenario, drawdowns: int) -> PeerBook:
+    """A book of about ``drawdowns`` drawdowns from ``scenario``, for the peer and the kernel."""
+    from simulator.engine.inputs import kernel_inputs
+    from simulator.portfolio import synthetic_book
+
+    borrowers = max(1, round(drawdowns / _drawdowns_per_borrower(scenario)))
+    book = synthetic_book(scenario, borrowers)
+    inputs = kernel_inputs(scenario, book)
+    counts = np.diff(book.borrower_start)
+    seg = np.repeat(book.segment, counts)
+    term = book.term.astype(np.int64)
+    paid = np.minimum(book.age.astype(np.int64) // 30, term)
+    left = book.principal * (term - paid) // np.maximum(term, 1)
+    c = inputs.contract
+    return PeerBook(
+        principal=left.astype(np.int64), rate=book.daily_rate.astype(np.float64),
+        instalment=book.instalment.astype(np.int64), age=book.age.astype(np.int64),
+        dpd0=book.dpd0.astype(np.int64), pd_month=inputs.behaviour.base_pd[seg],
+        cure_daily=inputs.behaviour.cure_daily.astype(np.float64),
+        penalty_multiplier=float(c.penalty_multiplier), compound=bool(c.compound_interest),
+        charge_off_dpd=int(c.charge_off_dpd) if c.charge_off_dpd > 0 else 1 << 30,
+        inputs=inputs,
+    )
+
+
+def simulate_numpy(book: PeerBook, horizon: int, seed: int = 0) -> dict[str, np.ndarray]:
+    """Step every drawdown day by day with whole-array numpy operations: daily interest in int64
+    micro-yuan, a due date every 30 days with a miss draw against a threshold, penalty and
+    compound interest on overdue balances, daily cure draws, charge-off; bucket counts by day."""
+    rng = np.random.default_rng(seed)
+    n = len(book.principal)
+    prin = book.principal.copy()  # not yet due
+    acc = np.zeros(n, np.int64)  # accrued interest, not yet due
+    pd_prin = np.zeros(n, np.int64)  # past due principal
+    pd_int = np.zeros(n, np.int64)  # past due interest
+    pen = np.zeros(n, np.int64)
+    com = np.zeros(n, np.int64)
+    dpd = book.dpd0.copy()
+    over = dpd > 0  # start overdue drawdowns with one instalment past due
+    move = np.minimum(prin, book.instalment)
+    pd_prin[over] = move[over]
+    prin[over] -= move[over]
+    live = prin + pd_prin > 0
+    rate, pm = book.rate, book.penalty_multiplier
+    buckets = np.zeros((horizon, 7), np.int64)
+    paid = np.zeros(horizon, np.int64)
+    charged = np.int64(0)
+    for t in range(horizon):
+        acc += np.where(live, np.floor(prin * rate + 0.5).astype(np.int64), 0)
+        od = live & (dpd > 0)
+        pen += np.where(od, np.floor(pd_prin * (rate * pm) + 0.5).astype(np.int64), 0)
+        if book.compound:
+            com += np.where(od, np.floor(pd_int * (rate * pm) + 0.5).astype(np.int64), 0)
+        due = live & ((book.age + t + 1) % 30 == 0)
+        part = np.where(due, np.minimum(prin, np.maximum(book.instalment - acc, 0)), 0)
+        prin -= part
+        pd_prin += part
+        pd_int += np.where(due, acc, 0)
+        acc = np.where(due, 0, acc)
+        u = rng.random(n)
+        miss = due & (u < book.pd_month)
+        bucket = np.where(dpd > 0, np.minimum(6, (dpd - 1) // 30 + 1), 0)
+        cure = od & ~due & (u < book.cure_daily[bucket])
+        settle = (due & ~miss) | cure
+        owed = pd_prin + pd_int + pen + com
+        paid[t] = owed[settle].sum()
+        for a in (pd_prin, pd_int, pen, com):
+            a[settle] = 0
+        dpd = np.where(settle, 0, np.where(od | miss, dpd + 1, dpd))
+        co = live & (dpd > book.charge_off_dpd)
+        charged += (prin + pd_prin)[co].sum()
+        live &= ~co & (prin + pd_prin + pd_int + acc > 0)
+        bucket = np.where(dpd > 0, np.minimum(6, (dpd - 1) // 30 + 1), 0)
+        buckets[t] = np.bincount(bucket[live], minlength=7)
+    return {"buckets": buckets, "paid": paid, "charged_off": charged}
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def machine_info() -> dict:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except AttributeError:
+        usable = os.cpu_count()
+    mem = None
+    try:
+        mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20
+    except (ValueError, OSError, AttributeError):
+        pass
+    return {"host": socket.gethostname(), "cpu_model": cpu, "cores": os.cpu_count(),
+            "usable_cores": usable, "memory_mb": mem, "platform": platform.platform()}
+
+
+def versions() -> dict:
+    import numba
+    import pyarrow
+
+    from simulator import __version__
+
+    commit = None
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT,
+                                capture_output=True, text=True, timeout=10).stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return {"overdue": __version__, "git_commit": commit, "python": sys.version.split()[0],
+            "numpy": np.__version__, "numba": numba.__version__, "pyarrow": pyarrow.__version__}
+
+
+def _rates(drawdown_days: int, seconds: float) -> dict:
+    seconds = max(seconds, 1e-9)
+    return {"drawdown_days": int(drawdown_days), "seconds": round(seconds, 4),
+            "drawdown_days_per_s": round(drawdown_days / seconds),
+            "ns_per_drawdown_day": round(seconds * 1e9 / max(drawdown_days, 1), 3)}
+
+
+def _child_env(cache_dir: str | None) -> dict:
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("NUMBA_CACHE_DIR", "OVERDUE_CACHE_DIR", "OVERDUE_NO_CACHE")}
+    if cache_dir is not None:
+        env["OVERDUE_CACHE_DIR"] = cache_dir
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+    return env
+
+
+def _start_child(args: list[str], env: dict) -> tuple[subprocess.Popen, float, list[str]]:
+    proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    return proc, time.perf_counter(), args
+
+
+def _finish_child(started: tuple[subprocess.Popen, float, list[str]],
+                  timeout: float) -> tuple[float, str]:
+    proc, t0, args = started
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise RuntimeError(f"benchmark subprocess failed ({proc.returncode}): "
+                           f"{' '.join(args[:4])}...\n{err[-2000:]}")
+    return wall, out
+
+
+def _run_child(args: list[str], env: dict, timeout: float) -> tuple[float, str]:
+    return _finish_child(_start_child(args, env), timeout)
+
+
+def _run_args(scenario: Path, borrowers: int, paths: int, horizon: int, out: Path,
+              threads: int = 2) -> list[str]:
+    return [sys.executable, "-c", "from simulator.cli import main; main()", "run",
+            str(scenario), "--paths", str(paths), "--borrowers", str(borrowers),
+            "--horizon-days", str(horizon), "--threads", str(threads), "--quiet",
+            "--force", "--out", str(out)]
+
+
+def _overdue_run(scenario: Path, borrowers: int, paths: int, horizon: int, out: Path,
+                 env: dict) -> tuple[float, dict]:
+    """``overdue run`` end to end in a fresh interpreter: (wall seconds, manifest)."""
+    wall, _ = _run_child(_run_args(scenario, borrowers, paths, horizon, out), env, timeout=1800)
+    return wall, json.loads((out / "manifest.json").read_text())
+
+
+_LARGE_CHILD = """
+import json, resource, sys, time
+t0 = time.perf_counter()
+import simulator
+from simulator.engine.inputs import kernel_inputs
+sc = simulator.load_scenario(sys.argv[1], ["monte_carlo.paths=" + sys.argv[3],
+                                           "book.borrowers=" + sys.argv[2]])
+t1 = time.perf_counter()
+inputs = kernel_inputs(sc)
+t2 = time.perf_counter()
+tables, facts = simulator.simulate(sc, threads=int(sys.argv[4]), inputs=inputs)
+t3 = time.perf_counter()
+print(json.dumps({"import_load_s": t1 - t0, "inputs_s": t2 - t1, "simulate_s": t3 - t2,
+                  "simulate_facts_s": facts["timings_s"]["simulate"],
+                  "drawdowns": facts["drawdowns"], "drawdown_days": facts["drawdown_days"],
+                  "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+"""
+
+
+# --------------------------------------------------------------------------- cases
+
+
+def _load(scenario: Path, borrowers: int, paths: int):
+    import simulator
+
+    return simulator.load_scenario(scenario, [f"monte_carlo.paths={paths}",
+                                              f"book.borrowers={borrowers}"])
+
+
+def case_kernel(scenario: Path, borrowers: int, paths: int, threads: int,
+                chunk_size: int | None, inputs=None) -> tuple[dict, object]:
+    """The kernel through the engine; inputs built once and timed apart."""
+    import simulator
+    from simulator.engine.inputs import kernel_inputs
+
+    sc = _load(scenario, borrowers, paths)
+    t0 = time.perf_counter()
+    inputs = inputs or kernel_inputs(sc)
+    inputs_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    _, facts = simulator.simulate(sc, threads=threads, chunk_size=chunk_size, inputs=inputs)
+    wall = time.perf_counter() - t0
+    rec = {"borrowers": borrowers, "paths": paths, "horizon_days": int(sc.horizon_days),
+           "threads": facts["threads"], "tasks": facts["tasks"], "drawdowns": facts["drawdowns"],
+           "inputs_s": round(inputs_s, 3), "tables_s": facts["timings_s"]["tables"],
+           **_rates(facts["drawdown_days"], facts["timings_s"]["simulate"] or wall)}
+    return rec, inputs
+
+
+def case_numpy_peer(scenario: Path, drawdowns: int, repeats: int) -> dict:
+    """Kernel (1 thread, one task, no engine) against the numpy peer on the same book;
+    best of ``repeats`` for each side."""
+    from simulator.engine.tasks import Task, run_task
+
+    sc = _load(scenario, 1, 1)
+    book = peer_book(sc, drawdowns)
+    inputs = book.inputs
+    horizon = int(sc.horizon_days)
+    n_b = len(inputs.book.borrower_id)
+    task = Task(0, 1, 0, n_b)
+    run_task(inputs, Task(0, 1, 0, min(n_b, 10)))  # compile or load before timing
+    kernel_s, numpy_s = [], []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        run_task(inputs, task)
+        kernel_s.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        simulate_numpy(book, horizon, seed=int(sc.monte_carlo.seed))
+        numpy_s.append(time.perf_counter() - t0)
+    dd = len(book.principal) * horizon
+    kernel, peer = _rates(dd, min(kernel_s)), _rates(dd, min(numpy_s))
+    return {"drawdowns": len(book.principal), "borrowers": n_b, "horizon_days": horizon,
+            "threads": 1, "repeats": repeats,
+            "kernel_drawdown_days_per_s": kernel["drawdown_days_per_s"],
+            "kernel_ns_per_drawdown_day": kernel["ns_per_drawdown_day"],
+            "numpy_drawdown_days_per_s": peer["drawdown_days_per_s"],
+            "numpy_ns_per_drawdown_day": peer["ns_per_drawdown_day"],
+            "kernel_s": [round(x, 4) for x in kernel_s], "numpy_s": [round(x, 4) for x in numpy_s],
+            "ratio_kernel_to_numpy": round(min(numpy_s) / min(kernel_s), 3)}
+
+
+def case_large_memory(scenario: Path, borrowers: int, paths: int, threads: int = 2) -> dict:
+    args = [sys.executable, "-c", _LARGE_CHILD, str(scenario), str(borrowers), str(paths),
+            str(threads)]
+    wall, out = _run_child(args, _child_env(os.environ.get("OVERDUE_CACHE_DIR")
+                                            or os.environ.get("NUMBA_CACHE_DIR")), timeout=3600)
+    child = json.loads(out.strip().splitlines()[-1])
+    rss_mb = child["maxrss_kb"] / 1024 if sys.platform != "darwin" else child["maxrss_kb"] / 2**20
+    return {"borrowers": borrowers, "paths": paths, "threads": threads,
+            "drawdowns": child["drawdowns"], "wall_s": round(wall, 3),
+            "inputs_s": round(child["inputs_s"], 3), "peak_rss_mb": round(rss_mb, 1),
+            "bytes_per_drawdown": round(child["maxrss_kb"] * 1024 / max(child["drawdowns"], 1)),
+            **_rates(child["drawdown_days"], child["simulate_facts_s"] or child["simulate_s"])}
+
+
+def _unwritable_dir(tmp: Path) -> tuple[Path, str]:
+    ro = tmp / "read-only"
+    ro.mkdir()
+    os.chmod(ro, 0o555)
+    if not os.access(ro, os.W_OK):
+        return ro, "chmod 555 folder"
+    blocker = tmp / "a-file"  # root ignores permissions: a path below a plain file instead
+    blocker.write_text("")
+    return blocker / "cache", "path below a plain file (running as root)"
+
+
+def case_subprocess_runs(scenario: Path, cold: tuple, warm: tuple, log: Log,
+                         concurrent: bool = False) -> dict:
+    tmp = Path(tempfile.mkdtemp(prefix="overdue-bench-"))
+    try:
+        cache = tmp / "cache"
+        cache.mkdir()
+        env = _child_env(str(cache))
+        bad, how = _unwritable_dir(tmp)
+        fallback = None
+        if concurrent:  # quick mode: both compile from nothing, so overlap them
+            log("cold start and cache fallback (unwritable cache folder), concurrently")
+            fallback = _start_child(_run_args(scenario, *cold, tmp / "fallback"),
+                                    _child_env(str(bad)))
+        else:
+            log("cold start (fresh cache)")
+        cold_wall, m = _overdue_run(scenario, *cold, tmp / "cold", env)
+        if fallback is not None:
+            fb_wall, _ = _finish_child(fallback, timeout=1800)
+        cold_again, _ = _overdue_run(scenario, *cold, tmp / "cold-again", env)
+        cached_files = sum(1 for _ in cache.rglob("*.nbi"))
+        log("warm small run")
+        warm_wall, wm = _overdue_run(scenario, *warm, tmp / "warm", env)
+        t = wm["timings_s"]
+        warm_rec = {"borrowers": warm[0], "paths": warm[1], "horizon_days": warm[2],
+                    "wall_s": round(warm_wall, 3),
+                    "phases_s": {"book_and_macro": t["book_and_macro"],
+                                 "simulate": t["simulate"], "tables": t["tables"],
+                                 "startup_and_write": round(warm_wall - t["total_before_write"],
+                                                            3)},
+                    **_rates(wm["drawdown_days"], warm_wall)}
+        if fallback is None:
+            log("cache fallback (unwritable cache folder)")
+            fb_wall, _ = _overdue_run(scenario, *cold, tmp / "fallback", _child_env(str(bad)))
+        fm = json.loads((tmp / "fallback" / "manifest.json").read_text())
+        leaked = bad.exists() and any(bad.iterdir()) if bad.is_dir() else False
+        return {
+            "cold_start": {"borrowers": cold[0], "paths": cold[1], "horizon_days": cold[2],
+                           "wall_s": round(cold_wall, 3), "warm_wall_s": round(cold_again, 3),
+                           "compile_s": round(max(cold_wall - cold_again, 0.0), 3),
+                           "cache_index_files": cached_files,
+                           "concurrent_with_cache_fallback": concurrent},
+            "warm_small_run": warm_rec,
+            "cache_fallback": {"ok": fm["drawdown_days"] == m["drawdown_days"] and not leaked,
+                               "how": how, "wall_s": round(fb_wall, 3),
+                               "concurrent_with_cold_start": concurrent},
+        }
+    finally:
+        for p in tmp.rglob("*"):
+            if p.is_dir():
+                os.chmod(p, 0o755)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- suite
+
+
+def run_suite(quick: bool = False, skip_large: bool = False, scenario: Path | None = None,
+              log: Log | None = None) -> dict:
+    """Run every case and return the result document (see the module docstring)."""
+    log = log or (lambda msg: None)
+    scenario = Path(scenario or DEFAULT_SCENARIO)
+    if not scenario.is_file():
+        raise InputError(f"scenario {scenario} not found", path="--scenario")
+    mode = "quick" if quick else "full"
+    size = SIZES[mode]
+    t_start = time.perf_counter()
+    from simulator.engine.tasks import Task, run_task
+
+    cases: dict[str, dict] = {}
+    log("first kernel call (load or compile)")
+    sc = _load(scenario, 10, 1)
+    from simulator.engine.inputs import kernel_inputs
+
+    tiny = kernel_inputs(sc)
+    t0 = time.perf_counter()
+    run_task(tiny, Task(0, 1, 0, 10))
+    first_call_s = time.perf_counter() - t0
+
+    log("numpy peer vs kernel")
+    cases["numpy_peer"] = case_numpy_peer(scenario, size["peer_drawdowns"], size["repeats"])
+    b, p = size["kernel_1m"]
+    log(f"kernel {b:,} borrowers x {p} path, 2 threads")
+    cases["kernel_1m"], inputs_1m = case_kernel(scenario, b, p, 2, size["chunk_size"])
+    log(f"kernel {b:,} borrowers x {p} path, 1 thread")
+    one, _ = case_kernel(scenario, b, p, 1, size["chunk_size"], inputs=inputs_1m)
+    del inputs_1m
+    two = cases["kernel_1m"]
+    cases["thread_scaling"] = {
+        "case": "kernel_1m", "threads_1_drawdown_days_per_s": one["drawdown_days_per_s"],
+        "threads_2_drawdown_days_per_s": two["drawdown_days_per_s"],
+        "threads_1_s": one["seconds"], "threads_2_s": two["seconds"],
+        "ratio_2_to_1": round(one["seconds"] / max(two["seconds"], 1e-9), 3)}
+    b, p = size["kernel_100k_x100"]
+    log(f"kernel {b:,} borrowers x {p} paths, 2 threads")
+    cases["kernel_100k_x100"], _ = case_kernel(scenario, b, p, 2, size["chunk_size"])
+    if skip_large:
+        cases["large_memory"] = {"skipped": True}
+    else:
+        b, p = size["large"]
+        log(f"peak memory: {b:,} borrowers x {p} path in a subprocess")
+        cases["large_memory"] = case_large_memory(scenario, b, p)
+    cases.update(case_subprocess_runs(scenario, size["cold"], size["warm"], log,
+                                      concurrent=quick))
+    cases["cold_start"]["in_process_first_call_s"] = round(first_call_s, 3)
+    return {
+        "schema": SCHEMA, "mode": mode,
+        "note": ("quick mode: tiny sizes, for the smoke test and the regression gate"
+                 if quick else "full mode"),
+        "created_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "scenario": scenario.name,
+        "machine": machine_info(), "versions": versions(),
+        "total_s": round(time.perf_counter() - t_start, 1),
+        "gate": {"figure": "cases.numpy_peer.ratio_kernel_to_numpy",
+                 "ratio_kernel_to_numpy": cases["numpy_peer"]["ratio_kernel_to_numpy"]},
+        "cases": cases,
+    }
+
+
+def default_output(machine: dict | None = None) -> Path:
+    host = (machine or machine_info())["host"].split(".")[0] or "host"
+    return Path("benchmarks") / "results" / f"{time.strftime('%Y-%m-%d')}-{host}.json"
+
+
+def compare(result: dict, baseline: dict, tolerance: float = GATE_TOLERANCE) -> tuple[bool, str]:
+    """The gate: this run's kernel/numpy ratio may fall at most ``tolerance`` below the
+    baseline's. Modes must match (quick against quick)."""
+    if baseline.get("schema") != SCHEMA:
+        raise InputError(f"baseline is not an {SCHEMA} document", path="--compare")
+    if baseline.get("mode") != result.get("mode"):
+        raise InputError(f"baseline was measured in {baseline.get('mode')} mode and this run in "
+                         f"{result.get('mode')} mode; compare like with like "
+                         f"(add or drop --quick)", path="--compare")
+    base = float(baseline["cases"]["numpy_peer"]["ratio_kernel_to_numpy"])
+    now = float(result["cases"]["numpy_peer"]["ratio_kernel_to_numpy"])
+    change = now / base - 1.0
+    ok = change >= -tolerance
+    msg = (f"kernel/numpy ratio {now:.3f} vs baseline {base:.3f} ({change:+.1%}; "
+           f"fails below {-tolerance:.0%}): {'ok' if ok else 'REGRESSION'}")
+    return ok, msg
+
+
+def _fmt(x, unit: str = "") -> str:
+    if x is None:
+        return "-"
+    if isinstance(x, float) and not x.is_integer():
+        return f"{x:,.3g}{unit}" if abs(x) < 100 else f"{x:,.0f}{unit}"
+    return f"{int(x):,}{unit}"
+
+
+def table_rows(result: dict) -> list[tuple[str, str, str, str, str]]:
+    """(case, size, drawdown-days/s, ns per drawdown-day, other) rows for the printed table."""
+    c = result["cases"]
+    rows = []
+    for name in ("kernel_1m", "kernel_100k_x100"):
+        r = c[name]
+        rows.append((name, f"{r['borrowers']:,} b x {r['horizon_days']} d x {r['paths']} p, "
+                     f"{r['threads']} thr", _fmt(r["drawdown_days_per_s"]),
+                     _fmt(r["ns_per_drawdown_day"]),
+                     f"simulate {r['seconds']:.2f} s, inputs {r['inputs_s']:.2f} s"))
+    s = c["thread_scaling"]
+    rows.append(("thread_scaling", "kernel_1m, 1 vs 2 threads",
+                 f"{_fmt(s['threads_1_drawdown_days_per_s'])} -> "
+                 f"{_fmt(s['threads_2_drawdown_days_per_s'])}", "-",
+                 f"2/1 ratio {s['ratio_2_to_1']:.2f}"))
+    r = c["numpy_peer"]
+    rows.append(("numpy_peer", f"{r['drawdowns']:,} dd x {r['horizon_days']} d, 1 thr",
+                 f"kernel {_fmt(r['kernel_drawdown_days_per_s'])} / numpy "
+                 f"{_fmt(r['numpy_drawdown_days_per_s'])}",
+                 f"{_fmt(r['kernel_ns_per_drawdown_day'])} / "
+                 f"{_fmt(r['numpy_ns_per_drawdown_day'])}",
+                 f"kernel/numpy {r['ratio_kernel_to_numpy']:.2f}x"))
+    r = c["large_memory"]
+    if r.get("skipped"):
+        rows.append(("large_memory", "skipped (--skip-large)", "-", "-", "-"))
+    else:
+        rows.append(("large_memory", f"{r['borrowers']:,} b x {r['paths']} p, subprocess",
+                     _fmt(r["drawdown_days_per_s"]), _fmt(r["ns_per_drawdown_day"]),
+                     f"peak RSS {r['peak_rss_mb']:,.0f} MB, wall {r['wall_s']:.1f} s, "
+                     f"inputs {r['inputs_s']:.1f} s"))
+    r = c["cold_start"]
+    rows.append(("cold_start", f"overdue run {r['borrowers']:,} b x {r['paths']} p x "
+                 f"{r['horizon_days']} d", "-", "-",
+                 f"wall {r['wall_s']:.1f} s (warm {r['warm_wall_s']:.1f} s), "
+                 f"compile ~{r['compile_s']:.1f} s"))
+    r = c["warm_small_run"]
+    ph = r["phases_s"]
+    rows.append(("warm_small_run", f"overdue run {r['borrowers']:,} b x {r['paths']} p x "
+                 f"{r['horizon_days']} d", _fmt(r["drawdown_days_per_s"]),
+                 _fmt(r["ns_per_drawdown_day"]),
+                 f"wall {r['wall_s']:.1f} s: book+macro {ph['book_and_macro']}, simulate "
+                 f"{ph['simulate']}, tables {ph['tables']}, startup+write "
+                 f"{ph['startup_and_write']}"))
+    r = c["cache_fallback"]
+    rows.append(("cache_fallback", "unwritable cache folder", "-", "-",
+                 f"{'ran' if r['ok'] else 'FAILED'} in {r['wall_s']:.1f} s ({r['how']})"))
+    return rows
+
+
+def markdown_table(result: dict) -> str:
+    head = "| case | size | drawdown-days/s | ns/drawdown-day | other |\n|---|---|---|---|---|\n"
+    return head + "\n".join("| " + " | ".join(r) + " |" for r in table_rows(result)) + "\n"
