@@ -509,6 +509,28 @@ def vasicek_inputs(pd: float, rho: float, loans: int, paths: int, seed: int,
     return KernelInputs(book, contract, beh, macro, horizon, ("all",))
 
 
+def vasicek_rows(x: np.ndarray, pd: float, rho: float, loans: int,
+                 alpha: float = 1e-3) -> list[QuantileRow]:
+    """Judge per-path shares ``x`` (each of ``loans`` loans) against the law (pd, rho): the
+    quantiles :data:`QUANTILES` and the mean, with the tolerances of :func:`check_vasicek`."""
+    paths = len(x)
+    z = float(stats.norm.ppf(1 - alpha / 2))
+    rows = []
+    for q in QUANTILES:
+        k_lo = stats.binom.ppf(alpha / 2, paths, q)
+        k_hi = stats.binom.ppf(1 - alpha / 2, paths, q)
+        x_lo = float(vasicek_quantile(k_lo / paths, pd, rho)) if k_lo > 0 else 0.0
+        x_hi = float(vasicek_quantile((k_hi + 1) / paths, pd, rho)) if k_hi + 1 < paths else 1.0
+        low = max(0.0, x_lo - z * math.sqrt(x_lo * (1 - x_lo) / loans))
+        high = min(1.0, x_hi + z * math.sqrt(x_hi * (1 - x_hi) / loans))
+        rows.append(QuantileRow(f"q{q:g}", float(np.quantile(x, q, method="inverted_cdf")),
+                                float(vasicek_quantile(q, pd, rho)), low, high))
+    var = vasicek_variance(pd, rho)
+    se = math.sqrt((var + (pd * (1 - pd) - var) / loans) / paths)
+    rows.append(QuantileRow("mean", float(np.mean(x)), pd, pd - z * se, pd + z * se))
+    return rows
+
+
 def check_vasicek(pd: float, rho: float, loans: int = 20_000, paths: int = 400, seed: int = 1,
                   alpha: float = 1e-3, threads: int | None = None) -> VasicekCheck:
     """Simulate one due date with the real kernel and compare the missed share with Vasicek.
@@ -531,22 +553,10 @@ def check_vasicek(pd: float, rho: float, loans: int = 20_000, paths: int = 400, 
     missed = agg[:, 30, 0, L.N_MISSED].astype(float)
     in_m1 = levels(agg)[:, 31, 0, L.N_BUCKET + 1]
     if not np.array_equal(missed, in_m1.astype(float)):
-        raise AssertionError("n_missed on day 30 differs from n_M1 on day 31")
+        raise RuntimeError("n_missed on day 30 differs from n_M1 on day 31")
     x = missed / loans
+    rows = vasicek_rows(x, pd, rho, loans, alpha)
     z = float(stats.norm.ppf(1 - alpha / 2))
-    rows = []
-    for q in QUANTILES:
-        k_lo = stats.binom.ppf(alpha / 2, paths, q)
-        k_hi = stats.binom.ppf(1 - alpha / 2, paths, q)
-        x_lo = float(vasicek_quantile(max(k_lo / paths, 1e-12), pd, rho)) if k_lo > 0 else 0.0
-        x_hi = float(vasicek_quantile((k_hi + 1) / paths, pd, rho)) if k_hi + 1 < paths else 1.0
-        low = max(0.0, x_lo - z * math.sqrt(x_lo * (1 - x_lo) / loans))
-        high = min(1.0, x_hi + z * math.sqrt(x_hi * (1 - x_hi) / loans))
-        rows.append(QuantileRow(f"q{q:g}", float(np.quantile(x, q, method="inverted_cdf")),
-                                float(vasicek_quantile(q, pd, rho)), low, high))
-    var = vasicek_variance(pd, rho)
-    se = math.sqrt((var + (pd * (1 - pd) - var) / loans) / paths)
-    rows.append(QuantileRow("mean", float(x.mean()), pd, pd - z * se, pd + z * se))
     rule = (f"each row at level {alpha:g} (z = {z:.2f}): quantile q of M = {paths} paths lies "
             f"between the law's quantiles at the binomial order-statistic ranks "
             f"k_lo/M and (k_hi+1)/M of Binomial(M, q), each widened by z*sqrt(x(1-x)/N), "
