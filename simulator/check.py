@@ -527,7 +527,7 @@ def vasicek_rows(x: np.ndarray, pd: float, rho: float, loans: int,
                                 float(vasicek_quantile(q, pd, rho)), low, high))
     var = vasicek_variance(pd, rho)
     se = math.sqrt((var + (pd * (1 - pd) - var) / loans) / paths)
-    rows.append(QuantileRow("mean", float(np.mean(x)), pd, pd - z * se, pd + z * se))
+    rows.append(QuantileRow("mean", float(np.mean(x)), pd, max(0.0, pd - z * se), pd + z * se))
     return rows
 
 

@@ -1,0 +1,114 @@
+"""`overdue check ...` end to end: exit 0 when every comparison holds, 1 when one fails (shown
+by breaking an expectation on purpose), 2 on bad arguments."""
+
+import json
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+import simulator.check as check
+from simulator.cli import app, main
+from simulator.kernels import layout as L
+
+runner = CliRunner()
+SMALL_VASICEK = ["check", "vasicek", "--pd", "0.05", "--rho", "0.1", "--loans", "5000",
+                 "--paths", "200", "--seed", "3"]
+SMALL_CONSERVATION = ["check", "conservation", "scenarios/baseline.yaml", "--paths", "3",
+                      "--borrowers", "1500"]
+
+
+def _exit(argv, monkeypatch):
+    """Exit code of the console entry point (error mapping included)."""
+    monkeypatch.setattr(sys, "argv", ["overdue", *argv])
+    try:
+        main()
+    except SystemExit as exc:
+        return exc.code
+    return 0
+
+
+def test_vasicek_passes_and_prints_table():
+    result = runner.invoke(app, SMALL_VASICEK)
+    assert result.exit_code == 0, result.output
+    for text in ("q0.5", "q0.9", "q0.99", "q0.999", "mean", "tolerance:", "result: PASS"):
+        assert text in result.output
+
+
+def test_vasicek_json():
+    result = runner.invoke(app, [*SMALL_VASICEK, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["ok"] is True and data["loans"] == 5000 and data["paths"] == 200
+    assert [r["statistic"] for r in data["rows"]] == ["q0.5", "q0.9", "q0.99", "q0.999", "mean"]
+    assert all(r["low"] <= r["simulated"] <= r["high"] for r in data["rows"])
+
+
+def test_vasicek_fails_against_a_broken_law(monkeypatch):
+    # The law's pd is doubled (0.05 judged as 0.10): the check must fail with exit code 1.
+    real = check.vasicek_quantile
+    monkeypatch.setattr(check, "vasicek_quantile", lambda q, pd, rho: real(q, 2 * pd, rho))
+    result = runner.invoke(app, SMALL_VASICEK)
+    assert result.exit_code == 1, result.output
+    assert "FAIL" in result.output and "result: FAIL" in result.output
+    monkeypatch.setattr(sys, "argv", ["overdue", *SMALL_VASICEK])
+    with pytest.raises(SystemExit) as info:  # the console script exits 1 too
+        main()
+    assert info.value.code == 1
+
+
+@pytest.mark.parametrize("argv", [
+    ["check", "vasicek", "--pd", "0", "--rho", "0.1"],
+    ["check", "vasicek", "--pd", "0.05", "--rho", "1"],
+    ["check", "vasicek", "--pd", "1.5", "--rho", "0.1"],
+    ["check", "vasicek", "--rho", "0.1"],
+    ["check", "ledger", "--drawdowns", "0"],
+    ["check", "ledger", "--format", "xml"],
+    ["check", "conservation", "no/such/scenario.yaml"],
+])
+def test_bad_arguments_exit_2(argv, monkeypatch):
+    assert _exit(argv, monkeypatch) == 2
+
+
+def test_ledger_passes(monkeypatch):
+    result = runner.invoke(app, ["check", "ledger", "--drawdowns", "72", "--days", "200",
+                                 "--seed", "5"])
+    assert result.exit_code == 0, result.output
+    assert "result: PASS" in result.output and "72 drawdowns" in result.output
+    assert "required: exact" in result.output
+    assert _exit(["check", "ledger", "--drawdowns", "36", "--days", "100"], monkeypatch) == 0
+
+
+def test_ledger_fails_when_the_reference_replays_seasoning_wrongly(monkeypatch):
+    # Seasoned drawdowns replayed without their on-time payments: end states must differ.
+    monkeypatch.setattr(check, "seasoning_payments", lambda terms, age, dpd0: {})
+    result = runner.invoke(app, ["check", "ledger", "--drawdowns", "72", "--days", "200",
+                                 "--seed", "5", "--format", "json"])
+    assert result.exit_code == 1, result.output
+    data = json.loads(result.output)
+    assert data["ok"] is False and data["mismatches"] > 0
+    assert data["max_money_diff_yuan"] > 0.005  # more than half a fen
+
+
+def test_conservation_passes(monkeypatch):
+    result = runner.invoke(app, SMALL_CONSERVATION)
+    assert result.exit_code == 0, result.output
+    assert "max |gap|: 0" in result.output and "result: PASS" in result.output
+    assert _exit([*SMALL_CONSERVATION, "--format", "json"], monkeypatch) == 0
+
+
+def test_conservation_fails_when_charge_offs_are_lost(monkeypatch):
+    # Drop charged-off principal from the aggregate: principal no longer adds up.
+    real = check.levels
+
+    def lose_charge_offs(agg):
+        out = real(agg)
+        out[:, :, :, L.CHARGED_OFF] = 0
+        return out
+
+    monkeypatch.setattr(check, "levels", lose_charge_offs)
+    result = runner.invoke(app, [*SMALL_CONSERVATION, "--format", "json"])
+    assert result.exit_code == 1, result.output
+    data = json.loads(result.output)
+    assert data["ok"] is False and data["principal_max_diff"] > 0
+    assert data["count_max_diff"] == 0
