@@ -94,6 +94,8 @@ class RunData:
         order = np.argsort(table["path"], kind="stable")
         table = {n: v[order] for n, v in table.items()}
         name = str(run.manifest.get("scenario_name", run.folder.name))
+        if name != run.folder.name:  # two runs of one scenario differ by run id
+            name = f"{name} [{run.folder.name}]"
         return cls(name, run.folder.name, paths, days, segs, table, ts, {}, key)
 
     def col(self, name: str) -> np.ndarray:
@@ -204,10 +206,10 @@ def fan_chart(run, which: str = "dpd30", baseline=None, fig=None) -> Figure:
         b = RunData.from_run(baseline)
         r = b.ratio(which)
         ax.plot(b.days, np.median(r, axis=0), color="black", linestyle="--", linewidth=1.3,
-                label=f"baseline ({b.name}) median")
+                label=f"baseline {b.name}: median")
         q = np.quantile(r, [0.05, 0.95], axis=0)
         ax.plot(b.days, q[0], color="black", linestyle=":", linewidth=1.0,
-                label="baseline 90% band")
+                label=f"baseline {b.name}: 90% band")
         ax.plot(b.days, q[1], color="black", linestyle=":", linewidth=1.0)
     ax.set_ylim(bottom=0)
     clipped = _mark_thin(ax, d, d.ratio(which))
@@ -403,7 +405,7 @@ def scenario_vs_baseline(run, baseline, fig=None) -> Figure:
     series = (("30+ ratio", lambda r: r.ratio("dpd30")), ("90+ ratio", lambda r: r.ratio("dpd90")),
               ("cumulative net loss rate", lambda r: r.cum_net_loss_rate()))
     for ax, (title, f) in zip(axes, series, strict=True):
-        for r, ls, lab in ((d, "-", d.name), (b, "--", f"baseline {b.name}")):
+        for r, ls, lab in ((d, "-", d.name), (b, "--", f"baseline {b.name}:")):
             v = f(r)
             q = np.quantile(v, [0.05, 0.5, 0.95], axis=0)
             if r is d:
@@ -415,6 +417,9 @@ def scenario_vs_baseline(run, baseline, fig=None) -> Figure:
                 ax.plot(r.days, q[2], color="black", linestyle=":", linewidth=0.9)
             ax.plot(r.days, q[1], color="black", linestyle=ls, linewidth=1.5,
                     label=f"{lab} median")
+        if title.endswith("ratio"):
+            ax.set_ylim(bottom=0)
+            _mark_thin(ax, d, f(d))
         ax.set_title(title, fontsize=10)
         ax.set_xlabel("day of horizon")
         _pct_axis(ax, decimals=2)

@@ -17,6 +17,7 @@ from simulator.cli import check as _check  # noqa: E402,F401
 from simulator.cli import bench as _bench  # noqa: E402,F401
 from simulator.cli import loan as _loan  # noqa: E402,F401
 from simulator.cli import run as _run  # noqa: E402,F401
+from simulator.cli import report as _report  # noqa: E402,F401
 from simulator.cli import schema as _schema  # noqa: E402,F401
 from simulator.cli import validate as _validate  # noqa: E402,F401
 

@@ -1,0 +1,688 @@
+"""The risk-committee report of a run folder: a multi-page A4 PDF, or the same content as one
+self-contained HTML file.
+
+Everything is read from the run folder (and an optional baseline run folder); nothing is
+re-simulated. The report is built as a list of blocks (headings, paragraphs, tables, figures,
+preformatted text) and then laid out either on A4 portrait pages with matplotlib's PdfPages or as
+HTML with the figures embedded as base64 PNG, so the two formats carry the same content.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import io
+import math
+import os
+import tempfile
+import textwrap
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from simulator import __version__, fonts, plots
+from simulator.analysis import summary as mc_summary
+from simulator.compare import RunInfo, difference, paired
+from simulator.errors import InputError
+from simulator.results import Run
+from simulator.results.registry import BUCKETS
+
+A4 = (8.27, 11.69)  # inches, portrait
+MARGIN = 0.7
+_SUMMARY_KEYS = {  # analysis.summary key -> (paths metric, stat) for differences
+    "expected_net_loss_rate": ("net_loss_rate", "mean"),
+    "net_loss_rate_q95": ("net_loss_rate", "p95"),
+    "net_loss_rate_q99": ("net_loss_rate", "p99"),
+    "net_loss_rate_q999": ("net_loss_rate", "p999"),
+    "net_loss_rate_es99": ("net_loss_rate", "es99"),
+    "mean_peak_dpd30_ratio": ("peak_dpd30_ratio", "mean"),
+    "mean_peak_dpd90_ratio": ("peak_dpd90_ratio", "mean"),
+    "mean_end_dpd30_ratio": ("end_dpd30_ratio", "mean"),
+    "mean_end_dpd90_ratio": ("end_dpd90_ratio", "mean"),
+}
+
+
+# --------------------------------------------------------------------------------------------
+# Content blocks
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Block:
+    kind: str  # h1, h2, p, small, table, pre, figure, pagebreak
+    text: str = ""
+    header: list[str] = field(default_factory=list)
+    rows: list[list[str]] = field(default_factory=list)
+    figure: object = None  # callable(fig or None) -> Figure
+    reading: str = ""
+
+
+def _pct(v: float, digits: int = 3) -> str:
+    return "n/a" if v is None or not math.isfinite(v) else f"{100 * v:.{digits}f}%"
+
+
+def _pp(v: float, digits: int = 3) -> str:
+    return "n/a" if not math.isfinite(v) else f"{100 * v:+.{digits}f} pp"
+
+
+def _yuan(v: float) -> str:
+    return "n/a" if not math.isfinite(v) else f"{v:,.0f}"
+
+
+class _Facts:
+    """Numbers the report quotes, computed once from a run folder."""
+
+    def __init__(self, run: Run) -> None:
+        self.run = run
+        self.data = plots.RunData.from_run(run)
+        self.summary = mc_summary(run.paths)
+        self.horizon = int(self.data.days[-1])
+        d = self.data
+        self.on_book = d.on_book
+        self.ratio30 = d.ratio("dpd30")
+        self.ratio90 = d.ratio("dpd90")
+        labels, _, rates = plots.roll_rates(d)
+        with np.errstate(invalid="ignore"):
+            self.flow = {lab: float(np.nanmean(r)) if np.isfinite(r).any() else math.nan
+                         for lab, r in zip(labels, rates, strict=True)}
+        try:
+            self.scenario = yaml.safe_load(run.scenario_yaml) or {}
+        except yaml.YAMLError:
+            self.scenario = {}
+
+    def col(self, name: str) -> np.ndarray:
+        return self.data.path_table[name]
+
+
+def _segment_rows(run: Run) -> list[list[str]]:
+    """Per segment, pooled over paths: day-0 and end principal, end 30+/90+, net loss rate."""
+    ts = run.timeseries
+    day = ts.column("day").to_numpy()
+    seg = np.asarray(ts.column("segment").to_pylist(), dtype=object)
+    end = day.max()
+    rows = []
+    for name in sorted(set(seg)):
+        m = seg == name
+
+        def tot(col, which, m=m):
+            return float(ts.column(col).to_numpy()[m & which].sum())
+
+        d0, dh = day == 0, day == end
+        start = sum(tot(f"principal_{b}", d0) for b in BUCKETS)
+        onb = sum(tot(f"principal_{b}", dh) for b in BUCKETS)
+        r30 = sum(tot(f"principal_{b}", dh) for b in BUCKETS[2:])
+        r90 = sum(tot(f"principal_{b}", dh) for b in BUCKETS[4:])
+        net = tot("cum_charged_off_principal", dh) - tot("cum_recoveries", dh)
+        n_paths = run.paths.num_rows
+        rows.append([str(name), _yuan(start / n_paths), _yuan(onb / n_paths),
+                     _pct(r30 / onb if onb else 0.0, 2), _pct(r90 / onb if onb else 0.0, 2),
+                     _pct(net / start if start else 0.0)])
+    return rows
+
+
+def _sentences(f: _Facts, b: _Facts | None, diffs: dict) -> list[str]:
+    """Three plain sentences from the numbers: the loss, the delinquency path, what moved."""
+    m = f.summary["metrics"]
+    el, var99, es99 = (m[k]["estimate"] for k in
+                       ("expected_net_loss_rate", "net_loss_rate_q99", "net_loss_rate_es99"))
+    out = [
+        f"Expected net loss over the {f.horizon}-day horizon is {_pct(el)} of day-0 principal "
+        f"({_yuan(float(f.col('net_loss').mean()))} yuan; Monte Carlo s.e. "
+        f"{_pct(m['expected_net_loss_rate']['se'])}); in 1 path in 100 it is {_pct(var99)} or "
+        f"more, and the worst 1% of paths average {_pct(es99)}."
+    ]
+    thin = plots.thin_book_day(f.data)
+    t_idx = len(f.data.days) - 1 if thin is None else max(0, int(np.searchsorted(
+        f.data.days, thin)) - 1)
+    t_day = int(f.data.days[t_idx])
+    med30 = np.median(f.ratio30, axis=0)
+    med90 = np.median(f.ratio90, axis=0)
+    ob = f.on_book.mean(axis=0)
+    out.append(
+        f"On the median path the 30+ ratio goes from {_pct(med30[0], 2)} on day 0 to "
+        f"{_pct(med30[t_idx], 2)} on day {t_day} and the 90+ ratio from {_pct(med90[0], 2)} to "
+        f"{_pct(med90[t_idx], 2)}; with no new lending the book runs off from "
+        f"{_yuan(ob[0])} to {_yuan(ob[-1])} yuan of on-book principal, so these ratios of a "
+        f"shrinking book rise late in the horizon as performing loans repay."
+    )
+    if b is None:
+        inc = f.col("interest_income").mean()
+        pen = f.col("penalty_income").mean() + f.col("compound_income").mean()
+        rec = f.col("recoveries").mean() / max(f.col("charged_off_principal").mean(), 1e-12)
+        out.append(
+            f"Losses are driven by the roll of delinquent loans: on average "
+            f"{_pct(f.flow['M1→M2'], 0)} of M1 principal rolls to M2 each month and "
+            f"{_pct(f.flow['M6→CO'], 0)} of M6 principal is charged off; recoveries return "
+            f"{_pct(rec, 1)} of charged-off principal within the horizon, and penalty plus "
+            f"compound interest add {_pct(pen / inc if inc else 0.0, 1)} to contract interest "
+            f"income."
+        )
+    else:
+        d = diffs["expected_net_loss_rate"]
+        noise = "beyond" if (d["ci_low"] > 0 or d["ci_high"] < 0) else "within"
+        dco = f.col("charged_off_principal").mean() - b.col("charged_off_principal").mean()
+        drec = f.col("recoveries").mean() - b.col("recoveries").mean()
+        moved = sorted(
+            ((abs(f.flow[k] - b.flow[k]), k) for k in f.flow
+             if math.isfinite(f.flow[k]) and math.isfinite(b.flow.get(k, math.nan))),
+            reverse=True)
+        why = ""
+        if moved:
+            k = moved[0][1]
+            why = (f"; the flow rate that moved most is {k}, from {_pct(b.flow[k], 1)} to "
+                   f"{_pct(f.flow[k], 1)} a month")
+        out.append(
+            f"Against baseline {b.data.name}, expected net loss moved by "
+            f"{_pp(d['difference'])} ({d['method']} 95% interval {_pp(d['ci_low'])} to "
+            f"{_pp(d['ci_high'])}, {noise} Monte Carlo noise): charge-offs changed by "
+            f"{_yuan(dco)} yuan and recoveries by {_yuan(drec)} yuan{why}."
+        )
+    return out
+
+
+def _cover(run: Run, f: _Facts, font: fonts.FontInfo) -> list[Block]:
+    m = run.manifest
+    sc = f.scenario
+    desc = str(sc.get("description") or "").strip() or "(no description)"
+    today = _dt.date.today().isoformat()
+    return [
+        Block("h1", "Stress-test report"),
+        Block("h1", str(sc.get("name") or m.get("scenario_name", ""))),
+        Block("p", desc),
+        Block("table", header=["", ""], rows=[
+            ["Run id", run.folder.name],
+            ["Report date", today],
+            ["Run created (UTC)", str(m.get("created_utc", "n/a"))],
+            ["Seed", str(m.get("seed", "n/a"))],
+            ["Monte Carlo paths", str(m.get("paths", run.paths.num_rows))],
+            ["Borrowers / drawdowns", f"{m.get('borrowers', 'n/a')} / {m.get('drawdowns', 'n/a')}"],
+            ["Horizon", f"{m.get('horizon_days', f.horizon)} days from {sc.get('as_of', 'n/a')}"],
+            ["overdue version (run / report)", f"{m.get('overdue_version', 'n/a')} / {__version__}"],
+        ]),
+        Block("small", "Produced by overdue from the run folder alone; nothing was re-simulated. "
+              "Percentages are of principal unless stated; money is in yuan. " + font.note()),
+        Block("pagebreak"),
+    ]
+
+
+def _executive(f: _Facts, b: _Facts | None, diffs: dict) -> list[Block]:
+    m = f.summary["metrics"]
+    conf = f.summary["confidence"]
+    header = ["Key figure", "Estimate", "MC s.e."]
+    if b is not None:
+        header += ["Baseline", "Difference", f"{conf:.0%} CI of difference"]
+    rows = []
+    for key, e in m.items():
+        row = [e["label"], _pct(e["estimate"]), _pct(e["se"])]
+        if b is not None:
+            d = diffs[key]
+            row += [_pct(b.summary["metrics"][key]["estimate"]), _pp(d["difference"]),
+                    f"{_pp(d['ci_low'])} to {_pp(d['ci_high'])}"]
+        rows.append(row)
+    rows.append(["Expected net loss (yuan)", _yuan(float(f.col("net_loss").mean())),
+                 _yuan(float(f.col("net_loss").std(ddof=1) / math.sqrt(f.col("net_loss").size)))
+                 if f.col("net_loss").size > 1 else "n/a"]
+                + ([_yuan(float(b.col("net_loss").mean())), "", ""] if b is not None else []))
+    blocks = [Block("h2", "Executive summary")]
+    blocks += [Block("p", s) for s in _sentences(f, b, diffs)]
+    blocks.append(Block("table", header=header, rows=rows))
+    note = (f"{f.summary['n_paths']} paths. MC s.e.: Monte Carlo standard error (n/a where there "
+            "are too few paths to bound a quantile). Loss rates are (charge-offs − recoveries) "
+            "within the horizon over day-0 principal; 30+ and 90+ ratios are of on-book "
+            "principal, charged-off principal excluded.")
+    if b is not None:
+        note += (f" Differences are scenario − baseline ({diffs['expected_net_loss_rate']['method']}"
+                 "; bootstrap over paths for quantiles and ES).")
+    blocks.append(Block("small", note))
+    blocks.append(Block("pagebreak"))
+    return blocks
+
+
+def _year_end_idx(f: _Facts) -> list[tuple[str, int]]:
+    days = f.data.days
+    out = []
+    for k in range(1, f.horizon // 365 + 1):
+        i = int(np.searchsorted(days, 365 * k))
+        if i < len(days) and days[i] == 365 * k:
+            out.append((f"year {k} end (day {365 * k})", i))
+    if not out or out[-1][1] != len(days) - 1:
+        out.append((f"horizon end (day {int(days[-1])})", len(days) - 1))
+    return out
+
+
+def _regulatory(f: _Facts) -> list[Block]:
+    def row(label, x):
+        x = np.asarray(x, dtype=np.float64)
+        se = x.std(ddof=1) / math.sqrt(x.size) if x.size > 1 else math.nan
+        return [label, _pct(float(x.mean())), _pct(float(np.median(x))),
+                _pct(float(np.quantile(x, 0.99))), _pct(se)]
+
+    rows = [row(f"Net loss rate over {f.horizon} days, % of average balance",
+                f.col("loss_rate_avg_balance")),
+            row(f"Net loss rate over {f.horizon} days, % of day-0 principal",
+                f.col("net_loss_rate"))]
+    for label, i in _year_end_idx(f):
+        rows.append(row(f"NPL (90+) ratio, {label}", f.ratio90[:, i]))
+        rows.append(row(f"30+ ratio, {label}", f.ratio30[:, i]))
+        rows.append(row(f"On-book principal, % of day 0, {label}",
+                        f.on_book[:, i] / np.where(f.on_book[:, 0] > 0, f.on_book[:, 0], 1.0)))
+    on_end = f.on_book[:, -1].mean()
+
+    def share(buckets):
+        v = sum(f.data.col(f"principal_{bk}")[:, -1].mean() for bk in buckets)
+        return [_yuan(v), _pct(v / on_end if on_end else 0.0, 2)]
+
+    zh = fonts.find_cjk_font().renders_cjk
+    cat = (lambda cn, en: f"{cn} {en}") if zh else (lambda cn, en: en)
+    co = f.data.col("cum_charged_off_principal")[:, -1].mean()
+    five = [
+        [cat("正常", "Normal"), "M0 (current)", *share(BUCKETS[:1])],
+        [cat("关注", "Special mention"), "M1–M3 (1–90 DPD)", *share(BUCKETS[1:4])],
+        [cat("次级", "Substandard"), "M4–M6 (91–180 DPD)", *share(BUCKETS[4:])],
+        [cat("可疑", "Doubtful"), "> 270 DPD", "0", "0.00%"],
+        [cat("损失", "Loss"), "> 360 DPD", "0", "0.00%"],
+        ["Memo: written off (核销)" if zh else "Memo: written off", "charged off, cumulative",
+         _yuan(co), "—"],
+    ]
+    stages = [
+        ["Stage 1", "M0–M1 (DPD ≤ 30)", *share(BUCKETS[:2])],
+        ["Stage 2", "M2–M3 (30+, DPD 31–90)", *share(BUCKETS[2:4])],
+        ["Stage 3", "M4–M6 (90+, credit-impaired)", *share(BUCKETS[4:])],
+    ]
+    title5 = "Five-category classification (五级分类)" if zh else "Five-category classification"
+    return [
+        Block("h2", "Regulatory view"),
+        Block("table", header=["Measure", "Mean", "Median", "P99", "MC s.e. of mean"],
+              rows=rows),
+        Block("small", f"Loss rates are not annualised (horizon {f.horizon} days). NPL ratio = "
+              "principal at 91+ DPD (M4–M6) over on-book principal; ratios are per path, then "
+              "summarised across paths. The book runs off, so year-end ratios are of a smaller "
+              "book than day 0."),
+        Block("h2", f"{title5} at horizon end (day {f.horizon})"),
+        Block("table", header=["Category", "Buckets", "Principal (yuan, mean)", "% of on-book"],
+              rows=five),
+        Block("small", "Doubtful (可疑, > 270 DPD) and loss (损失, > 360 DPD) apply only when "
+              "charge-off comes later than that; here loans are charged off at "
+              f"{(f.scenario.get('contract') or {}).get('charge_off_dpd', 180)} DPD, before "
+              "either threshold, so both are empty and written-off principal is shown as a memo "
+              "line." if zh else "Doubtful (> 270 DPD) and loss (> 360 DPD) apply only when "
+              "charge-off comes later; here loans are charged off before either threshold, so "
+              "both are empty."),
+        Block("h2", f"IFRS 9 stages by days past due at horizon end (day {f.horizon})"),
+        Block("table", header=["Stage", "Buckets", "Principal (yuan, mean)", "% of on-book"],
+              rows=stages),
+        Block("small", "Staging by DPD only (the 30 and 90 DPD backstops); no significant-"
+              "increase-in-credit-risk test beyond DPD is modelled."),
+        Block("h2", f"By segment at horizon end (pooled over paths)"),
+        Block("table", header=["Segment", "Day-0 principal", "End on-book", "End 30+",
+                               "End 90+", "Net loss rate"], rows=_segment_rows(f.run)),
+        Block("pagebreak"),
+    ]
+
+
+def _figures(f: _Facts, b: _Facts | None) -> list[Block]:
+    run, base = f.data, (b.data if b is not None else None)
+    med30 = np.median(f.ratio30, axis=0)
+    m = f.summary["metrics"]
+    thin = plots.thin_book_day(f.data)
+    thin_txt = (f" From day {thin} (dotted) less than {plots.THIN_BOOK:.0%} of the day-0 book is "
+                "left, and the ratio mostly reflects the shrinking denominator." if thin else "")
+    blocks = [
+        Block("figure", "30+ delinquency ratio over time",
+              figure=lambda fig: plots.fan_chart(run, "dpd30", base, fig),
+              reading=f"Reading: the median 30+ ratio is {_pct(med30[0], 2)} on day 0; the bands "
+              f"show how far it spreads across paths (98% of paths lie inside the lightest)."
+              + thin_txt),
+        Block("figure", "90+ (non-performing) ratio over time",
+              figure=lambda fig: plots.fan_chart(run, "dpd90", base, fig),
+              reading="Reading: loans reach 90+ about three months after a missed payment and "
+              "leave it at charge-off, so the 90+ ratio lags the 30+ ratio." + thin_txt),
+        Block("figure", "Bucket composition",
+              figure=lambda fig: plots.bucket_composition(run, fig),
+              reading="Reading: left, the whole book in yuan (M0 dominates and runs off); right, "
+              "the delinquent buckets as a share of what is still on book."),
+        Block("figure", "Net loss rate distribution",
+              figure=lambda fig: plots.loss_distribution(run, base, fig),
+              reading=f"Reading: expected loss {_pct(m['expected_net_loss_rate']['estimate'])}, "
+              f"VaR 99 {_pct(m['net_loss_rate_q99']['estimate'])}, VaR 99.9 "
+              f"{_pct(m['net_loss_rate_q999']['estimate'])}, ES 99 "
+              f"{_pct(m['net_loss_rate_es99']['estimate'])} of day-0 principal; with "
+              f"{f.summary['n_paths']} paths the far tail rests on few paths."),
+        Block("figure", "Roll (flow) rates month over month",
+              figure=lambda fig: plots.roll_rate_heatmap(run, fig),
+              reading="Reading: each cell is the share of a bucket's principal at a month end "
+              "found one bucket later a month on. The run folder holds aggregates, not loans, so "
+              "these are flow rates of principal (bucket k+1 at month m+1 ÷ bucket k at month "
+              "m; M6→CO uses principal charged off in the month), not loan-level transition "
+              "probabilities; part-payments and cures can make them differ."),
+        Block("figure", "Income: accrued vs collected",
+              figure=lambda fig: plots.income_split(run, fig),
+              reading="Reading: accrued is income recognised (accrual stops at 90 DPD); "
+              "collected is cash received, which can exceed accrual early because the seasoned "
+              "book starts with interest accrued before day 0."),
+    ]
+    if b is not None:
+        blocks.append(Block(
+            "figure", "Scenario against baseline",
+            figure=lambda fig: plots.scenario_vs_baseline(run, base, fig),
+            reading=f"Reading: solid is {run.name}, dashed is the baseline {base.name}; where the "
+            "solid median leaves the dotted band the difference is larger than path-to-path "
+            "spread."))
+    return blocks
+
+
+def _assumptions(f: _Facts) -> list[Block]:
+    sc = f.scenario
+    segs = (sc.get("book") or {}).get("segments") or []
+    rows = []
+    for s in segs:
+        p = (s.get("principal") or {}).get("lognormal") or {}
+        rate = s.get("daily_rate")
+        rows.append([str(s.get("name")), _pct(float(s.get("share", 0)), 0),
+                     f"{rate} ({_pct(365 * float(rate), 1)} a year)" if rate is not None else "",
+                     str(s.get("term_months", "")), _yuan(float(p.get("median", math.nan))),
+                     _pct(float(s.get("base_pd", math.nan)), 1)])
+    blocks = [Block("h2", "Assumptions")]
+    if rows:
+        blocks.append(Block("table", header=["Segment", "Share", "Daily rate", "Term (months)",
+                                             "Median principal", "Base PD"], rows=rows))
+    blocks.append(Block("small", "The resolved scenario as the run used it, every default "
+                        "written out (scenario.yaml of the run folder):"))
+    blocks.append(Block("pre", f.run.scenario_yaml.rstrip()))
+    blocks.append(Block("pagebreak"))
+    return blocks
+
+
+def _reproducibility(run: Run, font: fonts.FontInfo) -> list[Block]:
+    m = run.manifest
+    files = [[name, digest] for name, digest in sorted((m.get("files") or {}).items())]
+    versions = ", ".join(f"{k} {v}" for k, v in (m.get("versions") or {}).items())
+    folder = run.folder
+    cmd = f"overdue run {folder / 'scenario.yaml'} --out {folder.parent / (folder.name + '-rerun')}"
+    blocks = [
+        Block("h2", "Reproducibility"),
+        Block("table", header=["Item", "Value"], rows=[
+            ["Run id", folder.name],
+            ["Seed", str(m.get("seed", "n/a"))],
+            ["Scenario sha256", str(m.get("scenario_sha256", "n/a"))],
+            ["overdue", str(m.get("overdue_version", "n/a"))],
+            ["Versions", versions or "n/a"],
+            ["Engine", f"{m.get('engine', 'n/a')}, threads {m.get('threads', 'n/a')}, "
+                       f"chunk {m.get('chunk_size', 'n/a')}, path block {m.get('path_block', 'n/a')}"],
+            ["Created (UTC)", str(m.get("created_utc", "n/a"))],
+        ]),
+        Block("small", "sha256 of every file in the run folder (manifest.json):"),
+        Block("table", header=["File", "sha256"], rows=files),
+        Block("small", "Re-create the run (the scenario file is fully resolved: seed, paths and "
+              "book are in it):"),
+        Block("pre", cmd),
+    ]
+    recorded = m.get("command")
+    if isinstance(recorded, list) and recorded and recorded != ["python-api"]:
+        blocks.append(Block("small", "Command recorded at run time:"))
+        blocks.append(Block("pre", " ".join(map(str, recorded))))
+    blocks.append(Block("small", font.note()))
+    return blocks
+
+
+def build_blocks(run: Run, baseline: Run | None = None) -> tuple[list[Block], fonts.FontInfo]:
+    """The report's content, in order, and the CJK font used."""
+    font = fonts.setup()
+    f = _Facts(run)
+    b = _Facts(baseline) if baseline is not None else None
+    diffs = {}
+    if b is not None:
+        is_paired = paired(RunInfo.load(run.folder), RunInfo.load(baseline.folder))
+        for key, (metric, stat) in _SUMMARY_KEYS.items():
+            diffs[key] = difference(b.col(metric), f.col(metric), stat, is_paired)
+    blocks = _cover(run, f, font) + _executive(f, b, diffs) + _figures(f, b)
+    blocks += _regulatory(f) + _assumptions(f) + _reproducibility(run, font)
+    return blocks, font
+
+
+# --------------------------------------------------------------------------------------------
+# PDF layout
+# --------------------------------------------------------------------------------------------
+
+_SIZES = {"h1": 20, "h2": 13, "p": 10, "small": 8, "pre": 6.5, "table": 8.5}
+_WRAP = {"h1": 48, "h2": 80, "p": 92, "small": 118, "pre": 140}
+
+
+class _PdfWriter:
+    def __init__(self, pdf, footer: str) -> None:
+        from matplotlib.figure import Figure
+
+        self._Figure = Figure
+        self.pdf = pdf
+        self.footer = footer
+        self.page = None
+        self.y = 0.0
+        self.n = 0
+
+    def _new_page(self):
+        self._flush()
+        self.page = self._Figure(figsize=A4)
+        self.y = MARGIN
+        self.n += 1
+
+    def _flush(self):
+        if self.page is not None:
+            self._footer(self.page)
+            self.pdf.savefig(self.page)
+            self.page = None
+
+    def _footer(self, page):
+        page.text(0.5, 0.35 / A4[1], f"{self.footer} — page {self.n}", ha="center",
+                  fontsize=7, color="0.3")
+
+    def _need(self, h: float):
+        if self.page is None or self.y + h > A4[1] - MARGIN:
+            self._new_page()
+
+    def _text(self, s: str, size: float, x: float = MARGIN, weight="normal", family=None,
+              ha="left"):
+        kw = {"fontfamily": family} if family else {}
+        self.page.text(x / A4[0], 1 - self.y / A4[1], s, fontsize=size, va="top", ha=ha,
+                       fontweight=weight, **kw)
+
+    def lines(self, kind: str, text: str):
+        size = _SIZES[kind]
+        lh = size * (1.25 if kind == "pre" else 1.4) / 72
+        family = ["DejaVu Sans Mono"] + ([fonts.find_cjk_font().family]
+                                         if fonts.find_cjk_font().family else []) \
+            if kind == "pre" else None
+        wrapped = []
+        for para in text.split("\n"):
+            wrapped += textwrap.wrap(para, _WRAP[kind], subsequent_indent="    " if kind == "pre"
+                                     else "", drop_whitespace=kind != "pre") or [""]
+        if kind in ("h1", "h2"):
+            self._need(lh * (len(wrapped) + 3))  # keep a heading with what follows
+            self.y += lh * 0.4
+        for line in wrapped:
+            self._need(lh)
+            self._text(line, size, weight="bold" if kind in ("h1", "h2") else "normal",
+                       family=family)
+            self.y += lh
+        self.y += lh * (0.5 if kind != "pre" else 0.3)
+
+    def table(self, header: list[str], rows: list[list[str]]):
+        size = _SIZES["table"]
+        lh = size * 1.45 / 72
+        ncol = len(header) or (len(rows[0]) if rows else 1)
+        width = A4[0] - 2 * MARGIN
+        chars = [max([len(header[i]) if header else 0] + [len(r[i]) for r in rows] + [2])
+                 for i in range(ncol)]
+        total = sum(chars)
+        xs = [MARGIN]
+        for c in chars[:-1]:
+            xs.append(xs[-1] + width * c / total)
+        numeric = [i > 0 and all(_looks_numeric(r[i]) for r in rows if r[i]) for i in range(ncol)]
+
+        def draw(cells, weight):
+            self._need(lh)
+            for i, c in enumerate(cells):
+                if numeric[i]:
+                    right = xs[i + 1] - 0.08 if i + 1 < ncol else MARGIN + width
+                    self._text(c, size, x=right, weight=weight, ha="right")
+                else:
+                    self._text(c, size, x=xs[i], weight=weight)
+            self.y += lh
+
+        if any(header):
+            self._need(lh * min(len(rows) + 1, 4))
+            draw(header, "bold")
+            yy = 1 - (self.y - 0.04) / A4[1]
+            self.page.add_artist(_line(MARGIN / A4[0], (MARGIN + width) / A4[0], yy))
+        for r in rows:
+            draw(r, "normal")
+        self.y += lh * 0.6
+
+    def figure(self, title: str, make, reading: str):
+        """A page of its own: heading, the figure (constrained layout), the reading under it."""
+        self._flush()
+        self.n += 1
+        page = self._Figure(figsize=A4, layout="constrained")
+        page.get_layout_engine().set(w_pad=MARGIN * 0.5, h_pad=0.1)
+        head, body, foot = page.subfigures(3, 1, height_ratios=[0.9, 6.4, 3.6])
+        head.text(MARGIN / A4[0], 0.2, title, fontsize=_SIZES["h2"], fontweight="bold", va="bottom")
+        make(body)
+        lines = textwrap.wrap(reading, _WRAP["p"])
+        foot.text(MARGIN / A4[0], 0.95, "\n".join(lines), fontsize=_SIZES["p"], va="top",
+                  linespacing=1.4)
+        self.page = page
+
+    def close(self):
+        self._flush()
+
+
+def _line(x0, x1, y):
+    from matplotlib.lines import Line2D
+
+    return Line2D([x0, x1], [y, y], color="black", linewidth=0.6)
+
+
+def _looks_numeric(s: str) -> bool:
+    t = s.replace(",", "").replace("%", "").replace("pp", "").replace("+", "").replace(
+        "−", "-").strip()
+    try:
+        float(t)
+        return True
+    except ValueError:
+        return s.strip() in ("n/a", "—", "")
+
+
+def write_pdf(blocks: list[Block], path: Path, footer: str, meta: dict) -> None:
+    from matplotlib.backends.backend_pdf import PdfPages
+
+    with fonts.quiet_missing_glyphs(), PdfPages(path, metadata=meta) as pdf:
+        w = _PdfWriter(pdf, footer)
+        for blk in blocks:
+            if blk.kind == "pagebreak":
+                w._flush()
+            elif blk.kind == "table":
+                if w.page is None:
+                    w._new_page()
+                w.table(blk.header, blk.rows)
+            elif blk.kind == "figure":
+                w.figure(blk.text, blk.figure, blk.reading)
+                w._flush()
+            else:
+                if w.page is None:
+                    w._new_page()
+                w.lines(blk.kind, blk.text)
+        w.close()
+
+
+# --------------------------------------------------------------------------------------------
+# HTML
+# --------------------------------------------------------------------------------------------
+
+
+def write_html(blocks: list[Block], path: Path, title: str) -> None:
+    from html import escape
+
+    parts = [
+        "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{escape(title)}</title>",
+        "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto;line-height:1.4}"
+        "table{border-collapse:collapse;margin:.5em 0}td,th{padding:.15em .6em;"
+        "border-bottom:1px solid #ccc;text-align:left}td.n{text-align:right}"
+        "pre{font-size:.8em;background:#f6f6f6;padding:.5em;white-space:pre-wrap}"
+        "small{color:#444}img{max-width:100%}</style></head><body>",
+    ]
+    with fonts.quiet_missing_glyphs():
+        for blk in blocks:
+            if blk.kind == "h1":
+                parts.append(f"<h1>{escape(blk.text)}</h1>")
+            elif blk.kind == "h2":
+                parts.append(f"<h2>{escape(blk.text)}</h2>")
+            elif blk.kind == "p":
+                parts.append(f"<p>{escape(blk.text)}</p>")
+            elif blk.kind == "small":
+                parts.append(f"<p><small>{escape(blk.text)}</small></p>")
+            elif blk.kind == "pre":
+                parts.append(f"<pre>{escape(blk.text)}</pre>")
+            elif blk.kind == "pagebreak":
+                parts.append("<hr>")
+            elif blk.kind == "table":
+                parts.append("<table>")
+                if any(blk.header):
+                    parts.append("<tr>" + "".join(f"<th>{escape(h)}</th>" for h in blk.header)
+                                 + "</tr>")
+                for r in blk.rows:
+                    parts.append("<tr>" + "".join(
+                        f'<td class="n">{escape(c)}</td>' if i and _looks_numeric(c)
+                        else f"<td>{escape(c)}</td>" for i, c in enumerate(r)) + "</tr>")
+                parts.append("</table>")
+            elif blk.kind == "figure":
+                fig = blk.figure(None)
+                buf = io.BytesIO()
+                fig.savefig(buf, format="png", dpi=100)
+                data = base64.b64encode(buf.getvalue()).decode("ascii")
+                parts.append(f"<h2>{escape(blk.text)}</h2>")
+                parts.append(f'<figure><img alt="{escape(blk.text)}" '
+                             f'src="data:image/png;base64,{data}">'
+                             f"<figcaption>{escape(blk.reading)}</figcaption></figure>")
+    parts.append("</body></html>")
+    path.write_text("\n".join(parts), encoding="utf-8")
+
+
+# --------------------------------------------------------------------------------------------
+# Entry point
+# --------------------------------------------------------------------------------------------
+
+
+def build_report(run_dir: str | Path, baseline: str | Path | None = None,
+                 out: str | Path | None = None, fmt: str = "pdf") -> Path:
+    """Write the report of ``run_dir`` (PDF or HTML) and return its path.
+
+    The default output is ``run_dir/report.pdf`` (``report.html``). The file is written to a
+    temporary file in the same folder and renamed into place, so a reader never sees half a
+    report.
+    """
+    if fmt not in ("pdf", "html"):
+        raise InputError(f"unknown report format {fmt!r}; use pdf or html")
+    run = Run.open(run_dir)
+    base = Run.open(baseline) if baseline is not None else None
+    target = Path(out) if out is not None else run.folder / f"report.{fmt}"
+    if target.is_dir():
+        raise InputError("output is a folder; give a file name", path=str(target))
+    if not target.parent.is_dir():
+        raise InputError("output folder does not exist", path=str(target.parent))
+    blocks, _font = build_blocks(run, base)
+    name = str(run.manifest.get("scenario_name", run.folder.name))
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    try:
+        if fmt == "pdf":
+            write_pdf(blocks, Path(tmp), f"overdue report · {name} · run {run.folder.name}",
+                      {"Title": f"Stress-test report: {name}", "Creator": f"overdue {__version__}"})
+        else:
+            write_html(blocks, Path(tmp), f"Stress-test report: {name}")
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
