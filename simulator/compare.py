@@ -78,7 +78,10 @@ def _stat_batch(x: np.ndarray, stat: str) -> np.ndarray:
 
 
 def parse_metric(spec: str) -> tuple[str, str]:
-    """``METRIC@STAT`` (``@STAT`` optional, default mean) -> (metric, stat); InputError if unknown."""
+    """``METRIC@STAT`` (``@STAT`` optional, default mean) -> (metric, stat).
+
+    Raises InputError for an unknown metric or statistic.
+    """
     metric, _, stat = spec.partition("@")
     metric, stat = metric.strip(), (stat.strip() or "mean")
     if metric not in METRICS:

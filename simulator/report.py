@@ -197,9 +197,11 @@ def _cover(run: Run, f: _Facts, font: fonts.FontInfo) -> list[Block]:
             ["Run created (UTC)", str(m.get("created_utc", "n/a"))],
             ["Seed", str(m.get("seed", "n/a"))],
             ["Monte Carlo paths", str(m.get("paths", run.paths.num_rows))],
-            ["Borrowers / drawdowns", f"{m.get('borrowers', 'n/a')} / {m.get('drawdowns', 'n/a')}"],
+            ["Borrowers / drawdowns",
+             f"{m.get('borrowers', 'n/a')} / {m.get('drawdowns', 'n/a')}"],
             ["Horizon", f"{m.get('horizon_days', f.horizon)} days from {sc.get('as_of', 'n/a')}"],
-            ["overdue version (run / report)", f"{m.get('overdue_version', 'n/a')} / {__version__}"],
+            ["overdue version (run / report)",
+             f"{m.get('overdue_version', 'n/a')} / {__version__}"],
         ]),
         Block("small", "Produced by overdue from the run folder alone; nothing was re-simulated. "
               "Percentages are of principal unless stated; money is in yuan. " + font.note()),
@@ -233,8 +235,9 @@ def _executive(f: _Facts, b: _Facts | None, diffs: dict) -> list[Block]:
             "within the horizon over day-0 principal; 30+ and 90+ ratios are of on-book "
             "principal, charged-off principal excluded.")
     if b is not None:
-        note += (f" Differences are scenario − baseline ({diffs['expected_net_loss_rate']['method']}"
-                 "; bootstrap over paths for quantiles and ES).")
+        how = diffs["expected_net_loss_rate"]["method"]
+        note += (f" Differences are scenario − baseline ({how}; bootstrap over paths for "
+                 "quantiles and ES).")
     blocks.append(Block("small", note))
     blocks.append(Block("pagebreak"))
     return blocks
@@ -315,7 +318,7 @@ def _regulatory(f: _Facts) -> list[Block]:
               rows=stages),
         Block("small", "Staging by DPD only (the 30 and 90 DPD backstops); no significant-"
               "increase-in-credit-risk test beyond DPD is modelled."),
-        Block("h2", f"By segment at horizon end (pooled over paths)"),
+        Block("h2", "By segment at horizon end (pooled over paths)"),
         Block("table", header=["Segment", "Day-0 principal", "End on-book", "End 30+",
                                "End 90+", "Net loss rate"], rows=_segment_rows(f.run)),
         Block("pagebreak"),
@@ -410,7 +413,8 @@ def _reproducibility(run: Run, font: fonts.FontInfo) -> list[Block]:
             ["overdue", str(m.get("overdue_version", "n/a"))],
             ["Versions", versions or "n/a"],
             ["Engine", f"{m.get('engine', 'n/a')}, threads {m.get('threads', 'n/a')}, "
-                       f"chunk {m.get('chunk_size', 'n/a')}, path block {m.get('path_block', 'n/a')}"],
+                       f"chunk {m.get('chunk_size', 'n/a')}, "
+                       f"path block {m.get('path_block', 'n/a')}"],
             ["Created (UTC)", str(m.get("created_utc", "n/a"))],
         ]),
         Block("small", "sha256 of every file in the run folder (manifest.json):"),
