@@ -31,9 +31,20 @@ BORROWERS_DPD90 = 30
 N_MISSED = 31
 N_CURED = 32
 N_PREPAYMENTS = 33
-N_METRICS = 34
+DISBURSED = 34  # principal of drawdowns originated that day (redraws and new borrowers)
+N_NEW = 35
+CAPITALISED = 36  # interest and charges turned into principal by restructuring
+WAIVED = 37  # penalty, compound and fees waived by restructuring
+N_RESTRUCTURINGS = 38
+N_RESTRUCTURED = 39  # state: restructured drawdowns on book
+P_RESTRUCTURED = 40  # state: their principal
+N_LITIGATED = 41
+LEGAL_RECOVERIES = 42  # part of RECOVERIES
+LEGAL_COST = 43
+N_METRICS = 44
 
-STATE_METRICS = tuple(range(0, 16)) + (BORROWERS_DPD30, BORROWERS_DPD90)
+STATE_METRICS = tuple(range(0, 16)) + (BORROWERS_DPD30, BORROWERS_DPD90, N_RESTRUCTURED,
+                                       P_RESTRUCTURED)
 
 # ---- per-drawdown state (int64 scratch, one row per drawdown of the borrower in hand) -------
 S_NP = 0  # normal (not yet due) principal
@@ -52,7 +63,14 @@ S_PAID_COM = 12
 S_PAID_FEE = 13
 S_PREPAID = 14
 S_CO_P = 15
-N_STATE = 16
+S_ORIGIN = 16  # sim day of disbursement (loan day = sim day - origin)
+S_GEN = 17  # 0: the book's drawdown; n: its n-th redraw
+S_TERM = 18  # instalments of the current schedule
+S_INST = 19  # fixed instalment of the current schedule
+S_RESTR = 20  # 1 once restructured
+S_PDAYS = 21  # principal-days, for the enforceable claim under the APR cap
+S_REP_RESTR = 22  # restructured principal last reported (-1 none)
+N_STATE = 23
 
 ACTIVE, CLOSED, CHARGED_OFF_STATUS = 0, 1, 2
 

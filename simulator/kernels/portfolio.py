@@ -15,18 +15,13 @@ import numpy as np
 
 from simulator._numba import jit
 from simulator.contract.schedule import due_day
+from simulator.kernels import drawdown as dd
+from simulator.kernels import layout as L
 from simulator.kernels import rng
 from simulator.kernels.layout import (
     ACTIVE,
-    BORROWERS_DPD30,
-    BORROWERS_DPD90,
-    CHARGED_OFF,
     CHARGED_OFF_STATUS,
     CLOSED,
-    CODE_CLOSED,
-    CODE_CO,
-    COMPOUND_ACCRUED,
-    COMPOUND_PAID,
     D_ACCEL,
     D_COM,
     D_DUE,
@@ -36,48 +31,33 @@ from simulator.kernels.layout import (
     D_INT,
     D_PEN,
     D_PRIN,
-    FEES_CHARGED,
-    FEES_PAID,
-    INTEREST_ACCRUED,
-    INTEREST_PAID,
-    N_BUCKET,
-    N_CURED,
-    N_MISSED,
-    N_PREPAYMENTS,
-    N_SLOT_FIELDS,
-    N_STATE,
-    NONACCRUAL,
-    P_BUCKET,
-    PENALTY_ACCRUED,
-    PENALTY_PAID,
     PLAN_ALL,
     PLAN_AMOUNT,
     PLAN_DUE,
-    PLAN_NONE,
     PLAN_PAST_DUE,
-    PREPAID,
-    PRINCIPAL_PAID,
-    RECOVERIES,
     S_ACC,
     S_ACCEL,
     S_CO_P,
     S_DPD,
+    S_GEN,
+    S_INST,
     S_NEXTK,
     S_NP,
     S_NSLOT,
+    S_ORIGIN,
     S_PAID_COM,
     S_PAID_FEE,
     S_PAID_I,
     S_PAID_P,
     S_PAID_PEN,
+    S_PDAYS,
     S_PREPAID,
     S_REP_CODE,
-    S_REP_PRIN,
+    S_REP_RESTR,
+    S_RESTR,
     S_STATUS,
+    S_TERM,
 )
-
-METHOD_EQUAL_INSTALLMENT, METHOD_INTEREST_FIRST, METHOD_EQUAL_PRINCIPAL = 0, 1, 2
-FEN = 10_000
 
 
 class Book(NamedTuple):
@@ -97,6 +77,13 @@ class Book(NamedTuple):
     age: np.ndarray  # int32
     dpd0: np.ndarray  # int32
     disbursed: np.ndarray  # int64: epoch day of disbursement (calendar schedules)
+    # Optional (empty: off). Per borrower: PD multiplier from the risk score; 1 if today's
+    # underwriting would approve a new drawdown. Per drawdown: the terms of a redraw.
+    pd_multiplier: np.ndarray = np.ones(0)
+    approved: np.ndarray = np.ones(0, np.int8)
+    redraw_principal: np.ndarray = np.zeros(0, np.int64)
+    redraw_rate: np.ndarray = np.zeros(0)
+    redraw_instalment: np.ndarray = np.zeros(0, np.int64)
 
 
 class Contract(NamedTuple):
@@ -129,6 +116,18 @@ class Behaviour(NamedTuple):
     prepayment_monthly: float
     recovery_rate: float
     recovery_lag_days: int
+    redraw_probability: float = 0.0
+    restructure_dpd_from: int = 0  # 0: restructuring off
+    restructure_dpd_to: int = 0
+    restructure_daily: float = 0.0
+    restructure_extra_months: int = 0
+    restructure_waive: bool = True
+    restructure_pd_multiplier: float = 1.0
+    legal_share: float = 0.0
+    legal_rate: float = 0.0
+    legal_lag_days: int = 0
+    legal_cost: int = 0  # micro-yuan per case
+    apr_cap: float = 0.24
 
 
 class Macro(NamedTuple):
@@ -139,82 +138,9 @@ class Macro(NamedTuple):
 
 
 @jit
-def _accrue(balance, rate):
-    if balance <= 0:
-        return np.int64(0)
-    return np.int64(math.floor(balance * rate + 0.5))
-
-
-@jit
-def _bucket(dpd):
-    if dpd <= 0:
-        return 0
-    return min(6, (dpd - 1) // 30 + 1)
-
-
-@jit
-def _owed(sl, j, s):
-    return sl[j, s, D_PRIN] + sl[j, s, D_INT] + sl[j, s, D_PEN] + sl[j, s, D_COM] + sl[j, s, D_FEE]
-
-
-@jit
-def _past_due(sl, st, j):
-    total = np.int64(0)
-    for s in range(st[j, S_NSLOT]):
-        total += _owed(sl, j, s)
-    return total
-
-
-@jit
-def _pay(st, sl, j, amount, allocation, flows):
-    """Allocate ``amount`` as the ledger does; paid amounts go to ``flows`` (by slot field for
-    fee/compound/penalty/interest/principal, and flows[9] for prepaid principal)."""
-    left = amount
-    n = st[j, S_NSLOT]
-    for g in range(allocation.shape[0]):
-        for s in range(n):
-            for q in range(allocation.shape[1]):
-                f = allocation[g, q]
-                if f < 0 or left == 0:
-                    continue
-                take = min(left, sl[j, s, f])
-                sl[j, s, f] -= take
-                flows[f] += take
-                left -= take
-    take = min(left, st[j, S_ACC])
-    st[j, S_ACC] -= take
-    flows[D_INT] += take
-    left -= take
-    take = min(left, st[j, S_NP])
-    st[j, S_NP] -= take
-    flows[D_PRIN] += take
-    flows[9] += take
-    left -= take
-    return amount - left
-
-
-@jit
-def _report(a, t, seg, st, j, code, prin):
-    """Record a drawdown's bucket code and principal at day ``t`` as changes from the last
-    reported ones (the engine sums changes over days into levels)."""
-    old = st[j, S_REP_CODE]
-    if code == old and prin == st[j, S_REP_PRIN]:
-        return
-    if old >= 0:
-        a[t, seg, N_BUCKET + old] -= 1
-        if old < CODE_CO:
-            a[t, seg, P_BUCKET + old] -= st[j, S_REP_PRIN]
-    a[t, seg, N_BUCKET + code] += 1
-    if code < CODE_CO:
-        a[t, seg, P_BUCKET + code] += prin
-    st[j, S_REP_CODE] = code
-    st[j, S_REP_PRIN] = prin
-
-
-@jit
-def _miss_probability(b, seg, m, path, owed, book, beh, macro):
+def _miss_probability(b, seg, m, path, owed, restructured, book, beh, macro):
     """P(missing this due payment) given affordability under the month's shocks, before the
-    factor: base PD scaled by exp(sensitivity x rise of the debt-service ratio)."""
+    factor: the borrower's PD scaled by exp(sensitivity x rise of the debt-service ratio)."""
     inc0 = book.income[b]
     unemployed = rng.uniform(beh.seed, rng.UNEMPLOYMENT, path, book.borrower_id[b], m) < (
         max(0.0, macro.unemployment_pp[m]) / 100.0 * beh.unemployment_beta[seg]
@@ -227,56 +153,36 @@ def _miss_probability(b, seg, m, path, owed, book, beh, macro):
     other = other0 * (1.0 + beh.other_debt_rate_sensitivity * macro.rate_bp[m] / 100.0)
     dsr = (due + other) / max(inc, 1e-9)
     dsr0 = (due + other0) / inc0
-    return min(0.999, beh.base_pd[seg] * math.exp(beh.dsr_sensitivity * (dsr - dsr0)))
+    pd = beh.base_pd[seg] * math.exp(beh.dsr_sensitivity * (dsr - dsr0))
+    if book.pd_multiplier.shape[0] > 0:
+        pd *= book.pd_multiplier[b]
+    if restructured:
+        pd *= beh.restructure_pd_multiplier
+    return min(0.999, pd)
 
 
 @jit
-def _quiet_until(book, contract, st, d0, nd, t, horizon, plan_code):
-    """First day from ``t`` on which any drawdown of the borrower needs a full step.
-
-    A day is quiet for a drawdown that is current (nothing due and unpaid) and has no due date,
-    forced payment or disbursement that day: only normal interest accrues, a constant amount,
-    so a run of quiet days is settled at once (``k`` days = ``k`` equal daily accruals). Day 0
-    is never skipped: every drawdown is reported there.
-    """
-    e = horizon + 1
-    if t < 0:
-        e = 0
-    forced = plan_code.shape[0] > 0
-    for j in range(nd):
-        d = d0 + j
-        age = book.age[d]
-        if t + age < 1:  # not yet disbursed: its first day is an event
-            e = min(e, 1 - age)
-            continue
-        if st[j, S_STATUS] != ACTIVE:
-            continue
-        if st[j, S_NSLOT] > 0 or st[j, S_ACCEL] != 0 or st[j, S_NEXTK] > book.term[d]:
-            return t
-        e = min(e, due_day(st[j, S_NEXTK], contract.period, book.disbursed[d]) - age)
-        if forced and t >= 1:
-            for tt in range(t, min(e, plan_code.shape[1])):
-                if plan_code[d, tt] != PLAN_NONE:
-                    e = tt
-                    break
-        if e <= t:
-            return t
-    return e
-
-
-@jit
-def _accrue_quiet(book, st, a, seg, d0, nd, t, e):
-    """Days ``[t, e)`` of a quiet borrower: each drawdown on book accrues its constant daily
-    interest; nothing else changes (see :func:`_quiet_until`)."""
-    for j in range(nd):
-        d = d0 + j
-        if t + book.age[d] < 1 or st[j, S_STATUS] != ACTIVE:
-            continue
-        daily = _accrue(st[j, S_NP], book.daily_rate[d])
-        st[j, S_ACC] += daily * (e - t)
-        if t >= 1:
-            for tt in range(t, e):
-                a[tt, seg, INTEREST_ACCRUED] += daily
+def _restructure(st, sl, j, t, rate, method, beh):
+    """Capitalise the arrears into a new schedule over the remaining instalments plus the
+    extra months, from sim day ``t``; returns (capitalised, waived) in micro-yuan."""
+    principal = st[j, S_NP]
+    capitalised = st[j, S_ACC]
+    charges = np.int64(0)
+    for s in range(st[j, S_NSLOT]):
+        principal += sl[j, s, L.D_PRIN]
+        capitalised += sl[j, s, L.D_INT]
+        charges += sl[j, s, L.D_PEN] + sl[j, s, L.D_COM] + sl[j, s, L.D_FEE]
+    waived = np.int64(0)
+    if beh.restructure_waive:
+        waived = charges
+    else:
+        capitalised += charges
+    remaining = max(1, st[j, S_TERM] - st[j, S_NEXTK] + 1)
+    term = remaining + beh.restructure_extra_months
+    total = principal + capitalised
+    dd.start_schedule(st, j, t, total, term, dd.instalment_for(total, rate, term, method))
+    st[j, S_RESTR] = 1
+    return capitalised, waived
 
 
 @jit
@@ -296,10 +202,12 @@ def simulate_block(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, hor
         max_dd = max(max_dd, book.borrower_start[b + 1] - book.borrower_start[b])
         for d in range(book.borrower_start[b], book.borrower_start[b + 1]):
             max_term = max(max_term, book.term[d])
-    st = np.zeros((max(max_dd, 1), N_STATE), np.int64)
-    sl = np.zeros((max(max_dd, 1), max_term + 2, N_SLOT_FIELDS), np.int64)
+    max_term += beh.restructure_extra_months
+    st = np.zeros((max(max_dd, 1), L.N_STATE), np.int64)
+    sl = np.zeros((max(max_dd, 1), max_term + 2, L.N_SLOT_FIELDS), np.int64)
     flows = np.zeros(10, np.int64)
     forced = plan_code.shape[0] > 0
+    redraws = beh.redraw_probability > 0.0 and book.redraw_principal.shape[0] > 0
     n_months = macro.z.shape[1]
     pen_mult = contract.penalty_multiplier
     sqrt_rho = math.sqrt(beh.rho)
@@ -312,22 +220,24 @@ def simulate_block(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, hor
             d0 = book.borrower_start[b]
             nd = book.borrower_start[b + 1] - d0
             seg = book.segment[b]
+            approved = book.approved.shape[0] == 0 or book.approved[b] != 0
             start = -1  # day 0 is always stepped: every drawdown is reported there
             for j in range(nd):
                 d = d0 + j
                 st[j, :] = 0
-                st[j, S_NP] = book.principal[d]
-                st[j, S_NEXTK] = 1
+                dd.start_schedule(st, j, -book.age[d], book.principal[d], book.term[d],
+                                  book.instalment[d])
                 st[j, S_REP_CODE] = -1
+                st[j, S_REP_RESTR] = -1
                 start = min(start, -book.age[d])
             dpd30 = 0
             dpd90 = 0
             t = start + 1
             while t <= horizon:
                 if t != 0 and contract.skip_quiet_days:
-                    quiet_to = _quiet_until(book, contract, st, d0, nd, t, horizon, plan_code)
+                    quiet_to = dd.quiet_until(book, contract, st, d0, nd, t, horizon, plan_code)
                     if quiet_to > t:
-                        _accrue_quiet(book, st, a, seg, d0, nd, t, quiet_to)
+                        dd.accrue_quiet(book, st, a, seg, d0, nd, t, quiet_to)
                         t = quiet_to
                         continue
                 m = min(max(t, 0) // 30, n_months - 1)
@@ -337,29 +247,38 @@ def simulate_block(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, hor
                 b_dpd = 0
                 for j in range(nd):
                     d = d0 + j
-                    loan_day = t + book.age[d]
-                    if loan_day < 1:  # disbursed today: on the book, current
+                    loan_day = t - st[j, S_ORIGIN]
+                    if loan_day < 0:  # not yet disbursed
+                        continue
+                    if loan_day == 0:  # disbursed today: on the book, current
                         if report and st[j, S_REP_CODE] < 0:
-                            _report(a, t, seg, st, j, 0, st[j, S_NP])
+                            dd.report(a, t, seg, st, j, 0, st[j, S_NP])
+                            if flow_day:
+                                a[t, seg, L.DISBURSED] += st[j, S_NP]
+                                a[t, seg, L.N_NEW] += 1
                         continue
                     if st[j, S_STATUS] != ACTIVE:
                         if report and st[j, S_REP_CODE] < 0:  # closed or charged off before day 0
-                            code = CODE_CO if st[j, S_STATUS] == CHARGED_OFF_STATUS else CODE_CLOSED
-                            _report(a, t, seg, st, j, code, np.int64(0))
+                            code = L.CODE_CO if st[j, S_STATUS] == CHARGED_OFF_STATUS else (
+                                L.CODE_CLOSED)
+                            dd.report(a, t, seg, st, j, code, np.int64(0))
                         continue
-                    rate = book.daily_rate[d]
+                    rate = dd.daily_rate(book, st, j, d)
                     prate = rate * pen_mult
+                    unit = dd.draw_unit(book, st, j, d)
                     # ---- 1. accrue
                     was_nonaccrual = st[j, S_DPD] >= contract.non_accrual_dpd
-                    interest = _accrue(st[j, S_NP], rate)
+                    interest = dd.accrue(st[j, S_NP], rate)
+                    st[j, S_PDAYS] += st[j, S_NP]
                     st[j, S_ACC] += interest
                     pen_day = np.int64(0)
                     com_day = np.int64(0)
                     for s in range(st[j, S_NSLOT]):
+                        st[j, S_PDAYS] += sl[j, s, D_PRIN]
                         if sl[j, s, D_DUE] >= loan_day:
                             continue
-                        pen = _accrue(sl[j, s, D_PRIN], prate)
-                        com = _accrue(sl[j, s, D_INT], prate) if contract.compound_interest else 0
+                        pen = dd.accrue(sl[j, s, D_PRIN], prate)
+                        com = dd.accrue(sl[j, s, D_INT], prate) if contract.compound_interest else 0
                         late = loan_day - sl[j, s, D_DUE]
                         if sl[j, s, D_ACCEL] == 0 and late <= contract.grace_days:
                             sl[j, s, D_HPEN] += pen
@@ -378,27 +297,27 @@ def simulate_block(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, hor
                         pen_day += pen
                         com_day += com
                     if flow_day:
-                        a[t, seg, INTEREST_ACCRUED] += interest
-                        a[t, seg, PENALTY_ACCRUED] += pen_day
-                        a[t, seg, COMPOUND_ACCRUED] += com_day
+                        a[t, seg, L.INTEREST_ACCRUED] += interest
+                        a[t, seg, L.PENALTY_ACCRUED] += pen_day
+                        a[t, seg, L.COMPOUND_ACCRUED] += com_day
                         if was_nonaccrual:
-                            a[t, seg, NONACCRUAL] += interest + pen_day + com_day
+                            a[t, seg, L.NONACCRUAL] += interest + pen_day + com_day
                     delinquent = st[j, S_NSLOT] > 0
                     # ---- 2. fall due
                     due_now = False
                     k = st[j, S_NEXTK]
-                    term = book.term[d]
+                    term = st[j, S_TERM]
                     if st[j, S_ACCEL] == 0 and k <= term and (
-                        due_day(k, contract.period, book.disbursed[d]) == loan_day
+                        due_day(k, contract.period, dd.disbursed_epoch(book, st, j, d)) == loan_day
                     ):
                         st[j, S_NEXTK] = k + 1
                         npr = st[j, S_NP]
                         if k == term:
                             part = npr
-                        elif book.method[d] == METHOD_EQUAL_INSTALLMENT:
-                            part = min(max(book.instalment[d] - st[j, S_ACC], 0), npr)
-                        elif book.method[d] == METHOD_EQUAL_PRINCIPAL:
-                            part = min(book.instalment[d], npr)
+                        elif book.method[d] == dd.METHOD_EQUAL_INSTALLMENT:
+                            part = min(max(st[j, S_INST] - st[j, S_ACC], 0), npr)
+                        elif book.method[d] == dd.METHOD_EQUAL_PRINCIPAL:
+                            part = min(st[j, S_INST], npr)
                         else:
                             part = np.int64(0)
                         if part + st[j, S_ACC] > 0:
@@ -417,51 +336,62 @@ def simulate_block(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, hor
                         if due_now and not delinquent and (
                             book.dpd0[d] == 0 or t < -book.dpd0[d]
                         ):
-                            amount = _owed(sl, j, st[j, S_NSLOT] - 1)
+                            amount = dd.owed(sl, j, st[j, S_NSLOT] - 1)
                     elif forced:
                         code = plan_code[d, t]
                         if code == PLAN_AMOUNT:
                             amount = plan_amount[d, t]
                         elif code == PLAN_DUE:
                             if due_now:
-                                amount = _owed(sl, j, st[j, S_NSLOT] - 1)
+                                amount = dd.owed(sl, j, st[j, S_NSLOT] - 1)
                         elif code == PLAN_PAST_DUE:
-                            amount = _past_due(sl, st, j)
+                            amount = dd.past_due(sl, st, j)
                         elif code == PLAN_ALL:
-                            amount = _past_due(sl, st, j) + st[j, S_ACC] + st[j, S_NP]
-                        elif code != PLAN_NONE:
-                            amount = 0
+                            amount = dd.past_due(sl, st, j) + st[j, S_ACC] + st[j, S_NP]
                     elif delinquent:
-                        bk = _bucket(loan_day - sl[j, 0, D_DUE])
-                        lift = math.exp(beh.cure_factor_loading * z)
-                        hc = min(1.0, beh.cure_daily[bk] * lift)
-                        hp = min(1.0 - hc, beh.partial_daily[bk] * lift)
-                        u = rng.uniform(beh.seed, rng.CURE, path, book.drawdown_id[d], t)
-                        if u < hc:
-                            amount = _past_due(sl, st, j)
-                            a[t, seg, N_CURED] += 1
-                        elif u < hc + hp:
-                            amount = (
-                                np.int64(math.floor(_past_due(sl, st, j) * beh.partial_share))
-                                // FEN * FEN
-                            )
+                        dpd_now = loan_day - sl[j, 0, D_DUE]
+                        if (beh.restructure_dpd_from > 0 and st[j, S_RESTR] == 0
+                                and beh.restructure_dpd_from <= dpd_now <= beh.restructure_dpd_to
+                                and rng.uniform(beh.seed, rng.RESTRUCTURE, path, unit, t)
+                                < beh.restructure_daily):
+                            capitalised, waived = _restructure(st, sl, j, t, rate, book.method[d],
+                                                               beh)
+                            a[t, seg, L.CAPITALISED] += capitalised
+                            a[t, seg, L.WAIVED] += waived
+                            a[t, seg, L.N_RESTRUCTURINGS] += 1
+                            loan_day = 0
+                        else:
+                            bk = dd.bucket(dpd_now)
+                            lift = math.exp(beh.cure_factor_loading * z)
+                            hc = min(1.0, beh.cure_daily[bk] * lift)
+                            hp = min(1.0 - hc, beh.partial_daily[bk] * lift)
+                            u = rng.uniform(beh.seed, rng.CURE, path, unit, t)
+                            if u < hc:
+                                amount = dd.past_due(sl, st, j)
+                                a[t, seg, L.N_CURED] += 1
+                            elif u < hc + hp:
+                                amount = (
+                                    np.int64(math.floor(dd.past_due(sl, st, j) * beh.partial_share))
+                                    // dd.FEN * dd.FEN
+                                )
                     elif due_now:
-                        owed = _owed(sl, j, st[j, S_NSLOT] - 1)
-                        pd = _miss_probability(b, seg, m, path, owed, book, beh, macro)
+                        owed = dd.owed(sl, j, st[j, S_NSLOT] - 1)
+                        pd = _miss_probability(b, seg, m, path, owed, st[j, S_RESTR] != 0, book,
+                                               beh, macro)
                         threshold = (rng.normal_ppf(pd) - sqrt_rho * z) / sqrt_1mrho
-                        u = rng.uniform(beh.seed, rng.MISS, path, book.drawdown_id[d], loan_day)
+                        u = rng.uniform(beh.seed, rng.MISS, path, unit, loan_day)
                         if u < rng.normal_cdf(threshold):
-                            a[t, seg, N_MISSED] += 1
-                        elif rng.uniform(beh.seed, rng.PREPAY, path, book.drawdown_id[d],
+                            a[t, seg, L.N_MISSED] += 1
+                        elif rng.uniform(beh.seed, rng.PREPAY, path, unit,
                                          loan_day) < beh.prepayment_monthly:
                             amount = owed + st[j, S_ACC] + st[j, S_NP]
-                            a[t, seg, N_PREPAYMENTS] += 1
+                            a[t, seg, L.N_PREPAYMENTS] += 1
                         else:
                             amount = owed
                     if amount > 0:
-                        total = _past_due(sl, st, j) + st[j, S_ACC] + st[j, S_NP]
+                        total = dd.past_due(sl, st, j) + st[j, S_ACC] + st[j, S_NP]
                         flows[:] = 0
-                        _pay(st, sl, j, min(amount, total), contract.allocation, flows)
+                        dd.pay(st, sl, j, min(amount, total), contract.allocation, flows)
                         st[j, S_PAID_P] += flows[D_PRIN]
                         st[j, S_PAID_I] += flows[D_INT]
                         st[j, S_PAID_PEN] += flows[D_PEN]
@@ -469,23 +399,23 @@ def simulate_block(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, hor
                         st[j, S_PAID_FEE] += flows[D_FEE]
                         st[j, S_PREPAID] += flows[9]
                         if flow_day:
-                            a[t, seg, PRINCIPAL_PAID] += flows[D_PRIN]
-                            a[t, seg, PREPAID] += flows[9]
-                            a[t, seg, INTEREST_PAID] += flows[D_INT]
-                            a[t, seg, PENALTY_PAID] += flows[D_PEN]
-                            a[t, seg, COMPOUND_PAID] += flows[D_COM]
-                            a[t, seg, FEES_PAID] += flows[D_FEE]
+                            a[t, seg, L.PRINCIPAL_PAID] += flows[D_PRIN]
+                            a[t, seg, L.PREPAID] += flows[9]
+                            a[t, seg, L.INTEREST_PAID] += flows[D_INT]
+                            a[t, seg, L.PENALTY_PAID] += flows[D_PEN]
+                            a[t, seg, L.COMPOUND_PAID] += flows[D_COM]
+                            a[t, seg, L.FEES_PAID] += flows[D_FEE]
                     # ---- 4. end of day
                     n = st[j, S_NSLOT]
                     if contract.late_fee > 0 and n > 0:
                         s = n - 1
-                        if sl[j, s, D_DUE] == loan_day and _owed(sl, j, s) > 0:
+                        if sl[j, s, D_DUE] == loan_day and dd.owed(sl, j, s) > 0:
                             sl[j, s, D_FEE] += contract.late_fee
                             if flow_day:
-                                a[t, seg, FEES_CHARGED] += contract.late_fee
+                                a[t, seg, L.FEES_CHARGED] += contract.late_fee
                     keep = 0
                     for s in range(n):
-                        if _owed(sl, j, s) > 0:
+                        if dd.owed(sl, j, s) > 0:
                             if keep != s:
                                 sl[j, keep, :] = sl[j, s, :]
                             keep += 1
@@ -509,37 +439,52 @@ def simulate_block(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, hor
                     outstanding = st[j, S_NP]
                     for s in range(st[j, S_NSLOT]):
                         outstanding += sl[j, s, D_PRIN]
+                    redraw = False
                     if contract.charge_off_dpd >= 0 and dpd >= contract.charge_off_dpd:
                         st[j, S_STATUS] = CHARGED_OFF_STATUS
                         st[j, S_CO_P] = outstanding
                         if flow_day:
-                            a[t, seg, CHARGED_OFF] += outstanding
-                            if t + beh.recovery_lag_days <= horizon:
-                                a[t + beh.recovery_lag_days, seg, RECOVERIES] += _accrue(
-                                    outstanding, beh.recovery_rate
-                                )
+                            _charge_off(a, t, seg, st, sl, j, outstanding, unit, path, horizon,
+                                        beh)
                     elif st[j, S_NSLOT] == 0 and st[j, S_NP] == 0 and st[j, S_ACC] == 0:
                         st[j, S_STATUS] = CLOSED
                         st[j, S_DPD] = 0
                         dpd = 0
+                        redraw = (redraws and flow_day and approved and t < horizon
+                                  and rng.uniform(beh.seed, rng.REDRAW, path, unit, t)
+                                  < beh.redraw_probability)
                     if st[j, S_STATUS] == ACTIVE:
                         b_dpd = max(b_dpd, dpd)
                     # ---- report changes of bucket and principal
                     if report:
                         if st[j, S_STATUS] == CHARGED_OFF_STATUS:
-                            _report(a, t, seg, st, j, CODE_CO, np.int64(0))
+                            dd.report(a, t, seg, st, j, L.CODE_CO, np.int64(0))
                         elif st[j, S_STATUS] == CLOSED:
-                            _report(a, t, seg, st, j, CODE_CLOSED, np.int64(0))
+                            dd.report(a, t, seg, st, j, L.CODE_CLOSED, np.int64(0))
                         else:
-                            _report(a, t, seg, st, j, _bucket(dpd), outstanding)
+                            dd.report(a, t, seg, st, j, dd.bucket(dpd), outstanding)
+                        restructured_on_book = st[j, S_RESTR] != 0 and st[j, S_STATUS] == ACTIVE
+                        dd.report_restructured(a, t, seg, st, j,
+                                               outstanding if restructured_on_book else -1)
+                    if redraw:  # a new drawdown, disbursed today, on the book from tomorrow
+                        st[j, S_GEN] += 1
+                        st[j, S_STATUS] = ACTIVE
+                        st[j, S_RESTR] = 0
+                        st[j, S_PDAYS] = 0
+                        dd.start_schedule(st, j, t, book.redraw_principal[d], book.term[d],
+                                          book.redraw_instalment[d])
+                        st[j, S_REP_CODE] = -1  # a new drawdown: n_closed keeps the old one
+                        dd.report(a, t, seg, st, j, 0, st[j, S_NP])
+                        a[t, seg, L.DISBURSED] += st[j, S_NP]
+                        a[t, seg, L.N_NEW] += 1
                 if report:
                     new30 = 1 if b_dpd >= 31 else 0
                     new90 = 1 if b_dpd >= 91 else 0
                     if new30 != dpd30:
-                        a[t, seg, BORROWERS_DPD30] += new30 - dpd30
+                        a[t, seg, L.BORROWERS_DPD30] += new30 - dpd30
                         dpd30 = new30
                     if new90 != dpd90:
-                        a[t, seg, BORROWERS_DPD90] += new90 - dpd90
+                        a[t, seg, L.BORROWERS_DPD90] += new90 - dpd90
                         dpd90 = new90
                 t += 1
             if end_state.shape[0] > 0:
@@ -565,3 +510,27 @@ def simulate_block(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, hor
                     row[13] = st[j, S_PAID_FEE]
                     row[14] = st[j, S_PREPAID]
                     row[15] = st[j, S_CO_P]
+
+
+@jit
+def _charge_off(a, t, seg, st, sl, j, principal, unit, path, horizon, beh):
+    """Charge-off flows: the principal written off, and what comes back later: a litigated
+    drawdown recovers a share of its claim capped at the enforceable claim (all-in APR cap on
+    principal-days, less charges already paid) after the legal lag; others the base recovery
+    rate of principal after the recovery lag."""
+    a[t, seg, L.CHARGED_OFF] += principal
+    if beh.legal_share > 0.0 and rng.uniform(beh.seed, rng.LEGAL, path, unit, 0) < beh.legal_share:
+        charges = st[j, S_ACC]
+        for s in range(st[j, S_NSLOT]):
+            charges += sl[j, s, D_INT] + sl[j, s, D_PEN] + sl[j, s, D_COM] + sl[j, s, D_FEE]
+        paid_charges = st[j, S_PAID_I] + st[j, S_PAID_PEN] + st[j, S_PAID_COM] + st[j, S_PAID_FEE]
+        allowance = dd.accrue(st[j, S_PDAYS], beh.apr_cap / 365.0)
+        claim = principal + min(charges, max(0, allowance - paid_charges))
+        a[t, seg, L.N_LITIGATED] += 1
+        a[t, seg, L.LEGAL_COST] += beh.legal_cost
+        if t + beh.legal_lag_days <= horizon:
+            got = dd.accrue(claim, beh.legal_rate)
+            a[t + beh.legal_lag_days, seg, L.RECOVERIES] += got
+            a[t + beh.legal_lag_days, seg, L.LEGAL_RECOVERIES] += got
+    elif t + beh.recovery_lag_days <= horizon:
+        a[t + beh.recovery_lag_days, seg, L.RECOVERIES] += dd.accrue(principal, beh.recovery_rate)

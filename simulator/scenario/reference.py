@@ -81,6 +81,8 @@ def _type(annotation: Any, name: str = "") -> str:
         return f"list of {_type(args[0])}"
     if origin is dict:
         keys = typing.get_args(args[0])
+        if not keys:
+            return f"mapping of names to {_type(args[1])}"
         return f"mapping {keys[0]}..{keys[-1]} to {_type(args[1])}"
     return str(annotation)
 

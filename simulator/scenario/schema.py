@@ -27,6 +27,8 @@ from pydantic import (
     model_validator,
 )
 
+from simulator.scenario.policy import Policy
+
 BUCKETS = ("M0", "M1", "M2", "M3", "M4", "M5", "M6")
 """Delinquency buckets by days past due: M0 current, M1 1-30, ..., M6 151-180 (MODEL.md s.4)."""
 
@@ -250,6 +252,13 @@ class Segment(_Model):
         ge=0,
         description="How strongly the national unemployment change hits this segment.",
     )
+    score_pd_loading: float = Field(
+        default=0.5,
+        ge=0,
+        le=3,
+        description="Spread of PD across borrowers: a borrower of true risk z ~ N(0,1) has PD "
+        "base_pd x exp(loading z - loading^2 / 2) (the mean stays base_pd); scoring acts on z.",
+    )
 
     @field_validator("name")
     @classmethod
@@ -275,6 +284,21 @@ class Segment(_Model):
         return {b: float(value.get(b, 0.0)) for b in BUCKETS}
 
 
+class Revolving(_Model):
+    """New lending: redraws by repaying borrowers and new borrowers arriving."""
+
+    redraw_probability: float = Field(
+        default=0.0, ge=0, le=1,
+        description="Chance a borrower who repays a drawdown in full draws a new one the next "
+        "day, if today's underwriting approves them.",
+    )
+    new_borrowers_monthly: float = Field(
+        default=0.0, ge=0, le=1,
+        description="Applicants arriving per month as a share of book.borrowers; those "
+        "approved are originated on a day drawn within the month.",
+    )
+
+
 class Book(_Model):
     """The loan book: a synthetic one described by segments, or a loan tape."""
 
@@ -296,6 +320,9 @@ class Book(_Model):
         min_length=1,
         max_length=64,
         description="Borrower segments (1 to 64): unique names, shares summing to 1.",
+    )
+    revolving: Revolving = Field(
+        default_factory=Revolving, description="New lending during the horizon (off by default)."
     )
 
     @field_validator("tape")
@@ -690,30 +717,7 @@ class Shock(_Model):
 
 
 # --------------------------------------------------------------------------------------------
-# Policy (reserved) and the scenario
-
-
-def _reserved(field: str) -> Any:
-    def check(cls: type, value: Any) -> None:
-        if value is not None:
-            raise ValueError(f"policy.{field} is reserved for a later release; leave it out")
-        return None
-
-    return classmethod(check)
-
-
-class Policy(_Model):
-    """Policy levers: reserved for a later release; only null is accepted today."""
-
-    collection: None = Field(
-        default=None, description="Collection channels by bucket (reserved; must be null)."
-    )
-    restructuring: None = Field(
-        default=None, description="Restructuring (灵活还款) rules (reserved; must be null)."
-    )
-
-    _collection = field_validator("collection", mode="before")(_reserved("collection"))
-    _restructuring = field_validator("restructuring", mode="before")(_reserved("restructuring"))
+# The scenario
 
 
 class Scenario(_Model):
@@ -738,7 +742,7 @@ class Scenario(_Model):
     shocks: list[Shock] = Field(
         default_factory=list, description="Macro shocks; none is the unstressed baseline."
     )
-    policy: Policy = Field(default_factory=Policy, description="Reserved for a later release.")
+    policy: Policy = Field(default_factory=Policy, description="The lender's levers.")
 
     @field_validator("name")
     @classmethod

@@ -177,8 +177,9 @@ def _err(text: str, **kwargs) -> InputError:
             id="norway",
         ),
         pytest.param(
-            GOOD + "policy:\n  collection: {M1: [sms]}\n", "policy.collection", 9,
-            "policy.collection is reserved for a later release", id="policy-reserved",
+            GOOD + "policy:\n  restructuring: {dpd_from: 60, dpd_to: 30}\n",
+            "policy.restructuring", 9, "dpd_to (30) must be >= dpd_from (60)",
+            id="restructuring-window",
         ),
         pytest.param(
             "book: {segments: [{name: a, share: 1}]}\n", "name", 1,
