@@ -207,6 +207,8 @@ def _paths_from(m: _BookMetrics) -> pa.Table:
         "interest_income": income["interest"],
         "recoveries": recoveries,
         "charged_off_principal": charged_off,
+        **{name: g.grid(g.rowsum((name,)))[:, later, :].sum(axis=(1, 2))
+           for name in ("disbursed_principal", "collection_cost", "legal_cost")},
     }
     schema = arrow_schema("paths")
     return pa.Table.from_arrays([pa.array(cols[f.name], f.type) for f in schema], schema=schema)

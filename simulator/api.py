@@ -64,7 +64,7 @@ def simulate(scenario: Scenario, *, threads: int | None = None, chunk_size: int 
     else:
         agg = run_local(inputs, tasks, n_paths, n_threads, progress=on_task)
     t_sim = time.perf_counter()
-    timeseries = timeseries_table(agg, inputs.segments)
+    timeseries = timeseries_table(agg, inputs.segments, inputs.collection_cost)
     tables = {
         "timeseries": timeseries,
         "paths": paths_table(timeseries),

@@ -587,18 +587,23 @@ class ConservationCheck:
                 and self.table_max_diff_yuan <= 1e-6)
 
 
-def conservation_gaps(agg: np.ndarray, drawdowns_per_segment: np.ndarray
-                      ) -> tuple[np.ndarray, np.ndarray]:
+def conservation_gaps(agg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(principal gap [path, day, segment] in micro-yuan, count gap) of the identities
-    day-0 outstanding = outstanding + cumulative paid + cumulative charged-off principal and
-    drawdowns = n_M0..n_M6 + n_CO + n_closed, from the merged integer aggregate."""
+
+        day-0 outstanding + cumulative disbursed + cumulative capitalised
+            = outstanding + cumulative paid + cumulative charged-off principal
+        day-0 drawdowns + cumulative new drawdowns = n_M0..n_M6 + n_CO + n_closed
+
+    from the merged integer aggregate (new drawdowns: redraws and approved applicants;
+    capitalised: arrears turned into principal by restructuring)."""
     lv = levels(agg)
     outstanding = lv[:, :, :, L.P_BUCKET : L.P_BUCKET + 7].sum(axis=3)
     paid = np.cumsum(lv[:, :, :, L.PRINCIPAL_PAID], axis=1)
     charged = np.cumsum(lv[:, :, :, L.CHARGED_OFF], axis=1)
-    principal_gap = outstanding[:, :1, :] - (outstanding + paid + charged)
+    added = np.cumsum(lv[:, :, :, L.DISBURSED] + lv[:, :, :, L.CAPITALISED], axis=1)
+    principal_gap = outstanding[:, :1, :] + added - (outstanding + paid + charged)
     counts = lv[:, :, :, L.N_BUCKET : L.N_BUCKET + 9].sum(axis=3)
-    count_gap = counts - drawdowns_per_segment[None, None, :]
+    count_gap = counts - (counts[:, :1, :] + np.cumsum(lv[:, :, :, L.N_NEW], axis=1))
     return principal_gap, count_gap
 
 
@@ -616,15 +621,16 @@ def check_conservation(scenario, threads: int | None = None, chunk_size: int | N
     agg = run_local(inputs, plan_tasks(n_paths, n_b, chunk_size, path_block), n_paths, n_threads)
     per_seg = np.bincount(np.repeat(inputs.book.segment, np.diff(inputs.book.borrower_start)),
                           minlength=len(inputs.segments))
-    pgap, cgap = conservation_gaps(agg, per_seg)
+    pgap, cgap = conservation_gaps(agg)
     # The same identity on the float yuan columns users read.
-    tab = timeseries_table(agg, inputs.segments)
+    tab = timeseries_table(agg, inputs.segments, inputs.collection_cost)
     cols = {c: tab.column(c).to_numpy() for c in tab.column_names}
     out = sum(cols[f"principal_M{i}"] for i in range(7))
     shape = agg.shape[:3]
     out3 = out.reshape(shape)
-    fgap = out3[:, :1, :] - (out3 + cols["cum_paid_principal"].reshape(shape)
-                             + cols["cum_charged_off_principal"].reshape(shape))
+    added = np.cumsum((cols["disbursed_principal"] + cols["capitalised"]).reshape(shape), axis=1)
+    fgap = out3[:, :1, :] + added - (out3 + cols["cum_paid_principal"].reshape(shape)
+                                     + cols["cum_charged_off_principal"].reshape(shape))
     worst = None
     if np.abs(pgap).max() > 0:
         worst = tuple(int(i) for i in np.unravel_index(np.abs(pgap).argmax(), pgap.shape))

@@ -20,7 +20,8 @@ from simulator.contract.schedule import CALENDAR, METHOD_CODE, due_day, epoch_da
 from simulator.errors import InputError
 from simulator.kernels import rng
 from simulator.kernels.portfolio import Book
-from simulator.scenario.schema import BUCKETS, Scenario
+from simulator.scenario.policy import GRADES
+from simulator.scenario.schema import BUCKETS, DAYS_PER_MONTH, Scenario
 
 MAX_DRAWDOWNS = 10
 PRINCIPAL_STEP = 100  # drawdowns are whole hundreds of yuan
@@ -44,26 +45,31 @@ def _amount(kind, a, b, lo, hi, u):
 
 @jit
 def _draw_book(seed, n_borrowers, seg_cum, income_p, count_cum, principal_p, bucket_cum,
-               dpd_lo, dpd_hi, terms, period, as_of):
+               dpd_lo, dpd_hi, terms, period, as_of, id_offset, dd_offset, arrival_days):
     """Draw borrowers and drawdowns. Per-segment parameter rows: income_p/principal_p are
-    (kind, a, b, lo, hi); count_cum and bucket_cum are cumulative probabilities."""
+    (kind, a, b, lo, hi); count_cum and bucket_cum are cumulative probabilities.
+
+    Borrower ``i`` is keyed ``id_offset + i`` and drawdown ``d`` is keyed ``dd_offset + d``.
+    With ``arrival_days > 0`` the borrowers are applicants arriving on a day drawn in
+    ``[1, arrival_days]`` with new drawdowns (negative age), not a seasoned book."""
     seg = np.empty(n_borrowers, np.int32)
     income = np.empty(n_borrowers)
     count = np.empty(n_borrowers, np.int64)
-    for i in range(n_borrowers):
+    for i0 in range(n_borrowers):
+        i = i0 + id_offset
         u = rng.uniform(seed, rng.BOOK, 0, i, _F_SEGMENT)
         s = 0
         while s < seg_cum.shape[0] - 1 and u > seg_cum[s]:
             s += 1
-        seg[i] = s
+        seg[i0] = s
         ip = income_p[s]
-        income[i] = _amount(int(ip[0]), ip[1], ip[2], ip[3], ip[4],
-                            rng.uniform(seed, rng.BOOK, 0, i, _F_INCOME))
+        income[i0] = _amount(int(ip[0]), ip[1], ip[2], ip[3], ip[4],
+                             rng.uniform(seed, rng.BOOK, 0, i, _F_INCOME))
         u = rng.uniform(seed, rng.BOOK, 0, i, _F_COUNT)
         c = 0
         while c < count_cum.shape[1] - 1 and u > count_cum[s, c]:
             c += 1
-        count[i] = c + 1
+        count[i0] = c + 1
     start = np.zeros(n_borrowers + 1, np.int64)
     start[1:] = np.cumsum(count)
     n = start[-1]
@@ -75,16 +81,21 @@ def _draw_book(seed, n_borrowers, seg_cum, income_p, count_cum, principal_p, buc
         s = seg[i]
         pp = principal_p[s]
         term = terms[s]
+        arrival = 1 + int(rng.uniform(seed, rng.BOOK, 0, i + id_offset, _F_AGE) * arrival_days)
         for d in range(start[i], start[i + 1]):
+            key = d + dd_offset
             x = _amount(int(pp[0]), pp[1], pp[2], pp[3], pp[4],
-                        rng.uniform(seed, rng.BOOK, 1, d, _F_PRINCIPAL))
+                        rng.uniform(seed, rng.BOOK, 1, key, _F_PRINCIPAL))
             principal[d] = max(1, int(x / PRINCIPAL_STEP + 0.5)) * PRINCIPAL_STEP * 1_000_000
-            u = rng.uniform(seed, rng.BOOK, 1, d, _F_BUCKET)
+            u = rng.uniform(seed, rng.BOOK, 1, key, _F_BUCKET)
             bk = 0
             while bk < 6 and u > bucket_cum[s, bk]:
                 bk += 1
-            u_age = rng.uniform(seed, rng.BOOK, 1, d, _F_AGE)
-            if bk == 0:
+            u_age = rng.uniform(seed, rng.BOOK, 1, key, _F_AGE)
+            if arrival_days > 0:  # an applicant's new drawdown, disbursed on arrival
+                a = -arrival
+                dpd0[d] = 0
+            elif bk == 0:
                 # current: any age before maturity (30-day periods: term * period days)
                 first_guess = as_of - int(u_age * 30 * term)
                 life = due_day(term, period, first_guess)
@@ -93,7 +104,7 @@ def _draw_book(seed, n_borrowers, seg_cum, income_p, count_cum, principal_p, buc
             else:
                 k = 1 + int(u_age * term)
                 lo, hi = dpd_lo[s, bk], dpd_hi[s, bk]
-                target = lo + int(rng.uniform(seed, rng.BOOK, 1, d, _F_DPD) * (hi - lo + 1))
+                target = lo + int(rng.uniform(seed, rng.BOOK, 1, key, _F_DPD) * (hi - lo + 1))
                 guess = as_of - target - due_day(k, period, as_of - target - 30 * k)
                 a = target + due_day(k, period, guess)
                 dpd0[d] = a - due_day(k, period, as_of - a)
@@ -118,20 +129,31 @@ def dpd_range(bucket: int, charge_off_dpd: int | None) -> tuple[int, int]:
     return lo, hi
 
 
-def synthetic_book(scenario: Scenario, borrowers: int | None = None) -> Book:
-    """Draw the scenario's book (``borrowers`` overrides ``book.borrowers``)."""
-    book = scenario.book
-    segments = book.segments
-    if not segments:
-        raise InputError("a synthetic book needs book.segments", path="book.segments")
-    n = int(borrowers or book.borrowers)
+APPLICANT_KEYS = 1 << 36  # draw keys of applicants (borrowers and drawdowns) start here
+
+
+@jit
+def _scores(seed, borrower_ids, accuracy):
+    """Each borrower's true risk z ~ N(0,1) (higher is riskier) and the quantile of the
+    lender's score, correlated ``accuracy`` with z."""
+    n = borrower_ids.shape[0]
+    z = np.empty(n)
+    q = np.empty(n)
+    other = math.sqrt(1.0 - accuracy * accuracy)
+    for i in range(n):
+        z[i] = rng.standard_normal(seed, rng.SCORE, 0, borrower_ids[i], 0)
+        noise = rng.standard_normal(seed, rng.SCORE, 0, borrower_ids[i], 1)
+        q[i] = rng.normal_cdf(accuracy * z[i] + other * noise)
+    return z, q
+
+
+def _segment_rows(scenario: Scenario) -> dict:
+    """The per-segment parameter arrays ``_draw_book`` takes."""
+    segments = scenario.book.segments
     co = scenario.contract.charge_off_dpd
     seg_cum = np.cumsum([s.share for s in segments])
     seg_cum[-1] = 1.0
     width = max(len(s.drawdowns) for s in segments)
-    if width > MAX_DRAWDOWNS:
-        raise InputError(f"at most {MAX_DRAWDOWNS} drawdowns per borrower",
-                         path="book.segments.drawdowns")
     count_cum = np.ones((len(segments), width))
     bucket_cum = np.ones((len(segments), 7))
     dpd_lo = np.ones((len(segments), 7), np.int64)
@@ -151,35 +173,137 @@ def synthetic_book(scenario: Scenario, borrowers: int | None = None) -> Book:
                 )
             dpd_lo[i, bk], dpd_hi[i, bk] = lo, max(lo, hi)
     period = scenario.contract.schedule_period
-    period_code = CALENDAR if period == "calendar" else int(period)
-    seg, income, start, principal, age, dpd0, disbursed = _draw_book(
-        scenario.monte_carlo.seed, n, seg_cum,
-        np.array([_amount_row(s.monthly_income) for s in segments], float),
-        count_cum,
-        np.array([_amount_row(s.principal) for s in segments], float),
-        bucket_cum, dpd_lo, dpd_hi,
-        np.array([s.term_months for s in segments], np.int64),
-        period_code, epoch_day(scenario.as_of),
+    return dict(
+        seg_cum=seg_cum,
+        income_p=np.array([_amount_row(s.monthly_income) for s in segments], float),
+        count_cum=count_cum,
+        principal_p=np.array([_amount_row(s.principal) for s in segments], float),
+        bucket_cum=bucket_cum, dpd_lo=dpd_lo, dpd_hi=dpd_hi,
+        terms=np.array([s.term_months for s in segments], np.int64),
+        period=CALENDAR if period == "calendar" else int(period),
+        as_of=epoch_day(scenario.as_of),
     )
-    dd_seg = np.repeat(seg, np.diff(start))
-    rates = np.array([s.daily_rate for s in segments])[dd_seg]
+
+
+def _draw(scenario: Scenario, rows: dict, n: int, id_offset: int, arrival_days: int) -> dict:
+    seg, income, start, principal, age, dpd0, disbursed = _draw_book(
+        scenario.monte_carlo.seed, n, rows["seg_cum"], rows["income_p"], rows["count_cum"],
+        rows["principal_p"], rows["bucket_cum"], rows["dpd_lo"], rows["dpd_hi"], rows["terms"],
+        rows["period"], rows["as_of"], id_offset, id_offset, arrival_days,
+    )
+    return dict(
+        seg=seg, income=income, start=start, principal=principal, age=age, dpd0=dpd0,
+        disbursed=disbursed, borrower_id=np.arange(n, dtype=np.int64) + id_offset,
+        drawdown_id=np.arange(start[-1], dtype=np.int64) + id_offset,
+    )
+
+
+def _keep_borrowers(part: dict, keep: np.ndarray) -> dict:
+    """The borrowers where ``keep`` is true, with their drawdowns."""
+    counts = np.diff(part["start"])
+    dd_keep = np.repeat(keep, counts)
+    out = {k: part[k][keep] for k in ("seg", "income", "borrower_id")}
+    out |= {k: part[k][dd_keep] for k in ("principal", "age", "dpd0", "disbursed",
+                                          "drawdown_id")}
+    out["start"] = np.concatenate([[0], np.cumsum(counts[keep])]).astype(np.int64)
+    return out
+
+
+def _concat(a: dict, b: dict) -> dict:
+    out = {k: np.concatenate([a[k], b[k]]) for k in a if k != "start"}
+    out["start"] = np.concatenate([a["start"], a["start"][-1] + b["start"][1:]])
+    return out
+
+
+def applicants(scenario: Scenario, borrowers: int) -> int:
+    """Applicants arriving over the horizon under ``book.revolving.new_borrowers_monthly``."""
+    monthly = scenario.book.revolving.new_borrowers_monthly
+    return int(round(monthly * borrowers * scenario.horizon_days / DAYS_PER_MONTH))
+
+
+def synthetic_book(scenario: Scenario, borrowers: int | None = None) -> Book:
+    """Draw the scenario's book (``borrowers`` overrides ``book.borrowers``): the seasoned
+    borrowers at day 0, then the applicants of the horizon that underwriting approves.
+
+    Underwriting, pricing and limits apply to new drawdowns (applicants and redraws); the
+    seasoned book keeps the terms it was written on.
+    """
+    book = scenario.book
+    segments = book.segments
+    if not segments:
+        raise InputError("a synthetic book needs book.segments", path="book.segments")
+    if max(len(s.drawdowns) for s in segments) > MAX_DRAWDOWNS:
+        raise InputError(f"at most {MAX_DRAWDOWNS} drawdowns per borrower",
+                         path="book.segments.drawdowns")
+    n = int(borrowers or book.borrowers)
+    seed = scenario.monte_carlo.seed
+    uw = scenario.policy.underwriting
+    accuracy = uw.score_accuracy if uw else 0.5
+    approve_share = uw.approve_share if uw else 1.0
+    rows = _segment_rows(scenario)
+    part = _draw(scenario, rows, n, 0, 0)
+    n_seasoned_dd = len(part["principal"])
+    n_app = applicants(scenario, n)
+    if n_app:
+        fresh = _draw(scenario, rows, n_app, APPLICANT_KEYS, scenario.horizon_days)
+        _, quantile = _scores(seed, fresh["borrower_id"], accuracy)
+        part = _concat(part, _keep_borrowers(fresh, quantile <= approve_share))
+    z, quantile = _scores(seed, part["borrower_id"], accuracy)
+    seg = part["seg"]
+    loading = np.array([s.score_pd_loading for s in segments])[seg]
+    dd_seg = np.repeat(seg, np.diff(part["start"]))
+    dd_borrower = np.repeat(np.arange(len(seg)), np.diff(part["start"]))
+    seg_rates = np.array([s.daily_rate for s in segments])[dd_seg]
     terms = np.array([s.term_months for s in segments], np.int32)[dd_seg]
     methods = np.array([METHOD_CODE[s.method] for s in segments], np.int8)[dd_seg]
+    # terms of new drawdowns under today's policy
+    new_principal = _limited(part["principal"], part["income"][dd_borrower], uw)
+    new_rates = _priced(seg_rates, quantile[dd_borrower], scenario)
+    is_new = np.arange(len(new_principal)) >= n_seasoned_dd
+    principal = np.where(is_new, new_principal, part["principal"])
+    rates = np.where(is_new, new_rates, seg_rates)
+    redraws = book.revolving.redraw_probability > 0
     return Book(
-        borrower_start=start,
-        borrower_id=np.arange(n, dtype=np.int64),
+        borrower_start=part["start"],
+        borrower_id=part["borrower_id"],
         segment=seg,
-        income=income,
-        drawdown_id=np.arange(start[-1], dtype=np.int64),
+        income=part["income"],
+        drawdown_id=part["drawdown_id"],
         principal=principal,
         daily_rate=rates,
         term=terms,
         method=methods,
         instalment=instalments(principal, rates, terms, methods),
-        age=age,
-        dpd0=dpd0,
-        disbursed=disbursed,
+        age=part["age"],
+        dpd0=part["dpd0"],
+        disbursed=part["disbursed"],
+        pd_multiplier=np.exp(loading * z - loading**2 / 2),
+        approved=(quantile <= approve_share).astype(np.int8),
+        redraw_principal=new_principal if redraws else np.zeros(0, np.int64),
+        redraw_rate=new_rates if redraws else np.zeros(0),
+        redraw_instalment=(instalments(new_principal, new_rates, terms, methods) if redraws
+                           else np.zeros(0, np.int64)),
     )
+
+
+def _limited(principal: np.ndarray, income: np.ndarray, uw) -> np.ndarray:
+    """Principal capped at the underwriting limit (a multiple of monthly income), in whole
+    hundreds of yuan, never below one hundred."""
+    if uw is None or uw.limit_income_multiple is None:
+        return principal
+    cap = np.floor(income * uw.limit_income_multiple / PRINCIPAL_STEP) * PRINCIPAL_STEP
+    cap = np.maximum(cap, PRINCIPAL_STEP).astype(np.int64) * MICRO
+    return np.minimum(principal, cap)
+
+
+def _priced(rates: np.ndarray, quantile: np.ndarray, scenario: Scenario) -> np.ndarray:
+    """Daily rate of new drawdowns: the grade's rate where pricing sets one."""
+    pricing = scenario.policy.pricing
+    if pricing is None:
+        return rates
+    grade = np.minimum((quantile * len(GRADES)).astype(np.int64), len(GRADES) - 1)
+    table = np.array([pricing.grade_rates.get(g, np.nan) for g in GRADES])[grade]
+    return np.where(np.isnan(table), rates, table)
 
 
 def instalments(principal, rates, terms, methods) -> np.ndarray:

@@ -25,6 +25,7 @@ class KernelInputs(NamedTuple):
     macro: Macro
     horizon: int
     segments: tuple[str, ...]
+    collection_cost: np.ndarray = np.zeros(7)  # yuan per delinquent account-day, by bucket
 
 
 def allocation_table(order: str) -> np.ndarray:
@@ -52,9 +53,47 @@ def contract_params(scenario: Scenario) -> Contract:
     )
 
 
+def collection_effect(scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
+    """(cure multiplier, cost per account-day in yuan) by bucket index 0..6 from the
+    collection channels: channels on one bucket multiply effects and add costs."""
+    multiplier = np.ones(7)
+    cost = np.zeros(7)
+    collection = scenario.policy.collection
+    if collection is not None:
+        for channel in collection.channels.values():
+            for name in channel.buckets:
+                k = BUCKETS.index(name)
+                multiplier[k] *= channel.cure_multiplier
+                cost[k] += channel.cost_per_account_day
+    return multiplier, cost
+
+
 def behaviour_params(scenario: Scenario) -> Behaviour:
     b = scenario.behaviour
     segs = scenario.book.segments
+    policy = scenario.policy
+    multiplier, _ = collection_effect(scenario)
+    cure = np.array([0.0] + [b.cure_daily.get(k, 0.0) for k in BUCKETS[1:]]) * multiplier
+    partial = np.array([0.0] + [b.partial_daily.get(k, 0.0) for k in BUCKETS[1:]]) * multiplier
+    restructuring = policy.restructuring
+    legal = policy.legal
+    extra = {}
+    if restructuring is not None:
+        extra |= dict(
+            restructure_dpd_from=int(restructuring.dpd_from),
+            restructure_dpd_to=int(restructuring.dpd_to),
+            restructure_daily=float(restructuring.acceptance_daily),
+            restructure_extra_months=int(restructuring.extra_months),
+            restructure_waive=bool(restructuring.waive_penalties),
+            restructure_pd_multiplier=float(restructuring.pd_multiplier),
+        )
+    if legal is not None:
+        extra |= dict(
+            legal_share=float(legal.share),
+            legal_rate=float(legal.recovery_rate),
+            legal_lag_days=int(legal.lag_days),
+            legal_cost=to_micro(legal.cost_per_case),
+        )
     return Behaviour(
         seed=int(scenario.monte_carlo.seed),
         rho=float(b.rho),
@@ -64,13 +103,16 @@ def behaviour_params(scenario: Scenario) -> Behaviour:
         dsr_sensitivity=float(b.dsr_sensitivity),
         unemployed_income_ratio=float(b.unemployed_income_ratio),
         other_debt_rate_sensitivity=float(b.other_debt_rate_sensitivity),
-        cure_daily=np.array([0.0] + [b.cure_daily.get(k, 0.0) for k in BUCKETS[1:]]),
-        partial_daily=np.array([0.0] + [b.partial_daily.get(k, 0.0) for k in BUCKETS[1:]]),
+        cure_daily=np.minimum(cure, 1.0),
+        partial_daily=np.minimum(partial, 1.0),
         partial_share=float(b.partial_share),
         cure_factor_loading=float(b.cure_factor_loading),
         prepayment_monthly=float(b.prepayment_monthly),
         recovery_rate=float(scenario.recovery.rate),
         recovery_lag_days=int(scenario.recovery.lag_days),
+        redraw_probability=float(scenario.book.revolving.redraw_probability),
+        apr_cap=float(scenario.contract.enforceable_apr_cap),
+        **extra,
     )
 
 
@@ -83,4 +125,5 @@ def kernel_inputs(scenario: Scenario, book: Book | None = None) -> KernelInputs:
         macro=build_macro(scenario),
         horizon=int(scenario.horizon_days),
         segments=tuple(s.name for s in scenario.book.segments),
+        collection_cost=collection_effect(scenario)[1],
     )

@@ -14,8 +14,11 @@ _COUNT = {f"n_{b}": L.N_BUCKET + i for i, b in enumerate(registry.BUCKETS)} | {
     "n_closed": L.N_BUCKET + L.CODE_CLOSED,
     "borrowers_dpd30": L.BORROWERS_DPD30,
     "borrowers_dpd90": L.BORROWERS_DPD90,
+    "n_restructured": L.N_RESTRUCTURED,
 }
-_MONEY_LEVEL = {f"principal_{b}": L.P_BUCKET + i for i, b in enumerate(registry.BUCKETS)}
+_MONEY_LEVEL = {f"principal_{b}": L.P_BUCKET + i for i, b in enumerate(registry.BUCKETS)} | {
+    "principal_restructured": L.P_RESTRUCTURED,
+}
 _MONEY_CUMULATIVE = {
     "cum_paid_principal": L.PRINCIPAL_PAID,
     "cum_prepaid_principal": L.PREPAID,
@@ -33,11 +36,19 @@ _MONEY_FLOW = {
     "fees_paid": L.FEES_PAID,
     "principal_paid": L.PRINCIPAL_PAID,
     "nonaccrual_charges": L.NONACCRUAL,
+    "disbursed_principal": L.DISBURSED,
+    "capitalised": L.CAPITALISED,
+    "waived": L.WAIVED,
+    "legal_recoveries": L.LEGAL_RECOVERIES,
+    "legal_cost": L.LEGAL_COST,
 }
 _COUNT_FLOW = {
     "n_missed": L.N_MISSED,
     "n_cured": L.N_CURED,
     "n_prepaid": L.N_PREPAYMENTS,
+    "n_new": L.N_NEW,
+    "n_restructurings": L.N_RESTRUCTURINGS,
+    "n_litigated": L.N_LITIGATED,
 }
 
 
@@ -49,8 +60,12 @@ def levels(agg: np.ndarray) -> np.ndarray:
     return out
 
 
-def timeseries_table(agg: np.ndarray, segments: tuple[str, ...]) -> pa.Table:
-    """One row per (path, day, segment), in that order, with every registry column."""
+def timeseries_table(agg: np.ndarray, segments: tuple[str, ...],
+                     collection_cost: np.ndarray | None = None) -> pa.Table:
+    """One row per (path, day, segment), in that order, with every registry column.
+
+    ``collection_cost`` (yuan per delinquent account-day by bucket index 0..6) prices the
+    day's delinquent drawdowns into the ``collection_cost`` column."""
     lv = levels(agg)
     n_p, n_d, n_s, _ = lv.shape
     flat = lv.reshape(n_p * n_d * n_s, -1)
@@ -72,5 +87,10 @@ def timeseries_table(agg: np.ndarray, segments: tuple[str, ...]) -> pa.Table:
         cols[name] = pa.array(flat[:, m] / MICRO)
     for name, m in _COUNT_FLOW.items():
         cols[name] = pa.array(flat[:, m])
+    cost = np.zeros(7) if collection_cost is None else np.asarray(collection_cost, float)
+    counts = flat[:, L.N_BUCKET : L.N_BUCKET + 7].astype(float)
+    daily_cost = counts @ cost
+    daily_cost[np.repeat(np.tile(np.arange(n_d) == 0, n_p), n_s)] = 0.0  # flows start at day 1
+    cols["collection_cost"] = pa.array(daily_cost)
     names = [c.name for c in registry.columns("timeseries")]
     return pa.table({n: cols[n] for n in names})

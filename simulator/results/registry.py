@@ -124,6 +124,27 @@ TIMESERIES: tuple[Column, ...] = (
     _count("n_missed", "Due payments missed that day by current drawdowns (the default draw)."),
     _count("n_cured", "Delinquent drawdowns that paid everything past due that day."),
     _count("n_prepaid", "Current drawdowns repaid in full early that day."),
+    _money(
+        "disbursed_principal",
+        "Principal of new drawdowns that day (redraws and approved applicants); not in day 0.",
+    ),
+    _count("n_new", "New drawdowns that day (redraws and approved applicants)."),
+    _money(
+        "capitalised",
+        "Interest and charges turned into principal by restructuring that day.",
+    ),
+    _money("waived", "Penalty, compound and fees waived by restructuring that day."),
+    _count("n_restructurings", "Drawdowns restructured that day."),
+    _count("n_restructured", "Restructured drawdowns on book at end of day."),
+    _money("principal_restructured", "Outstanding principal of restructured drawdowns on book."),
+    _count("n_litigated", "Charged-off drawdowns sent to litigation that day."),
+    _money("legal_recoveries", "Recoveries from litigation received that day (in cum_recoveries too)."),
+    _money("legal_cost", "Cost of litigation started that day."),
+    _money(
+        "collection_cost",
+        "Cost of the collection channels that day: delinquent drawdowns by bucket x the "
+        "channels' cost per account-day.",
+    ),
 )
 
 PATHS: tuple[Column, ...] = (
@@ -171,6 +192,9 @@ PATHS: tuple[Column, ...] = (
     _money("interest_income", "Contract interest accrued and recognised over the horizon."),
     _money("recoveries", "Recoveries received within the horizon."),
     _money("charged_off_principal", "Principal charged off within the horizon."),
+    _money("disbursed_principal", "Principal of new drawdowns within the horizon."),
+    _money("collection_cost", "Cost of the collection channels over the horizon."),
+    _money("legal_cost", "Cost of litigation started within the horizon."),
 )
 
 QUANTILES: tuple[Column, ...] = (

@@ -30,7 +30,7 @@ def baseline_run():
 
 def test_principal_and_counts_conserved_every_path_and_day(baseline_run):
     _, agg, per_seg = baseline_run
-    pgap, cgap = conservation_gaps(agg, per_seg)
+    pgap, cgap = conservation_gaps(agg)
     assert pgap.shape == (8, 366, 3)
     assert (pgap == 0).all()
     assert (cgap == 0).all()
@@ -45,7 +45,7 @@ def test_a_lost_micro_yuan_is_caught(baseline_run):
     _, agg, per_seg = baseline_run
     broken = agg.copy()
     broken[3, 200, 1, L.PRINCIPAL_PAID] += 1  # one micro-yuan paid that left no balance
-    pgap, cgap = conservation_gaps(broken, per_seg)
+    pgap, cgap = conservation_gaps(broken)
     assert np.abs(pgap).max() == 1
     assert set(zip(*np.nonzero(pgap), strict=True)) == {(3, d, 1) for d in range(200, 366)}
     assert (cgap == 0).all()
