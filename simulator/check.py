@@ -69,6 +69,8 @@ METRICS: dict[str, int] = (
         "n_missed": L.N_MISSED,
         "n_cured": L.N_CURED,
         "n_prepaid": L.N_PREPAYMENTS,
+        "n_roll30": L.N_ROLL30,
+        "n_roll90": L.N_ROLL90,
     }
 )
 _STATUS = {"current": L.ACTIVE, "delinquent": L.ACTIVE, "closed": L.CLOSED,
@@ -354,6 +356,8 @@ def ledger_expected(case: BookCase) -> tuple[np.ndarray, np.ndarray]:
                     row[METRICS[f"principal_M{bk}"]] += day.outstanding_principal
                     worst[t] = max(worst[t], day.dpd)
                 if t >= 1:
+                    if day.dpd in (31, 91) and day.status != "closed":
+                        row[METRICS["n_roll30" if day.dpd == 31 else "n_roll90"]] += 1
                     for metric, attr in _PAID_FLOWS:
                         row[METRICS[metric]] += getattr(day, attr) - (
                             getattr(prev, attr) if prev is not None else 0)

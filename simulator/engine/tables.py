@@ -49,6 +49,8 @@ _COUNT_FLOW = {
     "n_new": L.N_NEW,
     "n_restructurings": L.N_RESTRUCTURINGS,
     "n_litigated": L.N_LITIGATED,
+    "n_roll30": L.N_ROLL30,
+    "n_roll90": L.N_ROLL90,
 }
 
 

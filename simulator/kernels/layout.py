@@ -41,7 +41,9 @@ P_RESTRUCTURED = 40  # state: their principal
 N_LITIGATED = 41
 LEGAL_RECOVERIES = 42  # part of RECOVERIES
 LEGAL_COST = 43
-N_METRICS = 44
+N_ROLL30 = 44  # drawdowns reaching 31 DPD that day (rolling from M1 to M2)
+N_ROLL90 = 45  # drawdowns reaching 91 DPD that day (rolling from M3 to M4)
+N_METRICS = 46
 
 STATE_METRICS = tuple(range(0, 16)) + (BORROWERS_DPD30, BORROWERS_DPD90, N_RESTRUCTURED,
                                        P_RESTRUCTURED)

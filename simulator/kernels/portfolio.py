@@ -422,6 +422,10 @@ def simulate_block(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, hor
                     st[j, S_NSLOT] = keep
                     dpd = loan_day - sl[j, 0, D_DUE] if keep > 0 else 0
                     st[j, S_DPD] = dpd
+                    if flow_day and dpd == 31:
+                        a[t, seg, L.N_ROLL30] += 1
+                    elif flow_day and dpd == 91:
+                        a[t, seg, L.N_ROLL90] += 1
                     if contract.acceleration_dpd >= 0 and st[j, S_ACCEL] == 0 and (
                         dpd >= contract.acceleration_dpd
                     ):
