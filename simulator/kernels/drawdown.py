@@ -76,18 +76,18 @@ def past_due(sl, st, j):
     return total
 
 
-@jit
+@jit(inline="always")
 def draw_unit(book, st, j, d):
     """Key of the drawdown's draws; each redraw is a new unit."""
     return book.drawdown_id[d] + st[j, S_GEN] * _GEN_SHIFT
 
 
-@jit
+@jit(inline="always")
 def daily_rate(book, st, j, d):
     return book.redraw_rate[d] if st[j, S_GEN] > 0 else book.daily_rate[d]
 
 
-@jit
+@jit(inline="always")
 def disbursed_epoch(book, st, j, d):
     """Epoch day of the current schedule's start (calendar due dates count from it)."""
     return book.disbursed[d] + book.age[d] + st[j, S_ORIGIN]
@@ -184,7 +184,7 @@ def start_schedule(st, j, t, principal, term, instalment):
     st[j, S_INST] = instalment
 
 
-@jit
+@jit(inline="always")
 def quiet_until(book, contract, st, d0, nd, t, horizon, plan_code):
     """First day from ``t`` on which any drawdown of the borrower needs a full step.
 
@@ -221,7 +221,7 @@ def quiet_until(book, contract, st, d0, nd, t, horizon, plan_code):
     return e
 
 
-@jit
+@jit(inline="always")
 def accrue_quiet(book, st, a, seg, d0, nd, t, e):
     """Days ``[t, e)`` of a quiet borrower: each drawdown on book accrues its constant daily
     interest; nothing else changes (see :func:`quiet_until`)."""

@@ -213,6 +213,13 @@ def simulate_block(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, hor
     sqrt_rho = math.sqrt(beh.rho)
     sqrt_1mrho = math.sqrt(1.0 - beh.rho)
     d_first = book.borrower_start[b_lo]
+    # Months without any shock: PD is then the borrower's own, whatever the instalment.
+    shocked = np.zeros(n_months, np.bool_)
+    for mm in range(n_months):
+        shocked[mm] = macro.unemployment_pp[mm] > 0.0 or macro.rate_bp[mm] != 0.0
+        for g in range(macro.income_multiplier.shape[0]):
+            shocked[mm] = shocked[mm] or macro.income_multiplier[g, mm] != 1.0
+    quantile_pd = np.empty(2)
 
     for path in range(path_lo, path_hi):
         a = agg[path - path_lo]
@@ -221,6 +228,7 @@ def simulate_block(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, hor
             nd = book.borrower_start[b + 1] - d0
             seg = book.segment[b]
             approved = book.approved.shape[0] == 0 or book.approved[b] != 0
+            quantile_pd[:] = np.inf  # Phi^-1 of the borrower's unshocked PD (plain, restructured)
             start = -1  # day 0 is always stepped: every drawdown is reported there
             for j in range(nd):
                 d = d0 + j
@@ -376,9 +384,18 @@ def simulate_block(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, hor
                                 )
                     elif due_now:
                         owed = dd.owed(sl, j, st[j, S_NSLOT] - 1)
-                        pd = _miss_probability(b, seg, m, path, owed, st[j, S_RESTR] != 0, book,
-                                               beh, macro)
-                        threshold = (rng.normal_ppf(pd) - sqrt_rho * z) / sqrt_1mrho
+                        restructured = st[j, S_RESTR] != 0
+                        if shocked[m]:
+                            pd = _miss_probability(b, seg, m, path, owed, restructured, book,
+                                                   beh, macro)
+                            limit = rng.normal_ppf(pd)
+                        else:  # no shock this month: the borrower's own PD, its quantile cached
+                            if quantile_pd[int(restructured)] == np.inf:
+                                quantile_pd[int(restructured)] = rng.normal_ppf(
+                                    _miss_probability(b, seg, m, path, owed, restructured, book,
+                                                      beh, macro))
+                            limit = quantile_pd[int(restructured)]
+                        threshold = (limit - sqrt_rho * z) / sqrt_1mrho
                         u = rng.uniform(beh.seed, rng.MISS, path, unit, loan_day)
                         if u < rng.normal_cdf(threshold):
                             a[t, seg, L.N_MISSED] += 1
