@@ -27,6 +27,11 @@ Progress = Callable[[Task], None]
 
 RETRIES = 2  # a task that raises is tried this many more times before the run fails
 LOCAL_WORKERS = 2
+# A finished task's result normally arrives in well under a second. One that was lost with its
+# worker is recomputed by the scheduler, but distributed can miss telling the client, which then
+# waits forever; after this long (doubling per attempt) the task is submitted again.
+RESULT_WAIT_S = 30.0
+MAX_RESUBMITS = 3
 
 
 def _import_distributed():
@@ -91,19 +96,39 @@ def run_dask(inputs: KernelInputs, tasks: list[Task], n_paths: int, scheduler: s
         # Once to every worker, not once per task: the book is the bulk of what a task reads.
         [shared] = client.scatter([inputs], broadcast=True, hash=False)
         run_id = uuid.uuid4().hex  # distinct keys: never confused with another run's tasks
-        futures = {
-            client.submit(run_task, shared, task, key=f"overdue-task-{run_id}-{i}",
-                          retries=RETRIES, pure=False): task
-            for i, task in enumerate(tasks)
-        }
+        attempts: dict[int, int] = {}
+
+        def submit(i: int):
+            attempts[i] = attempts.get(i, 0) + 1
+            return client.submit(run_task, shared, tasks[i], retries=RETRIES, pure=False,
+                                 key=f"overdue-task-{run_id}-{i}-{attempts[i]}")
+
+        futures = {submit(i): i for i in range(len(tasks))}
         try:
             # Waited for on this client's own event loop, not on whichever client is the
             # caller's current one: a result lost with a worker is then waited for again here.
-            for future in distributed.as_completed(futures, loop=client.loop):
-                task = futures[future]
-                part = future.result()  # raises the task's error once its retries are spent
-                if part.shape != (task.path_hi - task.path_lo, *total.shape[1:]):
-                    raise RuntimeError(f"task {task} returned an aggregate of shape {part.shape}")
+            pending = distributed.as_completed(futures, loop=client.loop)
+            for future in pending:
+                i = futures.pop(future)
+                task = tasks[i]
+                try:
+                    # raises the task's error once its retries are spent
+                    part = future.result(timeout=RESULT_WAIT_S * 2 ** (attempts[i] - 1))
+                except TimeoutError:
+                    # Finished, then lost with its worker before it reached us, and not
+                    # reported again: run it once more (the same bits) under a new key.
+                    future.release()
+                    if attempts[i] > MAX_RESUBMITS:
+                        raise RuntimeError(f"task {task} finished but its result could not "
+                                           "be fetched from the cluster") from None
+                    again = submit(i)
+                    futures[again] = i
+                    pending.add(again)
+                    continue
+                want = (task.path_hi - task.path_lo, *total.shape[1:])
+                if part.shape != want:
+                    raise RuntimeError(f"task {task} returned an aggregate of shape {part.shape}"
+                                       f", not {want}: do the workers run this overdue version?")
                 total[task.path_lo : task.path_hi] += part  # exact: any order, same bits
                 future.release()  # the worker may drop it; the client holds only the total
                 if progress is not None:
