@@ -4,7 +4,8 @@ The systematic factor ``Z`` is an AR(1) in months with N(0, 1) marginal:
 ``Z[0] = e[0]``, ``Z[m] = phi Z[m-1] + sqrt(1 - phi^2) e[m]``, its innovations drawn from the
 counter-based generator keyed by (seed, path, month), so path ``p`` is the same path whatever
 else runs. Income, unemployment and rate shocks are deterministic scenario paths, the same on
-every Monte Carlo path (the factor carries the randomness).
+every Monte Carlo path (the factor carries the randomness); a factor shock shifts ``Z`` on
+every path by the same amount.
 """
 
 from __future__ import annotations
@@ -38,13 +39,16 @@ def factor_paths(seed, path_lo, path_hi, months, phi):
     return z
 
 
-def shock_paths(scenario: Scenario, months: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def shock_paths(scenario: Scenario, months: int
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(income multiplier [segment, month], unemployment change in pp [month], rate change in
-    bp [month]) from the scenario's shocks; several shocks of one kind add up."""
+    bp [month], factor shift in sd [month]) from the scenario's shocks; several shocks of one
+    kind add up."""
     names = [s.name for s in scenario.book.segments]
     income = np.ones((len(names), months))
     unemployment = np.zeros(months)
     rate = np.zeros(months)
+    factor = np.zeros(months)
     for shock in scenario.shocks:
         values = np.array([shock.value_at_month(m) for m in range(months)])
         if shock.income is not None:
@@ -55,7 +59,9 @@ def shock_paths(scenario: Scenario, months: int) -> tuple[np.ndarray, np.ndarray
             unemployment += values
         elif shock.rate is not None:
             rate += values
-    return np.maximum(income, 0.0), unemployment, rate
+        else:
+            factor += values
+    return np.maximum(income, 0.0), unemployment, rate, factor
 
 
 def build_macro(scenario: Scenario) -> Macro:
@@ -63,5 +69,6 @@ def build_macro(scenario: Scenario) -> Macro:
     mc = scenario.monte_carlo
     months = n_months(scenario.horizon_days)
     z = factor_paths(mc.seed, 0, mc.paths, months, scenario.behaviour.factor_persistence)
-    income, unemployment, rate = shock_paths(scenario, months)
+    income, unemployment, rate, shift = shock_paths(scenario, months)
+    z = z + shift[None, :]  # the same draws, shifted: stress and baseline stay paired
     return Macro(z=z, income_multiplier=income, unemployment_pp=unemployment, rate_bp=rate)

@@ -677,38 +677,54 @@ class RateShock(_Timed):
     )
 
 
+class FactorShock(_Timed):
+    """A shift of the systematic factor Z on every path (a downturn is negative)."""
+
+    _change_key: ClassVar[str] = "change_sd"
+
+    change_sd: float | None = Field(
+        default=None, ge=-5, le=5,
+        description="Shift of Z in standard deviations, e.g. -1.0: every path's factor is one "
+        "standard deviation worse (more missed payments, fewer cures).",
+    )
+
+
+SHOCK_KINDS = ("income", "unemployment", "rate", "factor")
+
+
 class Shock(_Model):
-    """One macro shock: exactly one of income, unemployment, rate."""
+    """One macro shock: exactly one of income, unemployment, rate, factor."""
 
     income: IncomeShock | None = Field(default=None, description="An income shock.")
     unemployment: UnemploymentShock | None = Field(
         default=None, description="An unemployment shock."
     )
     rate: RateShock | None = Field(default=None, description="An interest rate shock.")
+    factor: FactorShock | None = Field(
+        default=None, description="A shift of the systematic factor (credit cycle)."
+    )
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Shock:
-        given = [k for k in ("income", "unemployment", "rate") if getattr(self, k) is not None]
+        given = [k for k in SHOCK_KINDS if getattr(self, k) is not None]
         if len(given) != 1:
             got = " and ".join(given) if given else "none"
-            raise ValueError(f"give exactly one of income, unemployment, rate (got {got})")
+            raise ValueError(f"give exactly one of {', '.join(SHOCK_KINDS)} (got {got})")
         return self
 
     @property
-    def kind(self) -> Literal["income", "unemployment", "rate"]:
+    def kind(self) -> Literal["income", "unemployment", "rate", "factor"]:
         """Which shock this is."""
-        if self.income is not None:
-            return "income"
-        return "unemployment" if self.unemployment is not None else "rate"
+        return next(k for k in SHOCK_KINDS if getattr(self, k) is not None)
 
     @property
-    def spec(self) -> IncomeShock | UnemploymentShock | RateShock:
+    def spec(self) -> IncomeShock | UnemploymentShock | RateShock | FactorShock:
         """The shock's own settings."""
         return getattr(self, self.kind)
 
     def value_at_month(self, m: int) -> float:
         """The change at simulation month ``m``: relative income change, unemployment
-        percentage points, or rate basis points, depending on :attr:`kind`."""
+        percentage points, rate basis points or factor standard deviations, by :attr:`kind`."""
         return self.spec.value_at_month(m)
 
     @model_serializer(mode="wrap")

@@ -119,7 +119,8 @@ def _err(text: str, **kwargs) -> InputError:
         ),
         pytest.param(
             GOOD + "shocks:\n  - rate: {change_bp: 10}\n    income: {change: -0.1}\n",
-            "shocks[0]", 9, "give exactly one of income, unemployment, rate", id="two-shocks",
+            "shocks[0]", 9, "give exactly one of income, unemployment, rate, factor",
+            id="two-shocks",
         ),
         pytest.param(
             GOOD + "shocks:\n  - rate: {start_month: 2}\n", "shocks[0].rate", 9,
