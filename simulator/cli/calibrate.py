@@ -1,0 +1,119 @@
+"""`overdue calibrate` (fit behaviour to targets) and `overdue reverse` (find a breach point)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from simulator import calibrate as C
+from simulator import reverse as R
+from simulator.cli.app import app
+from simulator.errors import InputError
+
+_SET = typer.Option("--set", help="Override a value before validation, e.g. --set "
+                    "horizon_days=180 (repeatable; kept in the fitted scenario).")
+
+
+@app.command()
+def calibrate(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    target: Annotated[list[str], typer.Option(
+        "--target", help="METRIC[@STAT]=VALUE, e.g. dpd30_end=0.015 (repeatable; STAT is mean "
+        "unless given).")],
+    param: Annotated[list[str] | None, typer.Option(
+        "--param", help="Key path to fit, as many as targets, e.g. behaviour.cure_daily.M1, "
+        "book.segments[*].base_pd (one multiplier on every item), behaviour.cure_daily.M2..M3. "
+        "Default: chosen by target (see docs/calibration.md).")] = None,
+    paths: Annotated[int, typer.Option("--paths", help="Paths per run.")] = C.DEFAULT_PATHS,
+    borrowers: Annotated[int, typer.Option(
+        "--borrowers", help="Borrowers per run (0: the scenario's own).")] = C.DEFAULT_BORROWERS,
+    tol: Annotated[float, typer.Option(
+        "--tol", help="Stop when every target is within TOL x min(target, 1 - target).")
+    ] = C.DEFAULT_TOL,
+    max_evals: Annotated[int, typer.Option("--max-evals", help="Most runs to spend.")
+                         ] = C.DEFAULT_MAX_EVALS,
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="Write the fitted scenario here (YAML, every default written out).")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace --out if it exists.")] = False,
+    set_: Annotated[list[str] | None, _SET] = None,
+    threads: Annotated[int | None, typer.Option("--threads", help="Threads (default: all).")
+                       ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No line per run.")] = False,
+) -> None:
+    """Fit behaviour parameters so that the scenario's metrics hit targets (mean over paths).
+
+    Every run uses the scenario's seed (common random numbers). Exit 0 when every target is
+    reached within the tolerance, 1 when not (nothing is written then), 2 on bad input.
+    """
+    targets = [C.parse_target(t) for t in target]
+    if out is not None and out.exists() and not force:
+        raise InputError(f"{out} exists; use --force to replace it", path="--out")
+    if borrowers < 0:
+        raise InputError("--borrowers must be 0 or more", path="--borrowers")
+
+    def progress(ev: C.Evaluation) -> None:
+        if not quiet:
+            shown = ", ".join(f"{t.label}={s:.5g}" for t, s in zip(targets, ev.stats,
+                                                                  strict=True))
+            mult = ", ".join(f"x{2.718281828459045 ** v:.4g}" for v in ev.x)
+            typer.echo(f"run: multipliers {mult} -> {shown}", err=True)
+
+    result = C.calibrate(scenario, targets, params=param or None, sets=set_ or (), paths=paths,
+                         borrowers=borrowers or None, tol=tol, max_evals=max_evals,
+                         threads=threads, progress=progress)
+    typer.echo(C.format_result(result))
+    if not result.reached:
+        raise typer.Exit(1)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(C.fitted_yaml(result, str(scenario)), encoding="utf-8")
+        typer.echo(f"wrote {out}")
+
+
+@app.command()
+def reverse(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    knob: Annotated[str, typer.Option(
+        "--knob", help="Key path to move, e.g. shocks[0].income.change ([*]: every item).")],
+    target: Annotated[str, typer.Option(
+        "--target", help="The limit, METRIC[@STAT] OP VALUE with OP one of >=, >, <=, <, "
+        "e.g. 'dpd90_end@p95>=0.02'.")],
+    hi: Annotated[float, typer.Option("--hi", help="The most severe knob value to try.")],
+    lo: Annotated[float | None, typer.Option(
+        "--lo", help="Where the search starts (default: the scenario's value).")] = None,
+    tol: Annotated[float | None, typer.Option(
+        "--tol", help="Stop when the bracket is this narrow (default |hi - lo| / 100).")] = None,
+    paths: Annotated[int, typer.Option("--paths", help="Paths per run.")] = C.DEFAULT_PATHS,
+    borrowers: Annotated[int, typer.Option(
+        "--borrowers", help="Borrowers per run (0: the scenario's own).")] = C.DEFAULT_BORROWERS,
+    seeds: Annotated[int, typer.Option(
+        "--seeds", help="Other seeds to re-evaluate the breach point with (0: none).")] = 3,
+    set_: Annotated[list[str] | None, _SET] = None,
+    threads: Annotated[int | None, typer.Option("--threads", help="Threads (default: all).")
+                       ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No line per run.")] = False,
+) -> None:
+    """Find, by bisection with common random numbers, the first knob value from lo towards hi
+    at which the limit is breached, with its bracket and Monte Carlo band.
+
+    Exit 0 when found (or already breached at lo, which is said), 1 when not breached at hi,
+    2 on bad input.
+    """
+    condition = R.parse_condition(target)
+    if borrowers < 0:
+        raise InputError("--borrowers must be 0 or more", path="--borrowers")
+
+    def progress(p: R.Point) -> None:
+        if not quiet:
+            typer.echo(f"run: {knob}={p.knob:.6g} -> {condition.metric}@{condition.stat}="
+                       f"{p.stat:.5g}{' (breached)' if p.breached else ''}", err=True)
+
+    result = R.reverse(scenario, knob, condition, hi=hi, lo=lo, tol=tol, sets=set_ or (),
+                       paths=paths, borrowers=borrowers or None, seeds=seeds, threads=threads,
+                       progress=progress)
+    typer.echo(R.format_result(result))
+    if result.outcome == "not_breached_at_hi":
+        raise typer.Exit(1)
