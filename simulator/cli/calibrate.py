@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -66,7 +67,7 @@ def calibrate(
                          threads=threads, progress=progress)
     typer.echo(C.format_result(result))
     if not result.reached:
-        raise typer.Exit(1)
+        sys.exit(1)  # sys.exit, so the console entry point passes it on
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(C.fitted_yaml(result, str(scenario)), encoding="utf-8")
@@ -116,4 +117,4 @@ def reverse(
                        progress=progress)
     typer.echo(R.format_result(result))
     if result.outcome == "not_breached_at_hi":
-        raise typer.Exit(1)
+        sys.exit(1)  # sys.exit, so the console entry point passes it on

@@ -1,0 +1,126 @@
+"""Calibration recovers a parameter it was given: the target is the model's own output at a
+known base_pd multiplier (1.6), measured first with the same seed and size; the fit, started
+from 1.0, must land within 3% of 1.6. Size: baseline with 1,500 borrowers, 16 paths, 180 days,
+seed 20261129 (the file's)."""
+
+import math
+import sys
+
+import numpy as np
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+import simulator
+from simulator import calibrate as C
+from simulator import metrics as M
+from simulator.cli import app, main
+from simulator.errors import InputError
+
+BASE = "scenarios/baseline.yaml"
+SMALL = ["horizon_days=180"]
+SIZE = ["book.borrowers=1500", "monte_carlo.paths=16"]
+TRUE_MULT = 1.6
+runner = CliRunner()
+
+
+def _exit(argv, monkeypatch):
+    monkeypatch.setattr(sys, "argv", ["overdue", *argv])
+    try:
+        main()
+    except SystemExit as exc:
+        return exc.code
+    return 0
+
+
+@pytest.fixture(scope="module")
+def truth():
+    """dpd30_end mean of the baseline with every base_pd x 1.6, and the multiplied values."""
+    sc = simulator.load_scenario(BASE, [*SMALL, *SIZE])
+    pds = [s.base_pd for s in sc.book.segments]
+    sets = [f"book.segments[{i}].base_pd={C.fmt_value(p * TRUE_MULT)}" for i, p in enumerate(pds)]
+    tables, _ = simulator.simulate(simulator.load_scenario(BASE, [*SMALL, *SIZE, *sets]))
+    return float(np.mean(M.compute(tables, ["dpd30_end"])["dpd30_end"])), pds
+
+
+def test_metrics_are_per_path_and_sane(truth):
+    sc = simulator.load_scenario(BASE, [*SMALL, *SIZE])
+    tables, _ = simulator.simulate(sc)
+    values = M.compute(tables, list(M.METRICS))
+    for name, v in values.items():
+        assert v.shape == (16,), name
+        assert np.all(np.isfinite(v)), name
+    paths = tables["paths"]
+    assert np.allclose(values["dpd30_end"], paths.column("end_dpd30_ratio").to_numpy())
+    # horizon 180 < 365: the year-end ratio is the last day's
+    assert np.allclose(values["dpd30_year_end"], values["dpd30_end"])
+    assert np.allclose(values["m1_cure_30d"] + values["roll_m1_m2"], 1.0)
+    assert 0.3 < np.mean(values["m1_cure_30d"]) < 1.0
+    assert M.stat(values["dpd30_end"], "p50") <= M.stat(values["dpd30_end"], "p95")
+    est, se = M.stat_with_error(values["dpd30_end"], "mean")
+    assert se > 0 and est == pytest.approx(np.mean(values["dpd30_end"]))
+
+
+def test_metric_syntax_errors():
+    assert M.parse_metric_stat("dpd90_end@p95") == ("dpd90_end", "p95")
+    assert M.parse_metric_stat("dpd90_end") == ("dpd90_end", "mean")
+    with pytest.raises(InputError, match="dpd30_end"):  # lists the valid names
+        M.parse_metric_stat("dpd31_end")
+    with pytest.raises(InputError, match="p999"):
+        M.parse_metric_stat("dpd30_end@p97")
+    with pytest.raises(InputError):
+        C.parse_target("dpd30_end=1.5")  # outside [0, 1]
+    with pytest.raises(InputError):
+        C.parse_target("dpd30_end>=0.1")  # a bound, not a target
+
+
+def test_default_params_by_target():
+    ts = [C.parse_target(t) for t in ("dpd90_end=0.01", "m1_cure_30d=0.86", "dpd30_end=0.015")]
+    assert C.default_params(ts) == [C.CURE_M2_M3, C.CURE_M1, C.PD_ALL]
+    assert C.default_params([C.parse_target("dpd90_end=0.01")]) == [C.PD_ALL]
+
+
+def test_calibration_recovers_a_known_multiplier(truth):
+    target, pds = truth
+    r = C.calibrate(BASE, [C.Target("dpd30_end", "mean", target)], sets=SMALL, paths=16,
+                    borrowers=1500, tol=0.005)
+    assert r.reached, C.format_result(r)
+    assert math.exp(r.x[0]) == pytest.approx(TRUE_MULT, rel=0.03)
+    fitted = [s.base_pd for s in r.fitted.book.segments]
+    assert fitted == pytest.approx([p * TRUE_MULT for p in pds], rel=0.03)
+    assert r.fitted.book.borrowers == 100_000  # the file's own size, not the fitting runs'
+    assert r.se[0] > 0 and math.isfinite(r.param_se[0])
+
+
+def test_cli_writes_fitted_yaml_that_validates(truth, tmp_path, monkeypatch):
+    target, _ = truth
+    out = tmp_path / "fitted.yaml"
+    argv = ["calibrate", BASE, "--target", f"dpd30_end={target:.6f}", "--paths", "16",
+            "--borrowers", "1500", "--set", "horizon_days=180", "--out", str(out), "-q"]
+    result = runner.invoke(app, argv)
+    assert result.exit_code == 0, result.output
+    for text in ("dpd30_end@mean", "achieved", "MC s.e.", "book.segments[0].base_pd", "reached"):
+        assert text in result.output
+    data = yaml.safe_load(out.read_text(encoding="utf-8"))
+    assert data["horizon_days"] == 180
+    assert _exit(["validate", str(out)], monkeypatch) == 0
+
+
+@pytest.mark.parametrize("argv", [
+    ["--target", "dpd31_end=0.01"],
+    ["--target", "dpd30_end=-0.1"],
+    ["--target", "dpd30_end=0.01", "--param", "behaviour.no_such_key"],
+    ["--target", "dpd30_end=0.01", "--param", "behaviour.cure_daily.M1",
+     "--param", "behaviour.rho"],  # more parameters than targets
+    ["--target", "dpd30_end=0.01", "--param", "horizon_days"],  # a whole number
+])
+def test_bad_input_exits_2(argv, monkeypatch):
+    assert _exit(["calibrate", BASE, *argv, "--paths", "4", "--borrowers", "200"],
+                 monkeypatch) == 2
+
+
+def test_unreachable_target_exits_1(monkeypatch):
+    # m1_cure_30d fitted through cure_daily.M1 alone cannot fall to 0.001
+    argv = ["calibrate", BASE, "--target", "m1_cure_30d=0.001", "--paths", "4", "--borrowers",
+            "300", "--set", "horizon_days=90", "--max-evals", "8", "-q"]
+    assert _exit(argv, monkeypatch) == 1
