@@ -309,14 +309,23 @@ def _priced(rates: np.ndarray, quantile: np.ndarray, scenario: Scenario) -> np.n
 def instalments(principal, rates, terms, methods) -> np.ndarray:
     """Each drawdown's fixed instalment, computed by ``schedule.instalment_micro`` once per
     distinct (principal, rate, term, method), so book and ledger round identically."""
-    keys = np.rec.fromarrays([principal, rates, terms, methods])
-    uniq, inverse = np.unique(keys, return_inverse=True)
+    n = len(principal)
+    if n == 0:
+        return np.zeros(0, np.int64)
+    order = np.lexsort((methods, terms, rates, principal))
+    cols = (principal[order], rates[order], terms[order], methods[order])
+    new_group = np.ones(n, bool)
+    new_group[1:] = np.any([c[1:] != c[:-1] for c in cols], axis=0)
+    firsts = order[new_group]
     names = {code: name for name, code in METHOD_CODE.items()}
     values = np.array(
-        [instalment_micro(int(p), float(r), int(n), names[int(m)]) for p, r, n, m in uniq],
+        [instalment_micro(int(principal[i]), float(rates[i]), int(terms[i]),
+                          names[int(methods[i])]) for i in firsts],
         np.int64,
     )
-    return values[inverse.ravel()]
+    out = np.empty(n, np.int64)
+    out[order] = values[np.cumsum(new_group) - 1]
+    return out
 
 
 def book_principal(book: Book) -> int:

@@ -9,18 +9,18 @@ from __future__ import annotations
 import os
 import sys
 
-from simulator.cli.app import app
-from simulator.errors import InputError
+from simulator.cli import bench as _bench  # noqa: E402,F401
+from simulator.cli import calibrate as _calibrate  # noqa: E402,F401
 
 # Importing a command module registers its command.
 from simulator.cli import check as _check  # noqa: E402,F401
-from simulator.cli import bench as _bench  # noqa: E402,F401
-from simulator.cli import calibrate as _calibrate  # noqa: E402,F401
 from simulator.cli import loan as _loan  # noqa: E402,F401
-from simulator.cli import run as _run  # noqa: E402,F401
 from simulator.cli import report as _report  # noqa: E402,F401
+from simulator.cli import run as _run  # noqa: E402,F401
 from simulator.cli import schema as _schema  # noqa: E402,F401
 from simulator.cli import validate as _validate  # noqa: E402,F401
+from simulator.cli.app import app
+from simulator.errors import InputError
 
 
 def main() -> None:

@@ -186,7 +186,6 @@ class Ledger:
     def step(self, payment: Payment = 0) -> Day:
         """Advance one day, applying ``payment`` (micro-yuan, "due", "past_due" or "all")."""
         self.day += 1
-        t = self.day
         flows = dict.fromkeys(("interest", "penalty", "compound", "fee", "nonaccrual"), 0)
         events: list[str] = []
         if self.closed or self.charged_off:
@@ -358,7 +357,9 @@ class Ledger:
             bucket="CO" if self.charged_off else BUCKETS[bucket_index(self.dpd)],
             category=five_category(self.dpd, self.charged_off),
             status=status,
-            paid_total=sum(self.paid[k] for k in ("principal", "interest", "penalty", "compound", "fee")),
+            paid_total=sum(
+                self.paid[k] for k in ("principal", "interest", "penalty", "compound", "fee")
+            ),
             paid_principal=self.paid["principal"],
             paid_interest=self.paid["interest"],
             paid_penalty=self.paid["penalty"],
@@ -379,7 +380,9 @@ class Ledger:
         )
 
 
-def run_ledger(terms: Terms, payments: dict[int, Payment] | None = None, days: int = 360) -> list[Day]:
+def run_ledger(
+    terms: Terms, payments: dict[int, Payment] | None = None, days: int = 360
+) -> list[Day]:
     """Step a fresh drawdown through ``days`` days; ``payments`` maps loan day to a payment."""
     payments = payments or {}
     ledger = Ledger(terms)

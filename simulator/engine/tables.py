@@ -55,10 +55,13 @@ _COUNT_FLOW = {
 
 
 def levels(agg: np.ndarray) -> np.ndarray:
-    """State metrics from day-by-day changes to levels (exact integer cumulative sums)."""
+    """State metrics from day-by-day changes to levels (exact integer cumulative sums), and
+    the interest of quiet days (recorded as changes of a daily amount) into interest_accrued."""
     out = agg.copy()
-    for m in L.STATE_METRICS:
+    for m in L.STATE_METRICS + (L.INTEREST_RUN,):
         np.cumsum(out[:, :, :, m], axis=1, out=out[:, :, :, m])
+    out[:, :, :, L.INTEREST_ACCRUED] += out[:, :, :, L.INTEREST_RUN]
+    out[:, :, :, L.INTEREST_RUN] = 0
     return out
 
 

@@ -21,7 +21,7 @@ from simulator.kernels.layout import (
     D_INT,
     D_PEN,
     D_PRIN,
-    INTEREST_ACCRUED,
+    INTEREST_RUN,
     N_BUCKET,
     N_RESTRUCTURED,
     P_BUCKET,
@@ -232,6 +232,7 @@ def accrue_quiet(book, st, a, seg, d0, nd, t, e):
         daily = accrue(st[j, S_NP], daily_rate(book, st, j, d))
         st[j, S_ACC] += daily * (e - t)
         st[j, S_PDAYS] += st[j, S_NP] * (e - t)
-        if t >= 1:
-            for tt in range(t, e):
-                a[tt, seg, INTEREST_ACCRUED] += daily
+        if t >= 1:  # the same amount each day of [t, e): recorded as two changes
+            a[t, seg, INTEREST_RUN] += daily
+            if e < a.shape[0]:
+                a[e, seg, INTEREST_RUN] -= daily

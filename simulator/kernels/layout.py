@@ -43,7 +43,9 @@ LEGAL_RECOVERIES = 42  # part of RECOVERIES
 LEGAL_COST = 43
 N_ROLL30 = 44  # drawdowns reaching 31 DPD that day (rolling from M1 to M2)
 N_ROLL90 = 45  # drawdowns reaching 91 DPD that day (rolling from M3 to M4)
-N_METRICS = 46
+INTEREST_RUN = 46  # changes of a constant daily interest over quiet days (folded into
+#                    INTEREST_ACCRUED by the engine: one write per run, not one per day)
+N_METRICS = 47
 
 STATE_METRICS = tuple(range(0, 16)) + (BORROWERS_DPD30, BORROWERS_DPD90, N_RESTRUCTURED,
                                        P_RESTRUCTURED)

@@ -138,7 +138,10 @@ TIMESERIES: tuple[Column, ...] = (
     _count("n_restructured", "Restructured drawdowns on book at end of day."),
     _money("principal_restructured", "Outstanding principal of restructured drawdowns on book."),
     _count("n_litigated", "Charged-off drawdowns sent to litigation that day."),
-    _money("legal_recoveries", "Recoveries from litigation received that day (in cum_recoveries too)."),
+    _money(
+        "legal_recoveries",
+        "Recoveries from litigation received that day (in cum_recoveries too).",
+    ),
     _money("legal_cost", "Cost of litigation started that day."),
     _count("n_roll30", "Drawdowns reaching 31 DPD that day (rolling from M1 into M2)."),
     _count("n_roll90", "Drawdowns reaching 91 DPD that day (rolling from M3 into M4)."),

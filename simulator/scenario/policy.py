@@ -62,7 +62,9 @@ class Pricing(_Model):
     def _rates(cls, value: dict[str, float]) -> dict[str, float]:
         for grade, rate in value.items():
             if not 0 < rate <= 0.001:
-                raise ValueError(f"grade {grade}: daily rate must be > 0 and <= 0.001, got {rate:g}")
+                raise ValueError(
+                    f"grade {grade}: daily rate must be > 0 and <= 0.001, got {rate:g}"
+                )
         return value
 
 

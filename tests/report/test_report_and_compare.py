@@ -34,13 +34,13 @@ def base_run(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def policy_run(tmp_path_factory):
-    return _run(tmp_path_factory, "policy", ["behaviour.cure_daily.M1=0.08"])
+    return _run(tmp_path_factory, "policy", ["behaviour.cure_daily.M1=0.12"])
 
 
 @pytest.fixture(scope="session")
 def other_seed_run(tmp_path_factory):
     return _run(tmp_path_factory, "policy_seed7",
-                ["behaviour.cure_daily.M1=0.08", "monte_carlo.seed=7"])
+                ["behaviour.cure_daily.M1=0.12", "monte_carlo.seed=7"])
 
 
 def cli(capsys, monkeypatch, *args: str) -> tuple[int, str, str]:
