@@ -78,6 +78,7 @@ def simulate(scenario: Scenario, *, threads: int | None = None, chunk_size: int 
         "path_block": tasks[0].path_hi - tasks[0].path_lo if tasks else 0,
         "tasks": len(tasks),
         "borrowers": n_borrowers,
+        "applicants_approved": int((inputs.book.age[inputs.book.borrower_start[:-1]] < 0).sum()),
         "drawdowns": int(len(inputs.book.principal)),
         "drawdown_days": total,
         "timings_s": {

@@ -82,7 +82,8 @@ def run(
     if not quiet:
         m = result.manifest
         typer.echo(
-            f"{scenario.name}: {m['borrowers']:,} borrowers, {m['drawdowns']:,} drawdowns, "
+            f"{scenario.name}: {m['borrowers'] - m['applicants_approved']:,} borrowers at day 0"
+            f" + {m['applicants_approved']:,} approved applicants, {m['drawdowns']:,} drawdowns, "
             f"{m['paths']} paths, {m['horizon_days']} days; "
             f"{m['drawdown_days'] / 1e6:,.0f}M drawdown-days in {m['timings_s']['simulate']:.1f} s "
             f"({m['drawdown_days_per_s'] / 1e6:,.0f}M/s)"

@@ -57,6 +57,9 @@ def run_task(inputs: KernelInputs, task: Task) -> np.ndarray:
 
 
 def task_drawdown_days(inputs: KernelInputs, task: Task) -> int:
-    """Drawdown-days a task simulates over the horizon (for progress and throughput)."""
+    """Drawdown-days a task simulates over the horizon (for progress and throughput): each
+    drawdown from day 1, or from its disbursement for applicants arriving later."""
     start = inputs.book.borrower_start
-    return int(start[task.b_hi] - start[task.b_lo]) * inputs.horizon * (task.path_hi - task.path_lo)
+    age = inputs.book.age[start[task.b_lo] : start[task.b_hi]]
+    days = np.minimum(inputs.horizon, inputs.horizon + age.astype(np.int64)).clip(0).sum()
+    return int(days) * (task.path_hi - task.path_lo)
