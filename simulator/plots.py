@@ -8,8 +8,8 @@ grey shades with outlines, series differ by line style, marker or hatching, not 
 
 Conventions, as in :mod:`simulator.analysis`: the 30+ ratio is principal at DPD >= 31 (M2..M6)
 over on-book principal (M0..M6), the 90+ ratio principal at DPD >= 91 (M4..M6) over the same;
-charged-off principal is off book. The book is a run-off book (no new lending), so the on-book
-denominator shrinks and ratios drift up late in the horizon; titles say so.
+charged-off principal is off book. When a book runs off (no revolving lending) the on-book
+denominator shrinks and ratios drift up late in the horizon; titles say so when it happens.
 """
 
 from __future__ import annotations
@@ -214,9 +214,10 @@ def fan_chart(run, which: str = "dpd30", baseline=None, fig=None) -> Figure:
     ax.set_ylim(bottom=0)
     clipped = _mark_thin(ax, d, d.ratio(which))
     label = "30+ (DPD ≥ 31, M2–M6)" if which == "dpd30" else "90+ (DPD ≥ 91, M4–M6)"
-    note = "; y axis clipped in the dotted zone" if clipped else ""
-    ax.set_title(f"{label} principal as % of on-book principal, {d.name}\n"
-                 f"run-off book: the denominator shrinks, so the ratio rises late{note}",
+    second = ("book runs off: the denominator shrinks, so the ratio rises late; "
+              "y axis clipped in the dotted zone" if clipped
+              else "median with 50%, 90% and 98% bands across paths")
+    ax.set_title(f"{label} principal as % of on-book principal, {d.name}\n{second}",
                  fontsize=10)
     ax.set_xlabel("day of horizon")
     ax.set_ylabel("% of on-book principal")

@@ -140,12 +140,19 @@ def _sentences(f: _Facts, b: _Facts | None, diffs: dict) -> list[str]:
     med30 = np.median(f.ratio30, axis=0)
     med90 = np.median(f.ratio90, axis=0)
     ob = f.on_book.mean(axis=0)
+    lent = float(f.col("disbursed_principal").mean())
+    if ob[-1] < 0.9 * ob[0]:
+        book = (f"the book runs off from {_yuan(ob[0])} to {_yuan(ob[-1])} yuan of on-book "
+                "principal, so these ratios of a shrinking book rise late in the horizon as "
+                "performing loans repay")
+    else:
+        book = (f"new lending of {_yuan(lent)} yuan keeps the book at {_yuan(ob[-1])} yuan of "
+                f"on-book principal (day 0: {_yuan(ob[0])}), so the ratios describe a going "
+                "concern")
     out.append(
         f"On the median path the 30+ ratio goes from {_pct(med30[0], 2)} on day 0 to "
         f"{_pct(med30[t_idx], 2)} on day {t_day} and the 90+ ratio from {_pct(med90[0], 2)} to "
-        f"{_pct(med90[t_idx], 2)}; with no new lending the book runs off from "
-        f"{_yuan(ob[0])} to {_yuan(ob[-1])} yuan of on-book principal, so these ratios of a "
-        f"shrinking book rise late in the horizon as performing loans repay."
+        f"{_pct(med90[t_idx], 2)}; {book}."
     )
     if b is None:
         inc = f.col("interest_income").mean()
@@ -153,8 +160,9 @@ def _sentences(f: _Facts, b: _Facts | None, diffs: dict) -> list[str]:
         rec = f.col("recoveries").mean() / max(f.col("charged_off_principal").mean(), 1e-12)
         out.append(
             f"Losses are driven by the roll of delinquent loans: on average "
-            f"{_pct(f.flow['M1→M2'], 0)} of M1 principal rolls to M2 each month and "
-            f"{_pct(f.flow['M6→CO'], 0)} of M6 principal is charged off; recoveries return "
+            f"{_pct(f.flow['M1→M2'], 0)} of M1 principal rolls to M2 each month, and a month's "
+            f"charge-offs equal {_pct(f.flow['M6→CO'], 0)} of the M6 principal at its start; "
+            f"recoveries return "
             f"{_pct(rec, 1)} of charged-off principal within the horizon, and penalty plus "
             f"compound interest add {_pct(pen / inc if inc else 0.0, 1)} to contract interest "
             f"income."
@@ -256,11 +264,11 @@ def _year_end_idx(f: _Facts) -> list[tuple[str, int]]:
 
 
 def _regulatory(f: _Facts) -> list[Block]:
-    def row(label, x):
+    def row(label, x, places=3):
         x = np.asarray(x, dtype=np.float64)
         se = x.std(ddof=1) / math.sqrt(x.size) if x.size > 1 else math.nan
-        return [label, _pct(float(x.mean())), _pct(float(np.median(x))),
-                _pct(float(np.quantile(x, 0.99))), _pct(se)]
+        return [label, _pct(float(x.mean()), places), _pct(float(np.median(x)), places),
+                _pct(float(np.quantile(x, 0.99)), places), _pct(se, places)]
 
     rows = [row(f"Net loss rate over {f.horizon} days, % of average balance",
                 f.col("loss_rate_avg_balance")),
@@ -270,7 +278,8 @@ def _regulatory(f: _Facts) -> list[Block]:
         rows.append(row(f"NPL (90+) ratio, {label}", f.ratio90[:, i]))
         rows.append(row(f"30+ ratio, {label}", f.ratio30[:, i]))
         rows.append(row(f"On-book principal, % of day 0, {label}",
-                        f.on_book[:, i] / np.where(f.on_book[:, 0] > 0, f.on_book[:, 0], 1.0)))
+                        f.on_book[:, i] / np.where(f.on_book[:, 0] > 0, f.on_book[:, 0], 1.0),
+                        places=1))
     on_end = f.on_book[:, -1].mean()
 
     def share(buckets):
@@ -301,8 +310,7 @@ def _regulatory(f: _Facts) -> list[Block]:
               rows=rows),
         Block("small", f"Loss rates are not annualised (horizon {f.horizon} days). NPL ratio = "
               "principal at 91+ DPD (M4–M6) over on-book principal; ratios are per path, then "
-              "summarised across paths. The book runs off, so year-end ratios are of a smaller "
-              "book than day 0."),
+              "summarised across paths; on-book principal at each date is in the last rows."),
         Block("h2", f"{title5} at horizon end (day {f.horizon})"),
         Block("table", header=["Category", "Buckets", "Principal (yuan, mean)", "% of on-book"],
               rows=five),
@@ -344,7 +352,7 @@ def _figures(f: _Facts, b: _Facts | None) -> list[Block]:
               "leave it at charge-off, so the 90+ ratio lags the 30+ ratio." + thin_txt),
         Block("figure", "Bucket composition",
               figure=lambda fig: plots.bucket_composition(run, fig),
-              reading="Reading: left, the whole book in yuan (M0 dominates and runs off); right, "
+              reading="Reading: left, the whole book in yuan (M0 dominates); right, "
               "the delinquent buckets as a share of what is still on book."),
         Block("figure", "Net loss rate distribution",
               figure=lambda fig: plots.loss_distribution(run, base, fig),
