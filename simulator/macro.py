@@ -39,12 +39,12 @@ def factor_paths(seed, path_lo, path_hi, months, phi):
     return z
 
 
-def shock_paths(scenario: Scenario, months: int
+def shock_paths(scenario: Scenario, months: int, names: tuple[str, ...]
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(income multiplier [segment, month], unemployment change in pp [month], rate change in
     bp [month], factor shift in sd [month]) from the scenario's shocks; several shocks of one
-    kind add up."""
-    names = [s.name for s in scenario.book.segments]
+    kind add up. ``names`` are the book's segments."""
+    names = list(names)
     income = np.ones((len(names), months))
     unemployment = np.zeros(months)
     rate = np.zeros(months)
@@ -64,11 +64,11 @@ def shock_paths(scenario: Scenario, months: int
     return np.maximum(income, 0.0), unemployment, rate, factor
 
 
-def build_macro(scenario: Scenario) -> Macro:
-    """The kernel's macro arrays for every path of the scenario."""
+def build_macro(scenario: Scenario, names: tuple[str, ...]) -> Macro:
+    """The kernel's macro arrays for every path of the scenario (``names``: its segments)."""
     mc = scenario.monte_carlo
     months = n_months(scenario.horizon_days)
     z = factor_paths(mc.seed, 0, mc.paths, months, scenario.behaviour.factor_persistence)
-    income, unemployment, rate, shift = shock_paths(scenario, months)
+    income, unemployment, rate, shift = shock_paths(scenario, months, names)
     z = z + shift[None, :]  # the same draws, shifted: stress and baseline stay paired
     return Macro(z=z, income_multiplier=income, unemployment_pp=unemployment, rate_bp=rate)

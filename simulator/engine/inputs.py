@@ -13,6 +13,7 @@ from simulator.kernels.portfolio import Behaviour, Book, Contract, Macro
 from simulator.macro import build_macro
 from simulator.portfolio import synthetic_book
 from simulator.scenario.schema import BUCKETS, Scenario
+from simulator.tape import SegmentParams, tape_book
 
 _PART = {"fee": D_FEE, "compound": D_COM, "penalty": D_PEN, "interest": D_INT,
          "principal": D_PRIN}
@@ -68,9 +69,26 @@ def collection_effect(scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
     return multiplier, cost
 
 
-def behaviour_params(scenario: Scenario) -> Behaviour:
-    b = scenario.behaviour
+def segment_params(scenario: Scenario) -> SegmentParams:
+    """Segment-level behaviour inputs of a synthetic book."""
     segs = scenario.book.segments
+    return SegmentParams(
+        names=tuple(s.name for s in segs),
+        base_pd=np.array([s.base_pd for s in segs], float),
+        other_debt_service_ratio=np.array([s.other_debt_service_ratio for s in segs], float),
+        unemployment_beta=np.array([s.unemployment_beta for s in segs], float),
+    )
+
+
+def load_book(scenario: Scenario) -> tuple[Book, SegmentParams]:
+    """The scenario's book: read from its loan tape, or drawn from its segments."""
+    if scenario.book.tape is not None:
+        return tape_book(scenario)
+    return synthetic_book(scenario), segment_params(scenario)
+
+
+def behaviour_params(scenario: Scenario, segs: SegmentParams) -> Behaviour:
+    b = scenario.behaviour
     policy = scenario.policy
     multiplier, _ = collection_effect(scenario)
     cure = np.array([0.0] + [b.cure_daily.get(k, 0.0) for k in BUCKETS[1:]]) * multiplier
@@ -97,9 +115,9 @@ def behaviour_params(scenario: Scenario) -> Behaviour:
     return Behaviour(
         seed=int(scenario.monte_carlo.seed),
         rho=float(b.rho),
-        base_pd=np.array([s.base_pd for s in segs], float),
-        other_debt_service_ratio=np.array([s.other_debt_service_ratio for s in segs], float),
-        unemployment_beta=np.array([s.unemployment_beta for s in segs], float),
+        base_pd=segs.base_pd,
+        other_debt_service_ratio=segs.other_debt_service_ratio,
+        unemployment_beta=segs.unemployment_beta,
         dsr_sensitivity=float(b.dsr_sensitivity),
         unemployed_income_ratio=float(b.unemployed_income_ratio),
         other_debt_rate_sensitivity=float(b.other_debt_rate_sensitivity),
@@ -117,13 +135,17 @@ def behaviour_params(scenario: Scenario) -> Behaviour:
 
 
 def kernel_inputs(scenario: Scenario, book: Book | None = None) -> KernelInputs:
-    """Build every kernel input of a scenario (drawing the synthetic book unless given)."""
+    """Build every kernel input of a scenario (reading or drawing its book unless given)."""
+    if book is None:
+        book, segs = load_book(scenario)
+    else:
+        segs = segment_params(scenario)
     return KernelInputs(
-        book=synthetic_book(scenario) if book is None else book,
+        book=book,
         contract=contract_params(scenario),
-        behaviour=behaviour_params(scenario),
-        macro=build_macro(scenario),
+        behaviour=behaviour_params(scenario, segs),
+        macro=build_macro(scenario, segs.names),
         horizon=int(scenario.horizon_days),
-        segments=tuple(s.name for s in scenario.book.segments),
+        segments=segs.names,
         collection_cost=collection_effect(scenario)[1],
     )
