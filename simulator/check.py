@@ -36,7 +36,7 @@ from simulator.contract.schedule import (
 from simulator.contract.terms import ALLOCATIONS, Terms
 from simulator.engine.inputs import KernelInputs, allocation_table
 from simulator.engine.local import run_local
-from simulator.engine.tables import levels
+from simulator.engine.tables import AGGREGATE_COLUMNS, levels
 from simulator.engine.tasks import plan_tasks
 from simulator.kernels import layout as L
 from simulator.kernels.portfolio import Behaviour, Book, Contract, Macro, simulate_block
@@ -45,34 +45,13 @@ from simulator.macro import factor_paths
 HALF_FEN = 5_000  # micro-yuan: the tolerance of MODEL.md 5; the kernel must do better (exact)
 AS_OF = _dt.date(2026, 1, 1)
 
-# Aggregate metrics by name (the timeseries column names where there is one).
-METRICS: dict[str, int] = (
-    {f"n_M{i}": L.N_BUCKET + i for i in range(7)}
-    | {"n_CO": L.N_BUCKET + L.CODE_CO, "n_closed": L.N_BUCKET + L.CODE_CLOSED}
-    | {f"principal_M{i}": L.P_BUCKET + i for i in range(7)}
-    | {
-        "principal_paid": L.PRINCIPAL_PAID,
-        "prepaid_principal": L.PREPAID,
-        "charged_off_principal": L.CHARGED_OFF,
-        "recoveries": L.RECOVERIES,
-        "interest_accrued": L.INTEREST_ACCRUED,
-        "penalty_accrued": L.PENALTY_ACCRUED,
-        "compound_accrued": L.COMPOUND_ACCRUED,
-        "fees_charged": L.FEES_CHARGED,
-        "interest_paid": L.INTEREST_PAID,
-        "penalty_paid": L.PENALTY_PAID,
-        "compound_paid": L.COMPOUND_PAID,
-        "fees_paid": L.FEES_PAID,
-        "nonaccrual_charges": L.NONACCRUAL,
-        "borrowers_dpd30": L.BORROWERS_DPD30,
-        "borrowers_dpd90": L.BORROWERS_DPD90,
-        "n_missed": L.N_MISSED,
-        "n_cured": L.N_CURED,
-        "n_prepaid": L.N_PREPAYMENTS,
-        "n_roll30": L.N_ROLL30,
-        "n_roll90": L.N_ROLL90,
-    }
-)
+# Aggregate metrics by name: the timeseries columns, and the daily flows behind the
+# cumulative ones.
+METRICS: dict[str, int] = AGGREGATE_COLUMNS | {
+    "prepaid_principal": L.PREPAID,
+    "charged_off_principal": L.CHARGED_OFF,
+    "recoveries": L.RECOVERIES,
+}
 _STATUS = {"current": L.ACTIVE, "delinquent": L.ACTIVE, "closed": L.CLOSED,
            "charged_off": L.CHARGED_OFF_STATUS}
 _MONEY_END = {"normal_principal", "accrued_interest", "overdue_principal", "overdue_interest",

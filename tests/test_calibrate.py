@@ -4,7 +4,6 @@ from 1.0, must land within 3% of 1.6. Size: baseline with 1,500 borrowers, 16 pa
 seed 20261129 (the file's)."""
 
 import math
-import sys
 
 import numpy as np
 import pytest
@@ -14,8 +13,9 @@ from typer.testing import CliRunner
 import simulator
 from simulator import calibrate as C
 from simulator import metrics as M
-from simulator.cli import app, main
+from simulator.cli import app
 from simulator.errors import InputError
+from tests.cli_helpers import exit_code as _exit
 
 BASE = "scenarios/baseline.yaml"
 SMALL = ["horizon_days=180"]
@@ -24,13 +24,6 @@ TRUE_MULT = 1.6
 runner = CliRunner()
 
 
-def _exit(argv, monkeypatch):
-    monkeypatch.setattr(sys, "argv", ["overdue", *argv])
-    try:
-        main()
-    except SystemExit as exc:
-        return exc.code
-    return 0
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,6 @@
 """Reverse stress: bisection with common random numbers brackets the breach point. Baseline,
 1,500 borrowers, 16 paths, 180 days, seed 20261129; the knob is every segment's base_pd."""
 
-import sys
 
 import numpy as np
 import pytest
@@ -10,8 +9,9 @@ from typer.testing import CliRunner
 import simulator
 from simulator import metrics as M
 from simulator import reverse as R
-from simulator.cli import app, main
+from simulator.cli import app
 from simulator.errors import InputError
+from tests.cli_helpers import exit_code as _exit
 
 BASE = "scenarios/baseline.yaml"
 SETS = ["horizon_days=180"]
@@ -28,13 +28,6 @@ def _stat(pd, seed=None):
     return M.stat(M.compute(tables, ["dpd30_end"])["dpd30_end"], "mean")
 
 
-def _exit(argv, monkeypatch):
-    monkeypatch.setattr(sys, "argv", ["overdue", *argv])
-    try:
-        main()
-    except SystemExit as exc:
-        return exc.code
-    return 0
 
 
 def test_parse_condition():

@@ -53,6 +53,9 @@ _COUNT_FLOW = {
     "n_roll90": L.N_ROLL90,
 }
 
+# Every timeseries column read straight off one aggregate metric (cumulative columns aside).
+AGGREGATE_COLUMNS: dict[str, int] = _COUNT | _MONEY_LEVEL | _MONEY_FLOW | _COUNT_FLOW
+
 
 def levels(agg: np.ndarray) -> np.ndarray:
     """State metrics from day-by-day changes to levels (exact integer cumulative sums), and

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from simulator.errors import InputError
 from simulator.scenario.schema import LocatedError, Scenario
+from simulator.scenario.schema import describe_value as _got
 
 Loc = tuple[str | int, ...]
 
@@ -326,21 +327,6 @@ def apply_overrides(data: dict[str, Any], overrides: Sequence[str]) -> dict[Loc,
 
 # --------------------------------------------------------------------------------------------
 # Validation errors in plain words
-
-
-def _got(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
-    text = repr(value) if isinstance(value, str) else str(value)
-    return text if len(text) <= 40 else text[:37] + "..."
 
 
 _TYPE_WORDS = {

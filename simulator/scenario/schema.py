@@ -441,7 +441,7 @@ class Contract(_Model):
         if value == "calendar" and isinstance(value, str):
             return value
         if isinstance(value, bool) or not isinstance(value, int):
-            shown = f"{value!r}" if isinstance(value, str) else _short(value)
+            shown = f"{value!r}" if isinstance(value, str) else describe_value(value)
             raise ValueError(f"expected a number of days (7 to 31) or calendar, got {shown}")
         if not 7 <= value <= 31:
             raise ValueError(f"must be between 7 and 31 days (or calendar), got {value}")
@@ -459,7 +459,8 @@ class Contract(_Model):
         return value
 
 
-def _short(value: Any) -> str:
+def describe_value(value: Any) -> str:
+    """A value as an error message shows it: short, YAML-flavoured."""
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -468,8 +469,11 @@ def _short(value: Any) -> str:
         return "a mapping"
     if isinstance(value, list):
         return "a list"
-    text = repr(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    text = repr(value) if isinstance(value, str) else str(value)
     return text if len(text) <= 40 else text[:37] + "..."
+
 
 
 def _fill(defaults: dict[str, float]) -> Any:

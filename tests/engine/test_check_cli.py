@@ -2,14 +2,14 @@
 by breaking an expectation on purpose), 2 on bad arguments."""
 
 import json
-import sys
 
 import pytest
 from typer.testing import CliRunner
 
 import simulator.check as check
-from simulator.cli import app, main
+from simulator.cli import app
 from simulator.kernels import layout as L
+from tests.cli_helpers import exit_code as _exit
 
 runner = CliRunner()
 SMALL_VASICEK = ["check", "vasicek", "--pd", "0.05", "--rho", "0.1", "--loans", "5000",
@@ -18,14 +18,6 @@ SMALL_CONSERVATION = ["check", "conservation", "scenarios/baseline.yaml", "--pat
                       "--borrowers", "1500"]
 
 
-def _exit(argv, monkeypatch):
-    """Exit code of the console entry point (error mapping included)."""
-    monkeypatch.setattr(sys, "argv", ["overdue", *argv])
-    try:
-        main()
-    except SystemExit as exc:
-        return exc.code
-    return 0
 
 
 def test_vasicek_passes_and_prints_table():
@@ -51,10 +43,7 @@ def test_vasicek_fails_against_a_broken_law(monkeypatch):
     result = runner.invoke(app, SMALL_VASICEK)
     assert result.exit_code == 1, result.output
     assert "FAIL" in result.output and "result: FAIL" in result.output
-    monkeypatch.setattr(sys, "argv", ["overdue", *SMALL_VASICEK])
-    with pytest.raises(SystemExit) as info:  # the console script exits 1 too
-        main()
-    assert info.value.code == 1
+    assert _exit(SMALL_VASICEK, monkeypatch) == 1  # the console script exits 1 too
 
 
 @pytest.mark.parametrize("argv", [
