@@ -126,3 +126,12 @@ def test_bad_tape_through_the_cli_exits_2(tmp_path):
     assert proc.returncode == 2
     assert "missing column(s) segment" in proc.stderr and "Traceback" not in proc.stderr
     assert not (tmp_path / "run").exists()
+
+
+def test_tape_docs_are_the_module_docstring():
+    import simulator.tape as tape
+
+    text = (ROOT / "docs" / "tape.md").read_text(encoding="utf-8")
+    assert tape.__doc__.strip() in text, "docs/tape.md is stale: copy simulator/tape.py's docstring"
+    for column in tape.REQUIRED + tuple(tape.OPTIONAL):
+        assert f"``{column}``" in text
