@@ -48,7 +48,7 @@ FEN = 10_000
 _GEN_SHIFT = 1 << 40  # draw keys of a redraw: drawdown id + generation x 2^40
 
 
-@jit
+@jit(inline="always")
 def accrue(balance, rate):
     """One day's accrual, rounded half up to the micro-yuan (as ``money.accrue``)."""
     if balance <= 0:
@@ -56,19 +56,19 @@ def accrue(balance, rate):
     return np.int64(math.floor(balance * rate + 0.5))
 
 
-@jit
+@jit(inline="always")
 def bucket(dpd):
     if dpd <= 0:
         return 0
     return min(6, (dpd - 1) // 30 + 1)
 
 
-@jit
+@jit(inline="always")
 def owed(sl, j, s):
     return sl[j, s, D_PRIN] + sl[j, s, D_INT] + sl[j, s, D_PEN] + sl[j, s, D_COM] + sl[j, s, D_FEE]
 
 
-@jit
+@jit(inline="always")
 def past_due(sl, st, j):
     total = np.int64(0)
     for s in range(st[j, S_NSLOT]):
@@ -77,23 +77,23 @@ def past_due(sl, st, j):
 
 
 @jit(inline="always")
-def draw_unit(book, st, j, d):
+def draw_unit(drawdown_id, st, j, d):
     """Key of the drawdown's draws; each redraw is a new unit."""
-    return book.drawdown_id[d] + st[j, S_GEN] * _GEN_SHIFT
+    return drawdown_id[d] + st[j, S_GEN] * _GEN_SHIFT
 
 
 @jit(inline="always")
-def daily_rate(book, st, j, d):
-    return book.redraw_rate[d] if st[j, S_GEN] > 0 else book.daily_rate[d]
+def daily_rate(rates, redraw_rates, st, j, d):
+    return redraw_rates[d] if st[j, S_GEN] > 0 else rates[d]
 
 
 @jit(inline="always")
-def disbursed_epoch(book, st, j, d):
+def disbursed_epoch(as_of, st, j):
     """Epoch day of the current schedule's start (calendar due dates count from it)."""
-    return book.disbursed[d] + book.age[d] + st[j, S_ORIGIN]
+    return as_of + st[j, S_ORIGIN]
 
 
-@jit
+@jit(inline="always")
 def pay(st, sl, j, amount, allocation, flows):
     """Allocate ``amount`` as the ledger does; paid amounts go to ``flows`` (by slot field for
     fee/compound/penalty/interest/principal, and flows[9] for prepaid principal)."""
@@ -121,7 +121,7 @@ def pay(st, sl, j, amount, allocation, flows):
     return amount - left
 
 
-@jit
+@jit(inline="always")
 def report(a, t, seg, st, j, code, prin):
     """Record a drawdown's bucket code and principal at day ``t`` as changes from the last
     reported ones (the engine sums changes over days into levels)."""
@@ -139,7 +139,7 @@ def report(a, t, seg, st, j, code, prin):
     st[j, S_REP_PRIN] = prin
 
 
-@jit
+@jit(inline="always")
 def report_restructured(a, t, seg, st, j, prin):
     """As :func:`report`, for the restructured drawdowns' count and principal (``prin`` < 0:
     not a restructured drawdown on book)."""
@@ -155,7 +155,7 @@ def report_restructured(a, t, seg, st, j, prin):
     st[j, S_REP_RESTR] = prin
 
 
-@jit
+@jit(inline="always")
 def instalment_for(principal, rate, term, method):
     """The fixed instalment of a new schedule (as ``schedule.instalment_micro``)."""
     if method == METHOD_EQUAL_INSTALLMENT:
@@ -171,7 +171,7 @@ def instalment_for(principal, rate, term, method):
     return np.int64(0)
 
 
-@jit
+@jit(inline="always")
 def start_schedule(st, j, t, principal, term, instalment):
     """Make drawdown ``j`` a fresh schedule disbursed (or rescheduled) on sim day ``t``."""
     st[j, S_NP] = principal
@@ -185,7 +185,7 @@ def start_schedule(st, j, t, principal, term, instalment):
 
 
 @jit(inline="always")
-def quiet_until(book, contract, st, d0, nd, t, horizon, plan_code):
+def quiet_until(st, d0, nd, t, horizon, plan_code, period, as_of):
     """First day from ``t`` on which any drawdown of the borrower needs a full step.
 
     A day is quiet for a drawdown that is current (nothing due and unpaid) and has no due date,
@@ -209,7 +209,7 @@ def quiet_until(book, contract, st, d0, nd, t, horizon, plan_code):
             continue
         if st[j, S_NSLOT] > 0 or st[j, S_ACCEL] != 0 or st[j, S_NEXTK] > st[j, S_TERM]:
             return t
-        due = due_day(st[j, S_NEXTK], contract.period, disbursed_epoch(book, st, j, d))
+        due = due_day(st[j, S_NEXTK], period, disbursed_epoch(as_of, st, j))
         e = min(e, origin + due)
         if forced and t >= 1:
             for tt in range(t, min(e, plan_code.shape[1])):
@@ -222,14 +222,14 @@ def quiet_until(book, contract, st, d0, nd, t, horizon, plan_code):
 
 
 @jit(inline="always")
-def accrue_quiet(book, st, a, seg, d0, nd, t, e):
+def accrue_quiet(rates, redraw_rates, st, a, seg, d0, nd, t, e):
     """Days ``[t, e)`` of a quiet borrower: each drawdown on book accrues its constant daily
     interest; nothing else changes (see :func:`quiet_until`)."""
     for j in range(nd):
         d = d0 + j
         if t <= st[j, S_ORIGIN] or st[j, S_STATUS] != ACTIVE:
             continue
-        daily = accrue(st[j, S_NP], daily_rate(book, st, j, d))
+        daily = accrue(st[j, S_NP], daily_rate(rates, redraw_rates, st, j, d))
         st[j, S_ACC] += daily * (e - t)
         st[j, S_PDAYS] += st[j, S_NP] * (e - t)
         if t >= 1:  # the same amount each day of [t, e): recorded as two changes

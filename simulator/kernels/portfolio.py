@@ -137,32 +137,37 @@ class Macro(NamedTuple):
     rate_bp: np.ndarray  # float64 [months]
 
 
-@jit
-def _miss_probability(b, seg, m, path, owed, restructured, book, beh, macro):
+@jit(inline="always")
+def _miss_probability(b, seg, m, path, owed, restructured, income, borrower_id, pd_multiplier,
+                      base_pd, other_dsr, unemployment_beta, unemployment_pp,
+                      income_multiplier, rate_bp, beh):
     """P(missing this due payment) given affordability under the month's shocks, before the
-    factor: the borrower's PD scaled by exp(sensitivity x rise of the debt-service ratio)."""
-    inc0 = book.income[b]
-    unemployed = rng.uniform(beh.seed, rng.UNEMPLOYMENT, path, book.borrower_id[b], m) < (
-        max(0.0, macro.unemployment_pp[m]) / 100.0 * beh.unemployment_beta[seg]
+    factor: the borrower's PD scaled by exp(sensitivity x rise of the debt-service ratio).
+
+    Arrays come one by one (not in their tuples) and ``beh`` is read for scalars only, so the
+    hot loop does no reference counting."""
+    inc0 = income[b]
+    unemployed = rng.uniform(beh.seed, rng.UNEMPLOYMENT, path, borrower_id[b], m) < (
+        max(0.0, unemployment_pp[m]) / 100.0 * unemployment_beta[seg]
     )
-    inc = inc0 * macro.income_multiplier[seg, m]
+    inc = inc0 * income_multiplier[seg, m]
     if unemployed:
         inc *= beh.unemployed_income_ratio
     due = owed / 1e6
-    other0 = beh.other_debt_service_ratio[seg] * inc0
-    other = other0 * (1.0 + beh.other_debt_rate_sensitivity * macro.rate_bp[m] / 100.0)
+    other0 = other_dsr[seg] * inc0
+    other = other0 * (1.0 + beh.other_debt_rate_sensitivity * rate_bp[m] / 100.0)
     dsr = (due + other) / max(inc, 1e-9)
     dsr0 = (due + other0) / inc0
-    pd = beh.base_pd[seg] * math.exp(beh.dsr_sensitivity * (dsr - dsr0))
-    if book.pd_multiplier.shape[0] > 0:
-        pd *= book.pd_multiplier[b]
+    pd = base_pd[seg] * math.exp(beh.dsr_sensitivity * (dsr - dsr0))
+    if pd_multiplier.shape[0] > 0:
+        pd *= pd_multiplier[b]
     if restructured:
         pd *= beh.restructure_pd_multiplier
     return min(0.999, pd)
 
 
-@jit
-def _restructure(st, sl, j, t, rate, method, beh):
+@jit(inline="always")
+def _restructure(st, sl, j, t, rate, method, extra_months, waive):
     """Capitalise the arrears into a new schedule over the remaining instalments plus the
     extra months, from sim day ``t``; returns (capitalised, waived) in micro-yuan."""
     principal = st[j, S_NP]
@@ -173,12 +178,12 @@ def _restructure(st, sl, j, t, rate, method, beh):
         capitalised += sl[j, s, L.D_INT]
         charges += sl[j, s, L.D_PEN] + sl[j, s, L.D_COM] + sl[j, s, L.D_FEE]
     waived = np.int64(0)
-    if beh.restructure_waive:
+    if waive:
         waived = charges
     else:
         capitalised += charges
     remaining = max(1, st[j, S_TERM] - st[j, S_NEXTK] + 1)
-    term = remaining + beh.restructure_extra_months
+    term = remaining + extra_months
     total = principal + capitalised
     dd.start_schedule(st, j, t, total, term, dd.instalment_for(total, rate, term, method))
     st[j, S_RESTR] = 1
@@ -196,62 +201,96 @@ def simulate_block(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, hor
     has rows, row ``d - first drawdown of b_lo`` receives each drawdown's state at the horizon
     (of the last path simulated).
     """
+    # Arrays used in the hot loop, taken out of their tuples once (no reference counting
+    # per access).
+    b_start = book.borrower_start
+    b_segment = book.segment
+    d_age = book.age
+    d_dpd0 = book.dpd0
+    d_term = book.term
+    d_method = book.method
+    d_principal = book.principal
+    d_instalment = book.instalment
+    b_approved = book.approved
+    d_redraw_principal = book.redraw_principal
+    d_redraw_instalment = book.redraw_instalment
+    d_id = book.drawdown_id
+    d_rate = book.daily_rate
+    d_redraw_rate = book.redraw_rate
+    b_income = book.income
+    b_id = book.borrower_id
+    b_pd_multiplier = book.pd_multiplier
+    base_pd = beh.base_pd
+    other_dsr = beh.other_debt_service_ratio
+    unemployment_beta = beh.unemployment_beta
+    cure_daily = beh.cure_daily
+    partial_daily = beh.partial_daily
+    z_paths = macro.z
+    unemployment_pp = macro.unemployment_pp
+    income_multiplier = macro.income_multiplier
+    rate_bp = macro.rate_bp
+    allocation = contract.allocation
+    period = contract.period
+    # every drawdown of a book shares day 0: its epoch day is disbursement + age
+    as_of = book.disbursed[0] + d_age[0] if d_age.shape[0] > 0 else 0
     max_dd = 0
     max_term = 1
     for b in range(b_lo, b_hi):
-        max_dd = max(max_dd, book.borrower_start[b + 1] - book.borrower_start[b])
-        for d in range(book.borrower_start[b], book.borrower_start[b + 1]):
-            max_term = max(max_term, book.term[d])
+        max_dd = max(max_dd, b_start[b + 1] - b_start[b])
+        for d in range(b_start[b], b_start[b + 1]):
+            max_term = max(max_term, d_term[d])
     max_term += beh.restructure_extra_months
     st = np.zeros((max(max_dd, 1), L.N_STATE), np.int64)
     sl = np.zeros((max(max_dd, 1), max_term + 2, L.N_SLOT_FIELDS), np.int64)
     flows = np.zeros(10, np.int64)
     forced = plan_code.shape[0] > 0
-    redraws = beh.redraw_probability > 0.0 and book.redraw_principal.shape[0] > 0
-    n_months = macro.z.shape[1]
+    redraws = beh.redraw_probability > 0.0 and d_redraw_principal.shape[0] > 0
+    n_months = z_paths.shape[1]
     pen_mult = contract.penalty_multiplier
     sqrt_rho = math.sqrt(beh.rho)
     sqrt_1mrho = math.sqrt(1.0 - beh.rho)
-    d_first = book.borrower_start[b_lo]
+    d_first = b_start[b_lo]
     # Months without any shock: PD is then the borrower's own, whatever the instalment.
     shocked = np.zeros(n_months, np.bool_)
     for mm in range(n_months):
-        shocked[mm] = macro.unemployment_pp[mm] > 0.0 or macro.rate_bp[mm] != 0.0
-        for g in range(macro.income_multiplier.shape[0]):
-            shocked[mm] = shocked[mm] or macro.income_multiplier[g, mm] != 1.0
+        shocked[mm] = unemployment_pp[mm] > 0.0 or rate_bp[mm] != 0.0
+        for g in range(income_multiplier.shape[0]):
+            shocked[mm] = shocked[mm] or income_multiplier[g, mm] != 1.0
     quantile_pd = np.empty(2)
 
     for path in range(path_lo, path_hi):
         a = agg[path - path_lo]
         for b in range(b_lo, b_hi):
-            d0 = book.borrower_start[b]
-            nd = book.borrower_start[b + 1] - d0
-            seg = book.segment[b]
-            approved = book.approved.shape[0] == 0 or book.approved[b] != 0
-            quantile_pd[:] = np.inf  # Phi^-1 of the borrower's unshocked PD (plain, restructured)
+            d0 = b_start[b]
+            nd = b_start[b + 1] - d0
+            seg = b_segment[b]
+            approved = b_approved.shape[0] == 0 or b_approved[b] != 0
+            quantile_pd[0] = np.inf  # Phi^-1 of the borrower's unshocked PD (plain,
+            quantile_pd[1] = np.inf  # restructured): computed when first needed
             start = -1  # day 0 is always stepped: every drawdown is reported there
             for j in range(nd):
                 d = d0 + j
-                st[j, :] = 0
-                dd.start_schedule(st, j, -book.age[d], book.principal[d], book.term[d],
-                                  book.instalment[d])
+                for f in range(L.N_STATE):
+                    st[j, f] = 0
+                dd.start_schedule(st, j, -d_age[d], d_principal[d], d_term[d],
+                                  d_instalment[d])
                 st[j, S_REP_CODE] = -1
                 st[j, S_REP_RESTR] = -1
-                start = min(start, -book.age[d])
+                start = min(start, -d_age[d])
             dpd30 = 0
             dpd90 = 0
             t = start + 1
             while t <= horizon:
                 if t != 0 and contract.skip_quiet_days:
-                    quiet_to = dd.quiet_until(book, contract, st, d0, nd, t, horizon, plan_code)
+                    quiet_to = dd.quiet_until(st, d0, nd, t, horizon, plan_code, period, as_of)
                     if quiet_to > t:
-                        dd.accrue_quiet(book, st, a, seg, d0, nd, t, quiet_to)
+                        dd.accrue_quiet(d_rate, d_redraw_rate, st, a, seg, d0, nd, t, quiet_to)
                         t = quiet_to
                         continue
                 m = min(max(t, 0) // 30, n_months - 1)
                 report = t >= 0
                 flow_day = t >= 1
-                z = macro.z[path, m]
+                z = z_paths[path, m]
                 b_dpd = 0
                 for j in range(nd):
                     d = d0 + j
@@ -271,9 +310,9 @@ def simulate_block(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, hor
                                 L.CODE_CLOSED)
                             dd.report(a, t, seg, st, j, code, np.int64(0))
                         continue
-                    rate = dd.daily_rate(book, st, j, d)
+                    rate = dd.daily_rate(d_rate, d_redraw_rate, st, j, d)
                     prate = rate * pen_mult
-                    unit = dd.draw_unit(book, st, j, d)
+                    unit = dd.draw_unit(d_id, st, j, d)
                     # ---- 1. accrue
                     was_nonaccrual = st[j, S_DPD] >= contract.non_accrual_dpd
                     interest = dd.accrue(st[j, S_NP], rate)
@@ -316,21 +355,22 @@ def simulate_block(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, hor
                     k = st[j, S_NEXTK]
                     term = st[j, S_TERM]
                     if st[j, S_ACCEL] == 0 and k <= term and (
-                        due_day(k, contract.period, dd.disbursed_epoch(book, st, j, d)) == loan_day
+                        due_day(k, period, dd.disbursed_epoch(as_of, st, j)) == loan_day
                     ):
                         st[j, S_NEXTK] = k + 1
                         npr = st[j, S_NP]
                         if k == term:
                             part = npr
-                        elif book.method[d] == dd.METHOD_EQUAL_INSTALLMENT:
+                        elif d_method[d] == dd.METHOD_EQUAL_INSTALLMENT:
                             part = min(max(st[j, S_INST] - st[j, S_ACC], 0), npr)
-                        elif book.method[d] == dd.METHOD_EQUAL_PRINCIPAL:
+                        elif d_method[d] == dd.METHOD_EQUAL_PRINCIPAL:
                             part = min(st[j, S_INST], npr)
                         else:
                             part = np.int64(0)
                         if part + st[j, S_ACC] > 0:
                             s = st[j, S_NSLOT]
-                            sl[j, s, :] = 0
+                            for f in range(L.N_SLOT_FIELDS):
+                                sl[j, s, f] = 0
                             sl[j, s, D_DUE] = loan_day
                             sl[j, s, D_PRIN] = part
                             sl[j, s, D_INT] = st[j, S_ACC]
@@ -342,7 +382,7 @@ def simulate_block(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, hor
                     amount = np.int64(0)
                     if t <= 0:  # seasoning: paid on time until the initial arrears began
                         if due_now and not delinquent and (
-                            book.dpd0[d] == 0 or t < -book.dpd0[d]
+                            d_dpd0[d] == 0 or t < -d_dpd0[d]
                         ):
                             amount = dd.owed(sl, j, st[j, S_NSLOT] - 1)
                     elif forced:
@@ -362,8 +402,9 @@ def simulate_block(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, hor
                                 and beh.restructure_dpd_from <= dpd_now <= beh.restructure_dpd_to
                                 and rng.uniform(beh.seed, rng.RESTRUCTURE, path, unit, t)
                                 < beh.restructure_daily):
-                            capitalised, waived = _restructure(st, sl, j, t, rate, book.method[d],
-                                                               beh)
+                            capitalised, waived = _restructure(
+                                st, sl, j, t, rate, d_method[d], beh.restructure_extra_months,
+                                beh.restructure_waive)
                             a[t, seg, L.CAPITALISED] += capitalised
                             a[t, seg, L.WAIVED] += waived
                             a[t, seg, L.N_RESTRUCTURINGS] += 1
@@ -371,8 +412,8 @@ def simulate_block(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, hor
                         else:
                             bk = dd.bucket(dpd_now)
                             lift = math.exp(beh.cure_factor_loading * z)
-                            hc = min(1.0, beh.cure_daily[bk] * lift)
-                            hp = min(1.0 - hc, beh.partial_daily[bk] * lift)
+                            hc = min(1.0, cure_daily[bk] * lift)
+                            hp = min(1.0 - hc, partial_daily[bk] * lift)
                             u = rng.uniform(beh.seed, rng.CURE, path, unit, t)
                             if u < hc:
                                 amount = dd.past_due(sl, st, j)
@@ -386,14 +427,18 @@ def simulate_block(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, hor
                         owed = dd.owed(sl, j, st[j, S_NSLOT] - 1)
                         restructured = st[j, S_RESTR] != 0
                         if shocked[m]:
-                            pd = _miss_probability(b, seg, m, path, owed, restructured, book,
-                                                   beh, macro)
+                            pd = _miss_probability(
+                                b, seg, m, path, owed, restructured, b_income, b_id,
+                                b_pd_multiplier, base_pd, other_dsr, unemployment_beta,
+                                unemployment_pp, income_multiplier, rate_bp, beh)
                             limit = rng.normal_ppf(pd)
                         else:  # no shock this month: the borrower's own PD, its quantile cached
                             if quantile_pd[int(restructured)] == np.inf:
                                 quantile_pd[int(restructured)] = rng.normal_ppf(
-                                    _miss_probability(b, seg, m, path, owed, restructured, book,
-                                                      beh, macro))
+                                    _miss_probability(
+                                        b, seg, m, path, owed, restructured, b_income, b_id,
+                                        b_pd_multiplier, base_pd, other_dsr, unemployment_beta,
+                                        unemployment_pp, income_multiplier, rate_bp, beh))
                             limit = quantile_pd[int(restructured)]
                         threshold = (limit - sqrt_rho * z) / sqrt_1mrho
                         u = rng.uniform(beh.seed, rng.MISS, path, unit, loan_day)
@@ -407,8 +452,9 @@ def simulate_block(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, hor
                             amount = owed
                     if amount > 0:
                         total = dd.past_due(sl, st, j) + st[j, S_ACC] + st[j, S_NP]
-                        flows[:] = 0
-                        dd.pay(st, sl, j, min(amount, total), contract.allocation, flows)
+                        for f in range(10):
+                            flows[f] = 0
+                        dd.pay(st, sl, j, min(amount, total), allocation, flows)
                         st[j, S_PAID_P] += flows[D_PRIN]
                         st[j, S_PAID_I] += flows[D_INT]
                         st[j, S_PAID_PEN] += flows[D_PEN]
@@ -434,7 +480,8 @@ def simulate_block(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, hor
                     for s in range(n):
                         if dd.owed(sl, j, s) > 0:
                             if keep != s:
-                                sl[j, keep, :] = sl[j, s, :]
+                                for f in range(L.N_SLOT_FIELDS):
+                                    sl[j, keep, f] = sl[j, s, f]
                             keep += 1
                     st[j, S_NSLOT] = keep
                     dpd = loan_day - sl[j, 0, D_DUE] if keep > 0 else 0
@@ -449,7 +496,8 @@ def simulate_block(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, hor
                         st[j, S_ACCEL] = 1
                         if st[j, S_NP] > 0 or st[j, S_ACC] > 0:
                             s = keep
-                            sl[j, s, :] = 0
+                            for f in range(L.N_SLOT_FIELDS):
+                                sl[j, s, f] = 0
                             sl[j, s, D_DUE] = loan_day
                             sl[j, s, D_PRIN] = st[j, S_NP]
                             sl[j, s, D_INT] = st[j, S_ACC]
@@ -466,7 +514,9 @@ def simulate_block(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, hor
                         st[j, S_CO_P] = outstanding
                         if flow_day:
                             _charge_off(a, t, seg, st, sl, j, outstanding, unit, path, horizon,
-                                        beh)
+                                        beh.seed, beh.legal_share, beh.legal_rate,
+                                        beh.legal_lag_days, beh.legal_cost, beh.apr_cap,
+                                        beh.recovery_rate, beh.recovery_lag_days)
                     elif st[j, S_NSLOT] == 0 and st[j, S_NP] == 0 and st[j, S_ACC] == 0:
                         st[j, S_STATUS] = CLOSED
                         st[j, S_DPD] = 0
@@ -492,8 +542,8 @@ def simulate_block(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, hor
                         st[j, S_STATUS] = ACTIVE
                         st[j, S_RESTR] = 0
                         st[j, S_PDAYS] = 0
-                        dd.start_schedule(st, j, t, book.redraw_principal[d], book.term[d],
-                                          book.redraw_instalment[d])
+                        dd.start_schedule(st, j, t, d_redraw_principal[d], d_term[d],
+                                          d_redraw_instalment[d])
                         st[j, S_REP_CODE] = -1  # a new drawdown: n_closed keeps the old one
                         dd.report(a, t, seg, st, j, 0, st[j, S_NP])
                         a[t, seg, L.DISBURSED] += st[j, S_NP]
@@ -533,25 +583,27 @@ def simulate_block(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, hor
                     row[15] = st[j, S_CO_P]
 
 
-@jit
-def _charge_off(a, t, seg, st, sl, j, principal, unit, path, horizon, beh):
+@jit(inline="always")
+def _charge_off(a, t, seg, st, sl, j, principal, unit, path, horizon, seed, legal_share,
+                legal_rate, legal_lag_days, legal_cost, apr_cap, recovery_rate,
+                recovery_lag_days):
     """Charge-off flows: the principal written off, and what comes back later: a litigated
     drawdown recovers a share of its claim capped at the enforceable claim (all-in APR cap on
     principal-days, less charges already paid) after the legal lag; others the base recovery
     rate of principal after the recovery lag."""
     a[t, seg, L.CHARGED_OFF] += principal
-    if beh.legal_share > 0.0 and rng.uniform(beh.seed, rng.LEGAL, path, unit, 0) < beh.legal_share:
+    if legal_share > 0.0 and rng.uniform(seed, rng.LEGAL, path, unit, 0) < legal_share:
         charges = st[j, S_ACC]
         for s in range(st[j, S_NSLOT]):
             charges += sl[j, s, D_INT] + sl[j, s, D_PEN] + sl[j, s, D_COM] + sl[j, s, D_FEE]
         paid_charges = st[j, S_PAID_I] + st[j, S_PAID_PEN] + st[j, S_PAID_COM] + st[j, S_PAID_FEE]
-        allowance = dd.accrue(st[j, S_PDAYS], beh.apr_cap / 365.0)
+        allowance = dd.accrue(st[j, S_PDAYS], apr_cap / 365.0)
         claim = principal + min(charges, max(0, allowance - paid_charges))
         a[t, seg, L.N_LITIGATED] += 1
-        a[t, seg, L.LEGAL_COST] += beh.legal_cost
-        if t + beh.legal_lag_days <= horizon:
-            got = dd.accrue(claim, beh.legal_rate)
-            a[t + beh.legal_lag_days, seg, L.RECOVERIES] += got
-            a[t + beh.legal_lag_days, seg, L.LEGAL_RECOVERIES] += got
-    elif t + beh.recovery_lag_days <= horizon:
-        a[t + beh.recovery_lag_days, seg, L.RECOVERIES] += dd.accrue(principal, beh.recovery_rate)
+        a[t, seg, L.LEGAL_COST] += legal_cost
+        if t + legal_lag_days <= horizon:
+            got = dd.accrue(claim, legal_rate)
+            a[t + legal_lag_days, seg, L.RECOVERIES] += got
+            a[t + legal_lag_days, seg, L.LEGAL_RECOVERIES] += got
+    elif t + recovery_lag_days <= horizon:
+        a[t + recovery_lag_days, seg, L.RECOVERIES] += dd.accrue(principal, recovery_rate)
