@@ -3,9 +3,10 @@
 Matplotlib's default font (DejaVu Sans) has no CJK glyphs. :func:`setup` looks for a CJK-capable
 font among those matplotlib knows and those fontconfig lists for ``:lang=zh``, and puts it after
 DejaVu Sans in the sans-serif list, so Latin text keeps its usual look and Chinese characters fall
-back to the CJK font glyph by glyph. When none is installed the report still renders: Chinese
-characters become empty boxes, matplotlib's "missing glyph" warnings are silenced where we draw,
-and the report says which font it used and how to get one (``apt-get install fonts-noto-cjk``).
+back to the CJK font glyph by glyph. When the machine has none, the bundled subset of Droid Sans
+Fallback (GB 2312 level 1, ``simulator/data/FONTS.md``) is used, so Chinese renders everywhere;
+rarer characters than that subset holds would show as boxes, and the report says which font it
+used and how to install a full one (``apt-get install fonts-noto-cjk``).
 """
 
 from __future__ import annotations
@@ -38,8 +39,10 @@ _KNOWN = (
 )
 
 _CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]")
+_CJK_NAME = re.compile(r"CJK|Han Sans|Hei|Ming|Song|Kai|YaHei|WenQuanYi")  # font family names
 
 INSTALL_HINT = "install a CJK font (Debian/Ubuntu: apt-get install -y fonts-noto-cjk)"
+BUNDLED_FILE = "DroidSansFallback-GB2312.ttf"
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,9 @@ class FontInfo:
 
     def note(self) -> str:
         """One sentence for the report saying which font renders Chinese text."""
+        if self.path and self.path.endswith(BUNDLED_FILE):
+            return (f"Chinese text is set in {self.family} (the bundled GB 2312 subset); for "
+                    f"rarer characters, {INSTALL_HINT}.")
         if self.family:
             return f"Chinese text is set in {self.family}."
         return (
@@ -105,9 +111,24 @@ def find_cjk_font() -> FontInfo:
         if family in by_name:
             return FontInfo(family, by_name[family])
     for name, fname in sorted(by_name.items()):  # anything else with CJK in its name
-        if re.search(r"CJK|Han Sans|Hei|Ming|Song|Kai|YaHei|WenQuanYi", name):
+        if _CJK_NAME.search(name):
             return FontInfo(name, fname)
-    return FontInfo(None, None)
+    return bundled_font()
+
+
+def bundled_font() -> FontInfo:
+    """The shipped subset of Droid Sans Fallback, registered with matplotlib."""
+    from importlib import resources
+
+    from matplotlib import font_manager
+
+    path = str(resources.files("simulator") / "data" / BUNDLED_FILE)
+    try:
+        font_manager.fontManager.addfont(path)
+        family = font_manager.FontProperties(fname=path).get_name()
+    except Exception:  # a damaged install: render without CJK rather than fail the report
+        return FontInfo(None, None)
+    return FontInfo(family, path)
 
 
 def setup() -> FontInfo:
