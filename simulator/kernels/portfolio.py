@@ -448,8 +448,14 @@ def simulate_block(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, hor
                                          loan_day) < beh.prepayment_monthly:
                             amount = owed + st[j, S_ACC] + st[j, S_NP]
                             a[t, seg, L.N_PREPAYMENTS] += 1
-                        else:
-                            amount = owed
+                        else:  # pays what fell due: its only due instalment, settled whole
+                            prin = sl[j, 0, D_PRIN]
+                            intr = sl[j, 0, D_INT]
+                            st[j, S_NSLOT] = 0
+                            st[j, S_PAID_P] += prin
+                            st[j, S_PAID_I] += intr
+                            a[t, seg, L.PRINCIPAL_PAID] += prin
+                            a[t, seg, L.INTEREST_PAID] += intr
                     if amount > 0:
                         total = dd.past_due(sl, st, j) + st[j, S_ACC] + st[j, S_NP]
                         for f in range(10):
