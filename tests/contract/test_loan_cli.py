@@ -11,19 +11,14 @@ import sys
 
 import pytest
 
-from simulator.cli import main
 from simulator.contract import Day, Terms, run_ledger, to_micro
+from tests.cli_helpers import exit_code
 
 BASE = ["--principal", "10000", "--daily-rate", "0.0005"]
 
 
 def call(capsys, monkeypatch, *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["overdue", "loan", *args])
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
+    code = exit_code(["loan", *args], monkeypatch)
     out, err = capsys.readouterr()
     return code, out, err
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -14,8 +13,8 @@ from matplotlib.figure import Figure
 
 import simulator
 from simulator import compare, plots, report
-from simulator.cli import main
 from simulator.errors import InputError
+from tests.cli_helpers import exit_code
 
 SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "baseline.yaml"
 SMALL = ["monte_carlo.paths=40", "book.borrowers=1500", "horizon_days=120"]
@@ -44,12 +43,7 @@ def other_seed_run(tmp_path_factory):
 
 
 def cli(capsys, monkeypatch, *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["overdue", *args])
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
+    code = exit_code(list(args), monkeypatch)
     out, err = capsys.readouterr()
     return code, out, err
 
