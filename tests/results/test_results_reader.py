@@ -4,38 +4,22 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pyarrow as pa
 import pytest
 
-from simulator.analysis import derive_tables, summary
+from simulator.analysis import summary
 from simulator.errors import InputError
 from simulator.results import Run, write_run
-from simulator.results.registry import TIMESERIES, conform
+from simulator.results.registry import conform
+from tests.results.synthetic_tables import random_run_tables
 
 SCENARIO = "name: reader_test\nhorizon_days: 3\n"
 MANIFEST = {"overdue_version": "0.1.0", "seed": 11, "engine": "local"}
 
 
 def small_tables(seed: int = 1, n_paths: int = 6, n_days: int = 4) -> dict[str, pa.Table]:
-    rng = np.random.default_rng(seed)
-    segs = ["a", "b", "c"]
-    n = n_paths * n_days * len(segs)
-    cols = {}
-    for c in TIMESERIES:
-        if c.name == "path":
-            cols[c.name] = pa.array(np.repeat(np.arange(n_paths), n_days * len(segs)), c.type)
-        elif c.name == "day":
-            cols[c.name] = pa.array(
-                np.tile(np.repeat(np.arange(n_days), len(segs)), n_paths), c.type
-            )
-        elif c.name == "segment":
-            cols[c.name] = pa.array(segs * (n // len(segs)), c.type)
-        elif pa.types.is_integer(c.type):
-            cols[c.name] = pa.array(rng.integers(0, 1000, n), c.type)
-        else:
-            cols[c.name] = pa.array(rng.integers(0, 10**7, n) / 100, c.type)
-    return derive_tables(pa.table(cols))
+    """A random but valid timeseries and its derived tables."""
+    return random_run_tables(seed, n_paths, n_days, ["a", "b", "c"], 10**7, dictionary=False)
 
 
 @pytest.fixture

@@ -14,35 +14,19 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from simulator.analysis import derive_tables
 from simulator.errors import ExistingOutputError, InputError
 from simulator.results import default_run_dir, write_run
 from simulator.results import writer as writer_mod
-from simulator.results.registry import SCHEMA_VERSION, TABLES, TIMESERIES, arrow_schema
+from simulator.results.registry import SCHEMA_VERSION, TABLES, arrow_schema
+from tests.results.synthetic_tables import random_run_tables
 
 SCENARIO = "name: unit_test\nhorizon_days: 4\nbook: {segments: [{name: 工薪}]}\n"
 MANIFEST = {"overdue_version": "0.1.0", "seed": 7, "paths": 5, "timings": {"run_s": 1.5}}
 
 
 def small_tables(seed: int = 1, n_paths: int = 5, n_days: int = 5) -> dict[str, pa.Table]:
-    """A random but valid timeseries (segments dictionary-encoded) and its derived tables."""
-    rng = np.random.default_rng(seed)
-    segs = ["gig", "工薪"]
-    n = n_paths * n_days * len(segs)
-    cols = {}
-    for c in TIMESERIES:
-        if c.name == "path":
-            cols[c.name] = pa.array(np.repeat(np.arange(n_paths), n_days * len(segs)), c.type)
-        elif c.name == "day":
-            day = np.tile(np.repeat(np.arange(n_days), len(segs)), n_paths)
-            cols[c.name] = pa.array(day, c.type)
-        elif c.name == "segment":
-            cols[c.name] = pa.array(segs * (n // len(segs))).dictionary_encode()
-        elif pa.types.is_integer(c.type):
-            cols[c.name] = pa.array(rng.integers(0, 1000, n), c.type)
-        else:
-            cols[c.name] = pa.array(rng.integers(0, 10**8, n) / 100, c.type)
-    return derive_tables(pa.table(cols))
+    """A random but valid timeseries and its derived tables."""
+    return random_run_tables(seed, n_paths, n_days, ["gig", "工薪"], 10**8, dictionary=True)
 
 
 @pytest.fixture

@@ -1,0 +1,31 @@
+"""Random but valid run tables for the writer and reader tests."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from simulator.analysis import derive_tables
+from simulator.results.registry import TIMESERIES
+
+
+def random_run_tables(seed: int, n_paths: int, n_days: int, segments: list[str],
+                      money_cents_max: int, dictionary: bool) -> dict[str, pa.Table]:
+    """A random timeseries with every registry column, and the tables derived from it."""
+    rng = np.random.default_rng(seed)
+    n = n_paths * n_days * len(segments)
+    cols = {}
+    for c in TIMESERIES:
+        if c.name == "path":
+            cols[c.name] = pa.array(np.repeat(np.arange(n_paths), n_days * len(segments)), c.type)
+        elif c.name == "day":
+            day = np.tile(np.repeat(np.arange(n_days), len(segments)), n_paths)
+            cols[c.name] = pa.array(day, c.type)
+        elif c.name == "segment":
+            seg = pa.array(segments * (n // len(segments)), c.type)
+            cols[c.name] = seg.dictionary_encode() if dictionary else seg
+        elif pa.types.is_integer(c.type):
+            cols[c.name] = pa.array(rng.integers(0, 1000, n), c.type)
+        else:
+            cols[c.name] = pa.array(rng.integers(0, money_cents_max, n) / 100, c.type)
+    return derive_tables(pa.table(cols))
