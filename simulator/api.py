@@ -26,7 +26,7 @@ from simulator.engine.inputs import KernelInputs, kernel_inputs
 from simulator.engine.local import run_local
 from simulator.engine.tables import timeseries_table
 from simulator.engine.tasks import Task, plan_tasks, task_drawdown_days
-from simulator.errors import InputError
+from simulator.errors import ExistingOutputError, InputError
 from simulator.results import Run, default_run_dir, write_run
 from simulator.scenario import Scenario
 
@@ -99,8 +99,6 @@ def run(scenario: Scenario, *, out: str | Path | None = None, out_root: str | Pa
     ``out_root`` named after the scenario and the time); return the :class:`Run`."""
     folder = Path(out) if out is not None else default_run_dir(Path(out_root), scenario.name)
     if folder.exists() and not force:  # fail before spending the compute
-        from simulator.errors import ExistingOutputError
-
         raise ExistingOutputError(f"{folder} exists; use --force to replace it", path=str(folder))
     t0 = time.perf_counter()
     tables, facts = simulate(scenario, threads=threads, chunk_size=chunk_size,

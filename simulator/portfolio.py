@@ -86,7 +86,7 @@ def _draw_book(seed, n_borrowers, seg_cum, income_p, count_cum, principal_p, buc
             key = d + dd_offset
             x = _amount(int(pp[0]), pp[1], pp[2], pp[3], pp[4],
                         rng.uniform(seed, rng.BOOK, 1, key, _F_PRINCIPAL))
-            principal[d] = max(1, int(x / PRINCIPAL_STEP + 0.5)) * PRINCIPAL_STEP * 1_000_000
+            principal[d] = max(1, int(x / PRINCIPAL_STEP + 0.5)) * PRINCIPAL_STEP * MICRO
             u = rng.uniform(seed, rng.BOOK, 1, key, _F_BUCKET)
             bk = 0
             while bk < 6 and u > bucket_cum[s, bk]:
@@ -327,14 +327,3 @@ def instalments(principal, rates, terms, methods) -> np.ndarray:
     out[order] = values[np.cumsum(new_group) - 1]
     return out
 
-
-def book_principal(book: Book) -> int:
-    """Total principal disbursed, micro-yuan."""
-    return int(book.principal.sum())
-
-
-def describe(book: Book) -> str:
-    n_b = len(book.borrower_id)
-    n_d = len(book.principal)
-    return (f"{n_b:,} borrowers, {n_d:,} drawdowns, "
-            f"{book.principal.sum() / MICRO:,.0f} yuan disbursed")

@@ -18,14 +18,13 @@ from typing import Annotated
 import typer
 
 from simulator.cli.app import app
-from simulator.contract.ledger import Day, Ledger, Payment
+from simulator.contract.ledger import PAYMENT_WORDS, Day, Ledger, Payment
 from simulator.contract.money import MICRO, fmt_yuan, to_micro, to_yuan
 from simulator.contract.schedule import METHODS
 from simulator.contract.terms import ALLOCATIONS, Terms
 from simulator.errors import InputError
 
 FORMATS = ("table", "csv", "json")
-PAYMENT_WORDS = ("due", "past_due", "all")
 MAX_DAILY_RATE = 0.01  # 3.65 a year: far above any lawful rate, so only typos are refused
 MAX_DAYS = 36_500
 # Day fields that are counts or labels, not money.

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from simulator.contract.money import accrue, to_micro
+from simulator.contract.money import accrue
 from simulator.contract.schedule import CALENDAR, due_day, epoch_day, instalment_micro
 from simulator.contract.terms import Terms
 
@@ -119,7 +119,8 @@ class Day:
         return self.normal_principal + self.overdue_principal
 
 
-Payment = int | str  # micro-yuan, or "due", "past_due", "all"
+Payment = int | str  # micro-yuan, or one of PAYMENT_WORDS
+PAYMENT_WORDS = ("due", "past_due", "all")
 
 
 @dataclass
@@ -388,10 +389,3 @@ def run_ledger(
     ledger = Ledger(terms)
     return [ledger.step(payments.get(t, 0)) for t in range(1, days + 1)]
 
-
-def parse_payment(text: str) -> Payment:
-    """A payment as a person writes it: a yuan amount, ``due``, ``past_due`` or ``all``."""
-    text = text.strip()
-    if text in ("due", "past_due", "all"):
-        return text
-    return to_micro(text)
