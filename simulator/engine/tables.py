@@ -59,12 +59,13 @@ AGGREGATE_COLUMNS: dict[str, int] = _COUNT | _MONEY_LEVEL | _MONEY_FLOW | _COUNT
 
 def levels(agg: np.ndarray) -> np.ndarray:
     """State metrics from day-by-day changes to levels (exact integer cumulative sums), and
-    the interest of quiet days (recorded as changes of a daily amount) into interest_accrued."""
+    the accruals of quiet days (recorded as changes of a daily amount) into their flows."""
     out = agg.copy()
-    for m in L.STATE_METRICS + (L.INTEREST_RUN,):
+    for m in L.STATE_METRICS + tuple(run for run, _ in L.RUN_FLOWS):
         np.cumsum(out[:, :, :, m], axis=1, out=out[:, :, :, m])
-    out[:, :, :, L.INTEREST_ACCRUED] += out[:, :, :, L.INTEREST_RUN]
-    out[:, :, :, L.INTEREST_RUN] = 0
+    for run, flow in L.RUN_FLOWS:
+        out[:, :, :, flow] += out[:, :, :, run]
+        out[:, :, :, run] = 0
     return out
 
 

@@ -16,19 +16,24 @@ from simulator.contract.schedule import due_day
 from simulator.kernels.layout import (
     ACTIVE,
     CODE_CO,
+    D_ACCEL,
     D_COM,
+    D_DUE,
     D_FEE,
     D_INT,
     D_PEN,
     D_PRIN,
     INTEREST_RUN,
+    NONACCRUAL_RUN,
+    PENALTY_RUN,
+    COMPOUND_RUN,
     N_BUCKET,
     N_RESTRUCTURED,
     P_BUCKET,
     P_RESTRUCTURED,
-    PLAN_NONE,
     S_ACC,
     S_ACCEL,
+    S_DPD,
     S_GEN,
     S_INST,
     S_NEXTK,
@@ -185,54 +190,85 @@ def start_schedule(st, j, t, principal, term, instalment):
 
 
 @jit(inline="always")
-def quiet_until(st, d0, nd, t, horizon, plan_code, period, as_of):
-    """First day from ``t`` on which any drawdown of the borrower needs a full step.
+def next_event(st, sl, j, t, e, period, as_of, grace_days, non_accrual_dpd, acceleration_dpd,
+               charge_off_dpd):
+    """The first day in ``[t, e)`` on which drawdown ``j`` (on book, disbursed before ``t``)
+    needs a full step whatever it draws, or ``e``.
 
-    A day is quiet for a drawdown that is current (nothing due and unpaid) and has no due date,
-    forced payment or disbursement that day: only normal interest accrues, a constant amount,
-    so a run of quiet days is settled at once (``k`` days = ``k`` equal daily accruals). Day 0
-    is never skipped: every drawdown is reported there.
+    A current drawdown: its next due date. A delinquent one: a due date, a slot within its
+    grace days or the day after them, and the days its DPD reaches a bucket boundary (31 and 91
+    are also the roll days), the non-accrual, acceleration or charge-off threshold. Between
+    them its balances, bucket and reporting are constant.
     """
-    e = horizon + 1
-    if t < 0:
-        e = 0
-    forced = plan_code.shape[0] > 0
-    for j in range(nd):
-        d = d0 + j
-        origin = st[j, S_ORIGIN]
-        if t < origin:  # not yet disbursed: disbursement day is an event
-            e = min(e, origin)
-            continue
-        if t == origin:  # disbursed today: reported today
-            return t
-        if st[j, S_STATUS] != ACTIVE:
-            continue
-        if st[j, S_NSLOT] > 0 or st[j, S_ACCEL] != 0 or st[j, S_NEXTK] > st[j, S_TERM]:
-            return t
-        due = due_day(st[j, S_NEXTK], period, disbursed_epoch(as_of, st, j))
-        e = min(e, origin + due)
-        if forced and t >= 1:
-            for tt in range(t, min(e, plan_code.shape[1])):
-                if plan_code[d, tt] != PLAN_NONE:
-                    e = tt
-                    break
-        if e <= t:
-            return t
+    origin = st[j, S_ORIGIN]
+    if st[j, S_ACCEL] == 0 and st[j, S_NEXTK] <= st[j, S_TERM]:
+        e = min(e, origin + due_day(st[j, S_NEXTK], period, disbursed_epoch(as_of, st, j)))
+    n = st[j, S_NSLOT]
+    if n == 0:
+        return e
+    if grace_days > 0:
+        for s in range(n):
+            if sl[j, s, D_ACCEL] == 0 and t - origin - sl[j, s, D_DUE] <= grace_days + 1:
+                return t
+    oldest = origin + sl[j, 0, D_DUE]  # DPD on day tt is tt - oldest
+    dpd = t - oldest
+    if dpd <= 151:  # buckets change at DPD 1, 31, ..., 151
+        e = min(e, oldest + (max(dpd - 1, 0) + 29) // 30 * 30 + 1)
+    if dpd <= non_accrual_dpd + 1:
+        e = min(e, oldest + non_accrual_dpd + 1)
+    if acceleration_dpd >= 0 and st[j, S_ACCEL] == 0:
+        e = min(e, max(t, oldest + acceleration_dpd))
+    if charge_off_dpd >= 0:
+        e = min(e, max(t, oldest + charge_off_dpd))
     return e
 
 
 @jit(inline="always")
-def accrue_quiet(rates, redraw_rates, st, a, seg, d0, nd, t, e):
-    """Days ``[t, e)`` of a quiet borrower: each drawdown on book accrues its constant daily
-    interest; nothing else changes (see :func:`quiet_until`)."""
+def accrue_quiet(rates, redraw_rates, st, sl, a, seg, d0, nd, t, e, penalty_multiplier,
+                 compound_interest, non_accrual_dpd):
+    """Days ``[t, e)`` of a borrower none of whose drawdowns needs a full step (see
+    ``next_event``): each drawdown on book accrues the same amounts every day, its normal
+    interest and, in arrears, the penalty and compound interest of each overdue instalment;
+    nothing else changes. Each daily flow is recorded as two changes of its run metric."""
+    k = e - t
     for j in range(nd):
         d = d0 + j
         if t <= st[j, S_ORIGIN] or st[j, S_STATUS] != ACTIVE:
             continue
-        daily = accrue(st[j, S_NP], daily_rate(rates, redraw_rates, st, j, d))
-        st[j, S_ACC] += daily * (e - t)
-        st[j, S_PDAYS] += st[j, S_NP] * (e - t)
-        if t >= 1:  # the same amount each day of [t, e): recorded as two changes
-            a[t, seg, INTEREST_RUN] += daily
-            if e < a.shape[0]:
-                a[e, seg, INTEREST_RUN] -= daily
+        rate = daily_rate(rates, redraw_rates, st, j, d)
+        interest = accrue(st[j, S_NP], rate)
+        st[j, S_ACC] += interest * k
+        principal = st[j, S_NP]
+        pen_day = np.int64(0)
+        com_day = np.int64(0)
+        nonaccrual = False
+        n = st[j, S_NSLOT]
+        if n > 0:
+            prate = rate * penalty_multiplier
+            for s in range(n):
+                principal += sl[j, s, D_PRIN]
+                pen = accrue(sl[j, s, D_PRIN], prate)
+                com = accrue(sl[j, s, D_INT], prate) if compound_interest else np.int64(0)
+                sl[j, s, D_PEN] += pen * k
+                sl[j, s, D_COM] += com * k
+                pen_day += pen
+                com_day += com
+            nonaccrual = st[j, S_DPD] >= non_accrual_dpd
+            st[j, S_DPD] += k
+        st[j, S_PDAYS] += principal * k
+        if t >= 1:
+            _run(a, t, e, seg, INTEREST_RUN, interest)
+            if n > 0:
+                _run(a, t, e, seg, PENALTY_RUN, pen_day)
+                _run(a, t, e, seg, COMPOUND_RUN, com_day)
+                if nonaccrual:
+                    _run(a, t, e, seg, NONACCRUAL_RUN, interest + pen_day + com_day)
+
+
+@jit(inline="always")
+def _run(a, t, e, seg, metric, daily):
+    """``daily`` on each day of ``[t, e)``, as two changes of a run metric."""
+    if daily != 0:
+        a[t, seg, metric] += daily
+        if e < a.shape[0]:
+            a[e, seg, metric] -= daily

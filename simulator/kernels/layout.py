@@ -43,9 +43,16 @@ LEGAL_RECOVERIES = 42  # part of RECOVERIES
 LEGAL_COST = 43
 N_ROLL30 = 44  # drawdowns reaching 31 DPD that day (rolling from M1 to M2)
 N_ROLL90 = 45  # drawdowns reaching 91 DPD that day (rolling from M3 to M4)
-INTEREST_RUN = 46  # changes of a constant daily interest over quiet days (folded into
-#                    INTEREST_ACCRUED by the engine: one write per run, not one per day)
-N_METRICS = 47
+# Runs of quiet days: a constant daily amount recorded as two changes (at the run's first
+# day and the day after it), folded into its flow metric by the engine: two writes per run,
+# not one per day.
+INTEREST_RUN = 46
+PENALTY_RUN = 47
+COMPOUND_RUN = 48
+NONACCRUAL_RUN = 49
+N_METRICS = 50
+RUN_FLOWS = ((INTEREST_RUN, INTEREST_ACCRUED), (PENALTY_RUN, PENALTY_ACCRUED),
+             (COMPOUND_RUN, COMPOUND_ACCRUED), (NONACCRUAL_RUN, NONACCRUAL))
 
 STATE_METRICS = tuple(range(0, 16)) + (BORROWERS_DPD30, BORROWERS_DPD90, N_RESTRUCTURED,
                                        P_RESTRUCTURED)

@@ -166,6 +166,81 @@ def _miss_probability(b, seg, m, path, owed, restructured, income, borrower_id, 
     return min(0.999, pd)
 
 
+K_CURE, K_MISS, K_PREPAY, K_RESTRUCTURE = 0, 1, 2, 3  # columns of the draw keys
+
+
+@jit(inline="always")
+def _draw_keys(keys, j, key_cure, key_miss, key_prepay, key_restructure, unit):
+    """Drawdown ``j``'s draw keys for the path (``rng.unit_key`` of the path's stream keys)."""
+    keys[j, K_CURE] = rng.unit_key(key_cure, unit)
+    keys[j, K_MISS] = rng.unit_key(key_miss, unit)
+    keys[j, K_PREPAY] = rng.unit_key(key_prepay, unit)
+    keys[j, K_RESTRUCTURE] = rng.unit_key(key_restructure, unit)
+
+
+@jit(inline="always")
+def _quiet_until(st, sl, keys, d0, nd, t, horizon, plan_code, period, as_of, n_months,
+                 grace_days, non_accrual_dpd, acceleration_dpd, charge_off_dpd, draws, hazard,
+                 restructure_from, restructure_to, restructure_daily):
+    """First day from ``t`` on which any drawdown of the borrower needs a full step.
+
+    A drawdown's quiet days are those on which it only accrues constant amounts (see
+    ``dd.next_event``), so a run of them is settled at once. Where the day's draws decide
+    (``draws``), a delinquent drawdown's days are quiet only until the first one whose
+    restructuring or cure draw fires; the draws are made here exactly as the full step would
+    make them, so skipping is bit-identical to stepping. Day 0 is never skipped: every drawdown
+    is reported there.
+    """
+    e = horizon + 1 if t >= 0 else 0
+    forced = plan_code.shape[0] > 0
+    for j in range(nd):
+        d = d0 + j
+        origin = st[j, S_ORIGIN]
+        if t < origin:  # not yet disbursed: disbursement day is an event
+            e = min(e, origin)
+            continue
+        if t == origin:  # disbursed today: reported today
+            return t
+        if st[j, S_STATUS] != ACTIVE:
+            continue
+        if st[j, S_NSLOT] == 0 and (st[j, S_ACCEL] != 0 or st[j, S_NEXTK] > st[j, S_TERM]):
+            return t
+        e = dd.next_event(st, sl, j, t, e, period, as_of, grace_days, non_accrual_dpd,
+                          acceleration_dpd, charge_off_dpd)
+        if forced and t >= 1:
+            for tt in range(t, min(e, plan_code.shape[1])):
+                if plan_code[d, tt] != L.PLAN_NONE:
+                    e = tt
+                    break
+        if e <= t:
+            return t
+    if not draws:
+        return e
+    m = min(t // 30, n_months - 1)
+    for j in range(nd):  # the draws of delinquent drawdowns, day by day until one fires
+        if st[j, S_NSLOT] == 0 or st[j, S_STATUS] != ACTIVE or t <= st[j, S_ORIGIN]:
+            continue
+        if m < n_months - 1:  # the cure chances change with the month's factor
+            e = min(e, (m + 1) * 30)
+        oldest = st[j, S_ORIGIN] + sl[j, 0, D_DUE]
+        bk = dd.bucket(t - oldest)
+        fires = hazard[m, bk, 0] + hazard[m, bk, 1]
+        restructurable = restructure_from > 0 and st[j, S_RESTR] == 0
+        for tt in range(t, e):
+            dpd = tt - oldest
+            if restructurable and restructure_from <= dpd <= restructure_to and (
+                rng.uniform_at(keys[j, K_RESTRUCTURE], tt) < restructure_daily
+            ):
+                e = tt
+                break
+            if rng.uniform_at(keys[j, K_CURE], tt) < fires:
+                e = tt
+                break
+        if e <= t:
+            return t
+    return e
+
+
 @jit(inline="always")
 def _restructure(st, sl, j, t, rate, method, extra_months, waive):
     """Capitalise the arrears into a new schedule over the remaining instalments plus the
@@ -201,8 +276,42 @@ def simulate_block(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, hor
     has rows, row ``d - first drawdown of b_lo`` receives each drawdown's state at the horizon
     (of the last path simulated).
     """
-    # Arrays used in the hot loop, taken out of their tuples once (no reference counting
-    # per access).
+    b_start = book.borrower_start
+    max_dd = 1
+    max_term = 1
+    for b in range(b_lo, b_hi):
+        max_dd = max(max_dd, b_start[b + 1] - b_start[b])
+        for d in range(b_start[b], b_start[b + 1]):
+            max_term = max(max_term, book.term[d])
+    max_term += beh.restructure_extra_months
+    n_months = macro.z.shape[1]
+    # Months without any shock: PD is then the borrower's own, whatever the instalment.
+    shocked = np.zeros(n_months, np.bool_)
+    for mm in range(n_months):
+        shocked[mm] = macro.unemployment_pp[mm] > 0.0 or macro.rate_bp[mm] != 0.0
+        for g in range(macro.income_multiplier.shape[0]):
+            shocked[mm] = shocked[mm] or macro.income_multiplier[g, mm] != 1.0
+    _simulate(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, horizon, plan_code,
+              plan_amount, agg, end_state,
+              np.zeros((max_dd, L.N_STATE), np.int64),
+              np.zeros((max_dd, max_term + 2, L.N_SLOT_FIELDS), np.int64),
+              np.zeros((max_dd, 4), np.uint64), np.zeros(10, np.int64), np.empty(2), shocked,
+              np.empty((n_months, 7, 2)), rng.normal_cdf_bounds())
+
+
+@jit(_nrt=False)
+def _simulate(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, horizon, plan_code,
+              plan_amount, agg, end_state, st, sl, keys, flows, quantile_pd, shocked, hazard,
+              phi_bounds):
+    """:func:`simulate_block` with its scratch arrays allocated: ``st``/``sl``, the state and
+    due instalments of the borrower in hand; ``keys``, its drawdowns' draw keys by stream;
+    ``quantile_pd``, its cached PD quantiles; ``hazard``, the path's daily cure and
+    partial-payment chances by month and bucket; ``phi_bounds``, ``rng.normal_cdf_bounds()``.
+
+    Compiled without reference counting: it allocates nothing and every array it touches
+    outlives the call, and the atomic count updates numba otherwise makes for each array
+    handed to an inlined helper took over a third of the time.
+    """
     b_start = book.borrower_start
     b_segment = book.segment
     d_age = book.age
@@ -233,16 +342,6 @@ def simulate_block(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, hor
     period = contract.period
     # every drawdown of a book shares day 0: its epoch day is disbursement + age
     as_of = book.disbursed[0] + d_age[0] if d_age.shape[0] > 0 else 0
-    max_dd = 0
-    max_term = 1
-    for b in range(b_lo, b_hi):
-        max_dd = max(max_dd, b_start[b + 1] - b_start[b])
-        for d in range(b_start[b], b_start[b + 1]):
-            max_term = max(max_term, d_term[d])
-    max_term += beh.restructure_extra_months
-    st = np.zeros((max(max_dd, 1), L.N_STATE), np.int64)
-    sl = np.zeros((max(max_dd, 1), max_term + 2, L.N_SLOT_FIELDS), np.int64)
-    flows = np.zeros(10, np.int64)
     forced = plan_code.shape[0] > 0
     redraws = beh.redraw_probability > 0.0 and d_redraw_principal.shape[0] > 0
     n_months = z_paths.shape[1]
@@ -250,16 +349,21 @@ def simulate_block(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, hor
     sqrt_rho = math.sqrt(beh.rho)
     sqrt_1mrho = math.sqrt(1.0 - beh.rho)
     d_first = b_start[b_lo]
-    # Months without any shock: PD is then the borrower's own, whatever the instalment.
-    shocked = np.zeros(n_months, np.bool_)
-    for mm in range(n_months):
-        shocked[mm] = unemployment_pp[mm] > 0.0 or rate_bp[mm] != 0.0
-        for g in range(income_multiplier.shape[0]):
-            shocked[mm] = shocked[mm] or income_multiplier[g, mm] != 1.0
-    quantile_pd = np.empty(2)
+    draws = not forced and contract.skip_quiet_days
 
     for path in range(path_lo, path_hi):
         a = agg[path - path_lo]
+        # Draw keys hashed once per path and stream here, once per drawdown in _draw_keys.
+        key_cure = rng.path_key(beh.seed, rng.CURE, path)
+        key_miss = rng.path_key(beh.seed, rng.MISS, path)
+        key_prepay = rng.path_key(beh.seed, rng.PREPAY, path)
+        key_restructure = rng.path_key(beh.seed, rng.RESTRUCTURE, path)
+        for mm in range(n_months):
+            lift = math.exp(beh.cure_factor_loading * z_paths[path, mm])
+            for bk in range(7):
+                hc = min(1.0, cure_daily[bk] * lift)
+                hazard[mm, bk, 0] = hc
+                hazard[mm, bk, 1] = min(1.0 - hc, partial_daily[bk] * lift)
         for b in range(b_lo, b_hi):
             d0 = b_start[b]
             nd = b_start[b + 1] - d0
@@ -276,15 +380,23 @@ def simulate_block(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, hor
                                   d_instalment[d])
                 st[j, S_REP_CODE] = -1
                 st[j, S_REP_RESTR] = -1
+                _draw_keys(keys, j, key_cure, key_miss, key_prepay, key_restructure, d_id[d])
                 start = min(start, -d_age[d])
             dpd30 = 0
             dpd90 = 0
             t = start + 1
             while t <= horizon:
                 if t != 0 and contract.skip_quiet_days:
-                    quiet_to = dd.quiet_until(st, d0, nd, t, horizon, plan_code, period, as_of)
+                    quiet_to = _quiet_until(
+                        st, sl, keys, d0, nd, t, horizon, plan_code, period, as_of, n_months,
+                        contract.grace_days, contract.non_accrual_dpd,
+                        contract.acceleration_dpd, contract.charge_off_dpd, draws and t >= 1,
+                        hazard, beh.restructure_dpd_from, beh.restructure_dpd_to,
+                        beh.restructure_daily)
                     if quiet_to > t:
-                        dd.accrue_quiet(d_rate, d_redraw_rate, st, a, seg, d0, nd, t, quiet_to)
+                        dd.accrue_quiet(d_rate, d_redraw_rate, st, sl, a, seg, d0, nd, t,
+                                        quiet_to, pen_mult, contract.compound_interest,
+                                        contract.non_accrual_dpd)
                         t = quiet_to
                         continue
                 m = min(max(t, 0) // 30, n_months - 1)
@@ -312,7 +424,6 @@ def simulate_block(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, hor
                         continue
                     rate = dd.daily_rate(d_rate, d_redraw_rate, st, j, d)
                     prate = rate * pen_mult
-                    unit = dd.draw_unit(d_id, st, j, d)
                     # ---- 1. accrue
                     was_nonaccrual = st[j, S_DPD] >= contract.non_accrual_dpd
                     interest = dd.accrue(st[j, S_NP], rate)
@@ -383,8 +494,10 @@ def simulate_block(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, hor
                     if t <= 0:  # seasoning: paid on time until the initial arrears began
                         if due_now and not delinquent and (
                             d_dpd0[d] == 0 or t < -d_dpd0[d]
-                        ):
-                            amount = dd.owed(sl, j, st[j, S_NSLOT] - 1)
+                        ):  # its only due instalment, settled whole (no flows before day 1)
+                            st[j, S_NSLOT] = 0
+                            st[j, S_PAID_P] += sl[j, 0, D_PRIN]
+                            st[j, S_PAID_I] += sl[j, 0, D_INT]
                     elif forced:
                         code = plan_code[d, t]
                         if code == PLAN_AMOUNT:
@@ -400,7 +513,7 @@ def simulate_block(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, hor
                         dpd_now = loan_day - sl[j, 0, D_DUE]
                         if (beh.restructure_dpd_from > 0 and st[j, S_RESTR] == 0
                                 and beh.restructure_dpd_from <= dpd_now <= beh.restructure_dpd_to
-                                and rng.uniform(beh.seed, rng.RESTRUCTURE, path, unit, t)
+                                and rng.uniform_at(keys[j, K_RESTRUCTURE], t)
                                 < beh.restructure_daily):
                             capitalised, waived = _restructure(
                                 st, sl, j, t, rate, d_method[d], beh.restructure_extra_months,
@@ -411,10 +524,9 @@ def simulate_block(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, hor
                             loan_day = 0
                         else:
                             bk = dd.bucket(dpd_now)
-                            lift = math.exp(beh.cure_factor_loading * z)
-                            hc = min(1.0, cure_daily[bk] * lift)
-                            hp = min(1.0 - hc, partial_daily[bk] * lift)
-                            u = rng.uniform(beh.seed, rng.CURE, path, unit, t)
+                            hc = hazard[m, bk, 0]
+                            hp = hazard[m, bk, 1]
+                            u = rng.uniform_at(keys[j, K_CURE], t)
                             if u < hc:
                                 amount = dd.past_due(sl, st, j)
                                 a[t, seg, L.N_CURED] += 1
@@ -441,11 +553,10 @@ def simulate_block(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, hor
                                         unemployment_pp, income_multiplier, rate_bp, beh))
                             limit = quantile_pd[int(restructured)]
                         threshold = (limit - sqrt_rho * z) / sqrt_1mrho
-                        u = rng.uniform(beh.seed, rng.MISS, path, unit, loan_day)
-                        if u < rng.normal_cdf(threshold):
+                        u = rng.uniform_at(keys[j, K_MISS], loan_day)
+                        if rng.below_normal_cdf(u, threshold, phi_bounds):
                             a[t, seg, L.N_MISSED] += 1
-                        elif rng.uniform(beh.seed, rng.PREPAY, path, unit,
-                                         loan_day) < beh.prepayment_monthly:
+                        elif rng.uniform_at(keys[j, K_PREPAY], loan_day) < beh.prepayment_monthly:
                             amount = owed + st[j, S_ACC] + st[j, S_NP]
                             a[t, seg, L.N_PREPAYMENTS] += 1
                         else:  # pays what fell due: its only due instalment, settled whole
@@ -519,7 +630,8 @@ def simulate_block(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, hor
                         st[j, S_STATUS] = CHARGED_OFF_STATUS
                         st[j, S_CO_P] = outstanding
                         if flow_day:
-                            _charge_off(a, t, seg, st, sl, j, outstanding, unit, path, horizon,
+                            _charge_off(a, t, seg, st, sl, j, outstanding,
+                                        dd.draw_unit(d_id, st, j, d), path, horizon,
                                         beh.seed, beh.legal_share, beh.legal_rate,
                                         beh.legal_lag_days, beh.legal_cost, beh.apr_cap,
                                         beh.recovery_rate, beh.recovery_lag_days)
@@ -528,7 +640,8 @@ def simulate_block(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, hor
                         st[j, S_DPD] = 0
                         dpd = 0
                         redraw = (redraws and flow_day and approved and t < horizon
-                                  and rng.uniform(beh.seed, rng.REDRAW, path, unit, t)
+                                  and rng.uniform(beh.seed, rng.REDRAW, path,
+                                                  dd.draw_unit(d_id, st, j, d), t)
                                   < beh.redraw_probability)
                     if st[j, S_STATUS] == ACTIVE:
                         b_dpd = max(b_dpd, dpd)
@@ -545,6 +658,8 @@ def simulate_block(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, hor
                                                outstanding if restructured_on_book else -1)
                     if redraw:  # a new drawdown, disbursed today, on the book from tomorrow
                         st[j, S_GEN] += 1
+                        _draw_keys(keys, j, key_cure, key_miss, key_prepay, key_restructure,
+                                   dd.draw_unit(d_id, st, j, d))
                         st[j, S_STATUS] = ACTIVE
                         st[j, S_RESTR] = 0
                         st[j, S_PDAYS] = 0

@@ -47,25 +47,74 @@ def _mix(z):
 
 
 @jit
-def key_hash(seed, stream, path, unit, event):
-    """64-bit hash of a draw's key (all arguments non-negative integers)."""
+def path_key(seed, stream, path):
+    """The hash of a key's first three parts. The key is hashed part by part, so a kernel
+    keeps this prefix (one per stream and path) and the unit's (:func:`unit_key`) and pays one
+    mix per draw: the same numbers as :func:`uniform`."""
     h = _mix(np.uint64(seed) + _GOLDEN)
     h = _mix(h ^ (np.uint64(stream) * _GOLDEN))
-    h = _mix(h ^ np.uint64(path))
-    h = _mix(h ^ np.uint64(unit))
-    return _mix(h ^ np.uint64(event))
+    return _mix(h ^ np.uint64(path))
+
+
+@jit(inline="always")
+def unit_key(prefix, unit):
+    """The hash of a key up to its unit, from :func:`path_key`."""
+    return _mix(np.uint64(prefix) ^ np.uint64(unit))
+
+
+@jit(inline="always")
+def uniform_at(key, event):
+    """The uniform draw for ``event`` of a key hashed up to its unit (:func:`unit_key`)."""
+    return ((_mix(np.uint64(key) ^ np.uint64(event)) >> _S11) + 0.5) * _TO_UNIT
+
+
+@jit
+def key_hash(seed, stream, path, unit, event):
+    """64-bit hash of a draw's key (all arguments non-negative integers)."""
+    return _mix(unit_key(path_key(seed, stream, path), unit) ^ np.uint64(event))
 
 
 @jit
 def uniform(seed, stream, path, unit, event):
     """A uniform draw in (0, 1) for the key."""
-    return ((key_hash(seed, stream, path, unit, event) >> _S11) + 0.5) * _TO_UNIT
+    return uniform_at(unit_key(path_key(seed, stream, path), unit), event)
 
 
 @jit
 def normal_cdf(x):
     """Standard normal distribution function Phi(x)."""
     return 0.5 * math.erfc(-x / math.sqrt(2.0))
+
+
+_GRID_LO, _GRID_STEPS = -8.0, 256.0  # Phi tabulated on [-8, 8] every 1/256
+_GRID_MARGIN = 1e-9  # relative: far above erfc's error, far below the grid's spacing
+
+
+@jit
+def normal_cdf_bounds():
+    """``Phi`` at the grid points, widened by a relative margin: ``[0, i]`` bounds ``Phi`` on
+    the i-th grid interval from below, ``[1, i + 1]`` from above (see :func:`below_normal_cdf`)."""
+    n = int(2.0 * -_GRID_LO * _GRID_STEPS) + 1
+    out = np.empty((2, n))
+    for i in range(n):
+        p = normal_cdf(_GRID_LO + i / _GRID_STEPS)
+        out[0, i] = p * (1.0 - _GRID_MARGIN)
+        out[1, i] = p * (1.0 + _GRID_MARGIN)
+    return out
+
+
+@jit(inline="always")
+def below_normal_cdf(u, x, bounds):
+    """``u < normal_cdf(x)``, the same answer, mostly without ``erfc``: Phi is increasing, so
+    away from the bounds of x's grid interval the tabulated values decide."""
+    g = (x - _GRID_LO) * _GRID_STEPS
+    if g >= 0.0 and g < bounds.shape[1] - 1:
+        i = int(g)
+        if u >= bounds[1, i + 1]:
+            return False
+        if u < bounds[0, i]:
+            return True
+    return u < normal_cdf(x)
 
 
 # Acklam's coefficients: central region (A/B) and tails (C/D).
