@@ -4,14 +4,32 @@ Every kernel is compiled with ``njit`` (nopython), ``nogil`` (so engine threads 
 parallel), ``fastmath=False`` (money must round the same way as the plain-Python ledger) and
 ``error_model="numpy"``. Compiled kernels are cached in a per-user folder when it is writable
 (``$OVERDUE_CACHE_DIR`` or ``~/.cache/overdue/numba``); otherwise caching is switched off and
-kernels compile in memory, never failing a run because of a read-only home.
+kernels compile in memory, never failing a run because of a read-only home. Each version of
+the compiled sources gets its own subfolder (``src-<digest>``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from pathlib import Path
+
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def _source_digest() -> str:
+    """A digest of the compiled code's sources: the kernels and contract packages and every
+    module with a ``@jit``. numba checks only the calling file's own timestamp, so a kernel
+    that inlines an edited helper from another file would load stale code; a cache folder per
+    digest makes that impossible."""
+    digest = hashlib.sha256()
+    for path in sorted(_PACKAGE.rglob("*.py")):
+        text = path.read_bytes()
+        if path.parent.name in ("kernels", "contract") or b"@jit" in text:
+            digest.update(str(path.relative_to(_PACKAGE)).encode() + b"\0" + text + b"\0")
+    return digest.hexdigest()[:16]
 
 
 def _cache_dir() -> Path | None:
@@ -19,6 +37,7 @@ def _cache_dir() -> Path | None:
         return None
     root = os.environ.get("OVERDUE_CACHE_DIR") or os.environ.get("NUMBA_CACHE_DIR")
     path = Path(root) if root else Path.home() / ".cache" / "overdue" / "numba"
+    path = path / f"src-{_source_digest()}"
     try:
         path.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path, prefix=".probe-"):
