@@ -15,6 +15,7 @@ from simulator._numba import jit
 from simulator.contract.schedule import due_day
 from simulator.kernels.layout import (
     ACTIVE,
+    CLOSED,
     CODE_CO,
     D_ACCEL,
     D_COM,
@@ -39,6 +40,8 @@ from simulator.kernels.layout import (
     S_NEXTK,
     S_NP,
     S_NSLOT,
+    S_PAID_I,
+    S_PAID_P,
     S_ORIGIN,
     S_PDAYS,
     S_REP_CODE,
@@ -177,6 +180,49 @@ def instalment_for(principal, rate, term, method):
 
 
 @jit(inline="always")
+def principal_due(st, j, k, method):
+    """The principal part of instalment ``k`` falling due now: all that is left at maturity."""
+    npr = st[j, S_NP]
+    if k == st[j, S_TERM]:
+        return npr
+    if method == METHOD_EQUAL_INSTALLMENT:
+        return min(max(st[j, S_INST] - st[j, S_ACC], 0), npr)
+    if method == METHOD_EQUAL_PRINCIPAL:
+        return min(st[j, S_INST], npr)
+    return np.int64(0)
+
+
+@jit(inline="always")
+def replay_on_time(st, j, rate, method, until, period, as_of):
+    """Bring drawdown ``j``, fresh from ``start_schedule`` at an origin before sim day ``until``
+    (<= 0), to the start of that day as the day steps would if it paid every instalment on its
+    due day: normal interest accrues, each instalment falls due and is settled whole, and the
+    drawdown closes if the last one is paid. No flows are recorded before day 1, so nothing
+    reaches the aggregate; one pass per due date instead of a step per event."""
+    origin = st[j, S_ORIGIN]
+    last = origin  # the last day accounted for
+    while st[j, S_NEXTK] <= st[j, S_TERM]:
+        k = st[j, S_NEXTK]
+        due = origin + due_day(k, period, disbursed_epoch(as_of, st, j))
+        if due >= until:
+            break
+        st[j, S_ACC] += accrue(st[j, S_NP], rate) * (due - last)
+        st[j, S_PDAYS] += st[j, S_NP] * (due - last)
+        part = principal_due(st, j, k, method)
+        st[j, S_PAID_P] += part
+        st[j, S_PAID_I] += st[j, S_ACC]
+        st[j, S_NP] -= part
+        st[j, S_ACC] = 0
+        st[j, S_NEXTK] = k + 1
+        last = due
+        if st[j, S_NP] == 0:
+            st[j, S_STATUS] = CLOSED
+            return
+    st[j, S_ACC] += accrue(st[j, S_NP], rate) * (until - 1 - last)
+    st[j, S_PDAYS] += st[j, S_NP] * (until - 1 - last)
+
+
+@jit(inline="always")
 def start_schedule(st, j, t, principal, term, instalment):
     """Make drawdown ``j`` a fresh schedule disbursed (or rescheduled) on sim day ``t``."""
     st[j, S_NP] = principal
@@ -227,42 +273,49 @@ def next_event(st, sl, j, t, e, period, as_of, grace_days, non_accrual_dpd, acce
 def accrue_quiet(rates, redraw_rates, st, sl, a, seg, d0, nd, t, e, penalty_multiplier,
                  compound_interest, non_accrual_dpd):
     """Days ``[t, e)`` of a borrower none of whose drawdowns needs a full step (see
-    ``next_event``): each drawdown on book accrues the same amounts every day, its normal
-    interest and, in arrears, the penalty and compound interest of each overdue instalment;
-    nothing else changes. Each daily flow is recorded as two changes of its run metric."""
-    k = e - t
+    ``next_event``): each drawdown on book accrues as :func:`accrue_run`."""
     for j in range(nd):
-        d = d0 + j
-        if t <= st[j, S_ORIGIN] or st[j, S_STATUS] != ACTIVE:
-            continue
-        rate = daily_rate(rates, redraw_rates, st, j, d)
-        interest = accrue(st[j, S_NP], rate)
-        st[j, S_ACC] += interest * k
-        principal = st[j, S_NP]
-        pen_day = np.int64(0)
-        com_day = np.int64(0)
-        nonaccrual = False
-        n = st[j, S_NSLOT]
+        if t > st[j, S_ORIGIN] and st[j, S_STATUS] == ACTIVE:
+            accrue_run(rates, redraw_rates, st, sl, a, seg, j, d0 + j, t, e, penalty_multiplier,
+                       compound_interest, non_accrual_dpd)
+
+
+@jit(inline="always")
+def accrue_run(rates, redraw_rates, st, sl, a, seg, j, d, t, e, penalty_multiplier,
+               compound_interest, non_accrual_dpd):
+    """Quiet days ``[t, e)`` of drawdown ``j`` (book row ``d``): it accrues the same amounts
+    every day, its normal interest and, in arrears, the penalty and compound interest of each
+    overdue instalment; nothing else changes. Each daily flow is recorded as two changes of
+    its run metric."""
+    k = e - t
+    rate = daily_rate(rates, redraw_rates, st, j, d)
+    interest = accrue(st[j, S_NP], rate)
+    st[j, S_ACC] += interest * k
+    principal = st[j, S_NP]
+    pen_day = np.int64(0)
+    com_day = np.int64(0)
+    nonaccrual = False
+    n = st[j, S_NSLOT]
+    if n > 0:
+        prate = rate * penalty_multiplier
+        for s in range(n):
+            principal += sl[j, s, D_PRIN]
+            pen = accrue(sl[j, s, D_PRIN], prate)
+            com = accrue(sl[j, s, D_INT], prate) if compound_interest else np.int64(0)
+            sl[j, s, D_PEN] += pen * k
+            sl[j, s, D_COM] += com * k
+            pen_day += pen
+            com_day += com
+        nonaccrual = st[j, S_DPD] >= non_accrual_dpd
+        st[j, S_DPD] += k
+    st[j, S_PDAYS] += principal * k
+    if t >= 1:
+        _run(a, t, e, seg, INTEREST_RUN, interest)
         if n > 0:
-            prate = rate * penalty_multiplier
-            for s in range(n):
-                principal += sl[j, s, D_PRIN]
-                pen = accrue(sl[j, s, D_PRIN], prate)
-                com = accrue(sl[j, s, D_INT], prate) if compound_interest else np.int64(0)
-                sl[j, s, D_PEN] += pen * k
-                sl[j, s, D_COM] += com * k
-                pen_day += pen
-                com_day += com
-            nonaccrual = st[j, S_DPD] >= non_accrual_dpd
-            st[j, S_DPD] += k
-        st[j, S_PDAYS] += principal * k
-        if t >= 1:
-            _run(a, t, e, seg, INTEREST_RUN, interest)
-            if n > 0:
-                _run(a, t, e, seg, PENALTY_RUN, pen_day)
-                _run(a, t, e, seg, COMPOUND_RUN, com_day)
-                if nonaccrual:
-                    _run(a, t, e, seg, NONACCRUAL_RUN, interest + pen_day + com_day)
+            _run(a, t, e, seg, PENALTY_RUN, pen_day)
+            _run(a, t, e, seg, COMPOUND_RUN, com_day)
+            if nonaccrual:
+                _run(a, t, e, seg, NONACCRUAL_RUN, interest + pen_day + com_day)
 
 
 @jit(inline="always")

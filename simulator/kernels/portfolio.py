@@ -34,6 +34,7 @@ from simulator.kernels.layout import (
     PLAN_ALL,
     PLAN_AMOUNT,
     PLAN_DUE,
+    PLAN_NONE,
     PLAN_PAST_DUE,
     S_ACC,
     S_ACCEL,
@@ -371,7 +372,12 @@ def _simulate(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, horizon,
             approved = b_approved.shape[0] == 0 or b_approved[b] != 0
             quantile_pd[0] = np.inf  # Phi^-1 of the borrower's unshocked PD (plain,
             quantile_pd[1] = np.inf  # restructured): computed when first needed
-            start = -1  # day 0 is always stepped: every drawdown is reported there
+            # The first day stepped: the earliest initial arrears began, or day 0 (always
+            # stepped: every drawdown is reported there).
+            first = 0
+            for j in range(nd):
+                if d_dpd0[d0 + j] > 0:
+                    first = min(first, -d_dpd0[d0 + j])
             for j in range(nd):
                 d = d0 + j
                 for f in range(L.N_STATE):
@@ -381,10 +387,16 @@ def _simulate(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, horizon,
                 st[j, S_REP_CODE] = -1
                 st[j, S_REP_RESTR] = -1
                 _draw_keys(keys, j, key_cure, key_miss, key_prepay, key_restructure, d_id[d])
-                start = min(start, -d_age[d])
+                if not contract.skip_quiet_days:  # the reference: every day from the oldest
+                    first = min(first, -d_age[d] + 1)
+            if contract.skip_quiet_days:  # seasoning paid on time, one due date at a time
+                for j in range(nd):
+                    if st[j, S_ORIGIN] < first:
+                        dd.replay_on_time(st, j, d_rate[d0 + j], d_method[d0 + j], first, period,
+                                          as_of)
             dpd30 = 0
             dpd90 = 0
-            t = start + 1
+            t = first
             while t <= horizon:
                 if t != 0 and contract.skip_quiet_days:
                     quiet_to = _quiet_until(
@@ -421,6 +433,18 @@ def _simulate(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, horizon,
                             code = L.CODE_CO if st[j, S_STATUS] == CHARGED_OFF_STATUS else (
                                 L.CODE_CLOSED)
                             dd.report(a, t, seg, st, j, code, np.int64(0))
+                        continue
+                    if (t != 0 and contract.skip_quiet_days and st[j, S_NSLOT] == 0
+                            and st[j, S_ACCEL] == 0 and st[j, S_NEXTK] <= st[j, S_TERM]
+                            and (not forced or t < 1 or plan_code[d, t] == PLAN_NONE)
+                            and dd.next_event(st, sl, j, t, t + 1, period, as_of,
+                                              contract.grace_days, contract.non_accrual_dpd,
+                                              contract.acceleration_dpd,
+                                              contract.charge_off_dpd) > t):
+                        # a current drawdown with nothing due on a sibling's event day
+                        dd.accrue_run(d_rate, d_redraw_rate, st, sl, a, seg, j, d, t, t + 1,
+                                      pen_mult, contract.compound_interest,
+                                      contract.non_accrual_dpd)
                         continue
                     rate = dd.daily_rate(d_rate, d_redraw_rate, st, j, d)
                     prate = rate * pen_mult
@@ -470,14 +494,7 @@ def _simulate(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, horizon,
                     ):
                         st[j, S_NEXTK] = k + 1
                         npr = st[j, S_NP]
-                        if k == term:
-                            part = npr
-                        elif d_method[d] == dd.METHOD_EQUAL_INSTALLMENT:
-                            part = min(max(st[j, S_INST] - st[j, S_ACC], 0), npr)
-                        elif d_method[d] == dd.METHOD_EQUAL_PRINCIPAL:
-                            part = min(st[j, S_INST], npr)
-                        else:
-                            part = np.int64(0)
+                        part = dd.principal_due(st, j, k, d_method[d])
                         if part + st[j, S_ACC] > 0:
                             s = st[j, S_NSLOT]
                             for f in range(L.N_SLOT_FIELDS):
