@@ -15,7 +15,6 @@ import os
 import tempfile
 from pathlib import Path
 
-
 _PACKAGE = Path(__file__).resolve().parent
 
 

@@ -41,7 +41,6 @@ from simulator.kernels.layout import (
     S_CO_P,
     S_DPD,
     S_GEN,
-    S_INST,
     S_NEXTK,
     S_NP,
     S_NSLOT,
@@ -210,7 +209,7 @@ def _quiet_until(st, sl, keys, d0, nd, t, horizon, plan_code, period, as_of, n_m
                           acceleration_dpd, charge_off_dpd)
         if forced and t >= 1:
             for tt in range(t, min(e, plan_code.shape[1])):
-                if plan_code[d, tt] != L.PLAN_NONE:
+                if plan_code[d, tt] != PLAN_NONE:
                     e = tt
                     break
         if e <= t:
@@ -433,18 +432,6 @@ def _simulate(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, horizon,
                             code = L.CODE_CO if st[j, S_STATUS] == CHARGED_OFF_STATUS else (
                                 L.CODE_CLOSED)
                             dd.report(a, t, seg, st, j, code, np.int64(0))
-                        continue
-                    if (t != 0 and contract.skip_quiet_days and st[j, S_NSLOT] == 0
-                            and st[j, S_ACCEL] == 0 and st[j, S_NEXTK] <= st[j, S_TERM]
-                            and (not forced or t < 1 or plan_code[d, t] == PLAN_NONE)
-                            and dd.next_event(st, sl, j, t, t + 1, period, as_of,
-                                              contract.grace_days, contract.non_accrual_dpd,
-                                              contract.acceleration_dpd,
-                                              contract.charge_off_dpd) > t):
-                        # a current drawdown with nothing due on a sibling's event day
-                        dd.accrue_run(d_rate, d_redraw_rate, st, sl, a, seg, j, d, t, t + 1,
-                                      pen_mult, contract.compound_interest,
-                                      contract.non_accrual_dpd)
                         continue
                     rate = dd.daily_rate(d_rate, d_redraw_rate, st, j, d)
                     prate = rate * pen_mult
