@@ -14,7 +14,6 @@ import numpy as np
 from simulator._numba import jit
 from simulator.contract.schedule import due_day
 from simulator.kernels.layout import (
-    ACTIVE,
     CLOSED,
     CODE_CO,
     COMPOUND_RUN,
@@ -267,17 +266,6 @@ def next_event(st, sl, j, t, e, period, as_of, grace_days, non_accrual_dpd, acce
     if charge_off_dpd >= 0:
         e = min(e, max(t, oldest + charge_off_dpd))
     return e
-
-
-@jit(inline="always")
-def accrue_quiet(rates, redraw_rates, st, sl, a, seg, d0, nd, t, e, penalty_multiplier,
-                 compound_interest, non_accrual_dpd):
-    """Days ``[t, e)`` of a borrower none of whose drawdowns needs a full step (see
-    ``next_event``): each drawdown on book accrues as :func:`accrue_run`."""
-    for j in range(nd):
-        if t > st[j, S_ORIGIN] and st[j, S_STATUS] == ACTIVE:
-            accrue_run(rates, redraw_rates, st, sl, a, seg, j, d0 + j, t, e, penalty_multiplier,
-                       compound_interest, non_accrual_dpd)
 
 
 @jit(inline="always")

@@ -81,7 +81,9 @@ S_INST = 19  # fixed instalment of the current schedule
 S_RESTR = 20  # 1 once restructured
 S_PDAYS = 21  # principal-days, for the enforceable claim under the APR cap
 S_REP_RESTR = 22  # restructured principal last reported (-1 none)
-N_STATE = 23
+S_NEXT = 23  # the next day the drawdown needs a full step
+S_CLOCK = 24  # the first day not yet accrued (quiet days are settled lazily)
+N_STATE = 25
 
 ACTIVE, CLOSED, CHARGED_OFF_STATUS = 0, 1, 2
 

@@ -38,9 +38,11 @@ from simulator.kernels.layout import (
     PLAN_PAST_DUE,
     S_ACC,
     S_ACCEL,
+    S_CLOCK,
     S_CO_P,
     S_DPD,
     S_GEN,
+    S_NEXT,
     S_NEXTK,
     S_NP,
     S_NSLOT,
@@ -179,65 +181,50 @@ def _draw_keys(keys, j, key_cure, key_miss, key_prepay, key_restructure, unit):
 
 
 @jit(inline="always")
-def _quiet_until(st, sl, keys, d0, nd, t, horizon, plan_code, period, as_of, n_months,
-                 grace_days, non_accrual_dpd, acceleration_dpd, charge_off_dpd, draws, hazard,
-                 restructure_from, restructure_to, restructure_daily):
-    """First day from ``t`` on which any drawdown of the borrower needs a full step.
+def _next_step(st, sl, keys, j, d, t, cap, plan_code, period, as_of, n_months, grace_days,
+               non_accrual_dpd, acceleration_dpd, charge_off_dpd, draws, hazard,
+               restructure_from, restructure_to, restructure_daily):
+    """The first day from ``t`` (before ``cap``, else ``cap``) on which drawdown ``j`` needs a
+    full step.
 
-    A drawdown's quiet days are those on which it only accrues constant amounts (see
-    ``dd.next_event``), so a run of them is settled at once. Where the day's draws decide
-    (``draws``), a delinquent drawdown's days are quiet only until the first one whose
-    restructuring or cure draw fires; the draws are made here exactly as the full step would
-    make them, so skipping is bit-identical to stepping. Day 0 is never skipped: every drawdown
-    is reported there.
+    Its other days only accrue constant amounts (see ``dd.next_event``) and are settled at
+    once by ``dd.accrue_run``. Where the day's draws decide (``draws``), a delinquent
+    drawdown's days are quiet only until the first one whose restructuring or cure draw
+    fires; the draws are made here exactly as the full step would make them, so skipping is
+    bit-identical to stepping.
     """
-    e = horizon + 1 if t >= 0 else 0
-    forced = plan_code.shape[0] > 0
-    for j in range(nd):
-        d = d0 + j
-        origin = st[j, S_ORIGIN]
-        if t < origin:  # not yet disbursed: disbursement day is an event
-            e = min(e, origin)
-            continue
-        if t == origin:  # disbursed today: reported today
-            return t
-        if st[j, S_STATUS] != ACTIVE:
-            continue
-        if st[j, S_NSLOT] == 0 and (st[j, S_ACCEL] != 0 or st[j, S_NEXTK] > st[j, S_TERM]):
-            return t
-        e = dd.next_event(st, sl, j, t, e, period, as_of, grace_days, non_accrual_dpd,
-                          acceleration_dpd, charge_off_dpd)
-        if forced and t >= 1:
-            for tt in range(t, min(e, plan_code.shape[1])):
-                if plan_code[d, tt] != PLAN_NONE:
-                    e = tt
-                    break
-        if e <= t:
-            return t
-    if not draws:
+    origin = st[j, S_ORIGIN]
+    if t < origin:  # not yet disbursed: disbursement day is an event
+        return min(cap, origin)
+    if t == origin:  # disbursed today: reported today
+        return t
+    if st[j, S_STATUS] != ACTIVE:
+        return cap
+    if st[j, S_NSLOT] == 0 and (st[j, S_ACCEL] != 0 or st[j, S_NEXTK] > st[j, S_TERM]):
+        return t
+    e = dd.next_event(st, sl, j, t, cap, period, as_of, grace_days, non_accrual_dpd,
+                      acceleration_dpd, charge_off_dpd)
+    if plan_code.shape[0] > 0 and t >= 1:
+        for tt in range(t, min(e, plan_code.shape[1])):
+            if plan_code[d, tt] != PLAN_NONE:
+                return tt
+    if not draws or st[j, S_NSLOT] == 0 or e <= t:
         return e
     m = min(t // 30, n_months - 1)
-    for j in range(nd):  # the draws of delinquent drawdowns, day by day until one fires
-        if st[j, S_NSLOT] == 0 or st[j, S_STATUS] != ACTIVE or t <= st[j, S_ORIGIN]:
-            continue
-        if m < n_months - 1:  # the cure chances change with the month's factor
-            e = min(e, (m + 1) * 30)
-        oldest = st[j, S_ORIGIN] + sl[j, 0, D_DUE]
-        bk = dd.bucket(t - oldest)
-        fires = hazard[m, bk, 0] + hazard[m, bk, 1]
-        restructurable = restructure_from > 0 and st[j, S_RESTR] == 0
-        for tt in range(t, e):
-            dpd = tt - oldest
-            if restructurable and restructure_from <= dpd <= restructure_to and (
-                rng.uniform_at(keys[j, K_RESTRUCTURE], tt) < restructure_daily
-            ):
-                e = tt
-                break
-            if rng.uniform_at(keys[j, K_CURE], tt) < fires:
-                e = tt
-                break
-        if e <= t:
-            return t
+    if m < n_months - 1:  # the cure chances change with the month's factor
+        e = min(e, (m + 1) * 30)
+    oldest = origin + sl[j, 0, D_DUE]
+    bk = dd.bucket(t - oldest)
+    fires = hazard[m, bk, 0] + hazard[m, bk, 1]
+    restructurable = restructure_from > 0 and st[j, S_RESTR] == 0
+    for tt in range(t, e):  # the draws, day by day until one fires
+        dpd = tt - oldest
+        if restructurable and restructure_from <= dpd <= restructure_to and (
+            rng.uniform_at(keys[j, K_RESTRUCTURE], tt) < restructure_daily
+        ):
+            return tt
+        if rng.uniform_at(keys[j, K_CURE], tt) < fires:
+            return tt
     return e
 
 
@@ -393,32 +380,33 @@ def _simulate(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, horizon,
                     if st[j, S_ORIGIN] < first:
                         dd.replay_on_time(st, j, d_rate[d0 + j], d_method[d0 + j], first, period,
                                           as_of)
+            for j in range(nd):  # every drawdown is stepped on the first day
+                st[j, S_NEXT] = first
+                st[j, S_CLOCK] = first
             dpd30 = 0
             dpd90 = 0
             t = first
-            while t <= horizon:
-                if t != 0 and contract.skip_quiet_days:
-                    quiet_to = _quiet_until(
-                        st, sl, keys, d0, nd, t, horizon, plan_code, period, as_of, n_months,
-                        contract.grace_days, contract.non_accrual_dpd,
-                        contract.acceleration_dpd, contract.charge_off_dpd, draws and t >= 1,
-                        hazard, beh.restructure_dpd_from, beh.restructure_dpd_to,
-                        beh.restructure_daily)
-                    if quiet_to > t:
-                        dd.accrue_quiet(d_rate, d_redraw_rate, st, sl, a, seg, d0, nd, t,
-                                        quiet_to, pen_mult, contract.compound_interest,
-                                        contract.non_accrual_dpd)
-                        t = quiet_to
-                        continue
+            # Each drawdown is stepped only on its own event days; in between, its quiet days
+            # are settled when it is next stepped (or after the horizon, ``t = horizon + 1``).
+            while True:
+                last = t > horizon
                 m = min(max(t, 0) // 30, n_months - 1)
                 report = t >= 0
                 flow_day = t >= 1
                 z = z_paths[path, m]
-                b_dpd = 0
                 for j in range(nd):
+                    if st[j, S_NEXT] != t and not last:
+                        continue
                     d = d0 + j
                     loan_day = t - st[j, S_ORIGIN]
                     if loan_day < 0:  # not yet disbursed
+                        continue
+                    if st[j, S_ORIGIN] < st[j, S_CLOCK] < t and st[j, S_STATUS] == ACTIVE:
+                        dd.accrue_run(d_rate, d_redraw_rate, st, sl, a, seg, j, d,
+                                      st[j, S_CLOCK], t, pen_mult, contract.compound_interest,
+                                      contract.non_accrual_dpd)
+                    st[j, S_CLOCK] = t + 1
+                    if last:
                         continue
                     if loan_day == 0:  # disbursed today: on the book, current
                         if report and st[j, S_REP_CODE] < 0:
@@ -647,8 +635,6 @@ def _simulate(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, horizon,
                                   and rng.uniform(beh.seed, rng.REDRAW, path,
                                                   dd.draw_unit(d_id, st, j, d), t)
                                   < beh.redraw_probability)
-                    if st[j, S_STATUS] == ACTIVE:
-                        b_dpd = max(b_dpd, dpd)
                     # ---- report changes of bucket and principal
                     if report:
                         if st[j, S_STATUS] == CHARGED_OFF_STATUS:
@@ -673,7 +659,13 @@ def _simulate(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, horizon,
                         dd.report(a, t, seg, st, j, 0, st[j, S_NP])
                         a[t, seg, L.DISBURSED] += st[j, S_NP]
                         a[t, seg, L.N_NEW] += 1
+                if last:
+                    break
                 if report:
+                    b_dpd = 0  # the borrower's DPD: the oldest unpaid instalment on book
+                    for j in range(nd):
+                        if st[j, S_STATUS] == ACTIVE and st[j, S_NSLOT] > 0:
+                            b_dpd = max(b_dpd, t - st[j, S_ORIGIN] - sl[j, 0, D_DUE])
                     new30 = 1 if b_dpd >= 31 else 0
                     new90 = 1 if b_dpd >= 91 else 0
                     if new30 != dpd30:
@@ -682,7 +674,24 @@ def _simulate(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, horizon,
                     if new90 != dpd90:
                         a[t, seg, L.BORROWERS_DPD90] += new90 - dpd90
                         dpd90 = new90
-                t += 1
+                # The next day any drawdown steps; those stepped today look ahead from tomorrow.
+                # Day 0 is stepped for every drawdown: all are reported there.
+                nt = t + 1
+                cap = horizon + 1 if nt >= 1 else 0
+                upcoming = horizon + 1
+                for j in range(nd):
+                    if st[j, S_NEXT] == t:
+                        if contract.skip_quiet_days and nt != 0:
+                            st[j, S_NEXT] = _next_step(
+                                st, sl, keys, j, d0 + j, nt, cap, plan_code, period, as_of,
+                                n_months, contract.grace_days, contract.non_accrual_dpd,
+                                contract.acceleration_dpd, contract.charge_off_dpd,
+                                draws and nt >= 1, hazard, beh.restructure_dpd_from,
+                                beh.restructure_dpd_to, beh.restructure_daily)
+                        else:
+                            st[j, S_NEXT] = nt
+                    upcoming = min(upcoming, st[j, S_NEXT])
+                t = upcoming
             if end_state.shape[0] > 0:
                 for j in range(nd):
                     row = end_state[d0 + j - d_first]
