@@ -25,10 +25,15 @@ def n_months(horizon_days: int) -> int:
     return horizon_days // DAYS_PER_MONTH + 1
 
 
-@jit
 def factor_paths(seed, path_lo, path_hi, months, phi):
     """Z[path - path_lo, month] for paths ``[path_lo, path_hi)``."""
     z = np.empty((path_hi - path_lo, months))
+    _fill_factor_paths(seed, path_lo, path_hi, months, phi, z)
+    return z
+
+
+@jit
+def _fill_factor_paths(seed, path_lo, path_hi, months, phi, z):
     scale = math.sqrt(1.0 - phi * phi)
     for p in range(path_lo, path_hi):
         prev = rng.standard_normal(seed, rng.MACRO, p, 0, 0)
@@ -36,7 +41,6 @@ def factor_paths(seed, path_lo, path_hi, months, phi):
         for m in range(1, months):
             prev = phi * prev + scale * rng.standard_normal(seed, rng.MACRO, p, 0, m)
             z[p - path_lo, m] = prev
-    return z
 
 
 def shock_paths(scenario: Scenario, months: int, names: tuple[str, ...]

@@ -43,7 +43,6 @@ def _amount(kind, a, b, lo, hi, u):
     return min(max(x, lo), hi)
 
 
-@jit
 def _draw_book(seed, n_borrowers, seg_cum, income_p, count_cum, principal_p, bucket_cum,
                dpd_lo, dpd_hi, terms, period, as_of, id_offset, dd_offset, arrival_days):
     """Draw borrowers and drawdowns. Per-segment parameter rows: income_p/principal_p are
@@ -51,11 +50,30 @@ def _draw_book(seed, n_borrowers, seg_cum, income_p, count_cum, principal_p, buc
 
     Borrower ``i`` is keyed ``id_offset + i`` and drawdown ``d`` is keyed ``dd_offset + d``.
     With ``arrival_days > 0`` the borrowers are applicants arriving on a day drawn in
-    ``[1, arrival_days]`` with new drawdowns (negative age), not a seasoned book."""
+    ``[1, arrival_days]`` with new drawdowns (negative age), not a seasoned book.
+
+    Arrays are allocated here and filled by compiled loops (compiled code that allocates
+    compiles numba's error formatting too: seconds of every cold start)."""
     seg = np.empty(n_borrowers, np.int32)
     income = np.empty(n_borrowers)
     count = np.empty(n_borrowers, np.int64)
-    for i0 in range(n_borrowers):
+    _draw_borrowers(seed, seg_cum, income_p, count_cum, id_offset, seg, income, count)
+    start = np.zeros(n_borrowers + 1, np.int64)
+    start[1:] = np.cumsum(count)
+    n = int(start[-1])
+    principal = np.empty(n, np.int64)
+    age = np.empty(n, np.int32)
+    dpd0 = np.empty(n, np.int32)
+    disbursed = np.empty(n, np.int64)
+    _draw_drawdowns(seed, principal_p, bucket_cum, dpd_lo, dpd_hi, terms, period, as_of,
+                    id_offset, dd_offset, arrival_days, seg, start, principal, age, dpd0,
+                    disbursed)
+    return seg, income, start, principal, age, dpd0, disbursed
+
+
+@jit
+def _draw_borrowers(seed, seg_cum, income_p, count_cum, id_offset, seg, income, count):
+    for i0 in range(seg.shape[0]):
         i = i0 + id_offset
         u = rng.uniform(seed, rng.BOOK, 0, i, _F_SEGMENT)
         s = 0
@@ -70,14 +88,13 @@ def _draw_book(seed, n_borrowers, seg_cum, income_p, count_cum, principal_p, buc
         while c < count_cum.shape[1] - 1 and u > count_cum[s, c]:
             c += 1
         count[i0] = c + 1
-    start = np.zeros(n_borrowers + 1, np.int64)
-    start[1:] = np.cumsum(count)
-    n = start[-1]
-    principal = np.empty(n, np.int64)
-    age = np.empty(n, np.int32)
-    dpd0 = np.empty(n, np.int32)
-    disbursed = np.empty(n, np.int64)
-    for i in range(n_borrowers):
+
+
+@jit
+def _draw_drawdowns(seed, principal_p, bucket_cum, dpd_lo, dpd_hi, terms, period, as_of,
+                    id_offset, dd_offset, arrival_days, seg, start, principal, age, dpd0,
+                    disbursed):
+    for i in range(seg.shape[0]):
         s = seg[i]
         pp = principal_p[s]
         term = terms[s]
@@ -110,7 +127,6 @@ def _draw_book(seed, n_borrowers, seg_cum, income_p, count_cum, principal_p, buc
                 dpd0[d] = a - due_day(k, period, as_of - a)
             age[d] = a
             disbursed[d] = as_of - a
-    return seg, income, start, principal, age, dpd0, disbursed
 
 
 def _amount_row(amount) -> list[float]:
@@ -132,19 +148,22 @@ def dpd_range(bucket: int, charge_off_dpd: int | None) -> tuple[int, int]:
 APPLICANT_KEYS = 1 << 36  # draw keys of applicants (borrowers and drawdowns) start here
 
 
-@jit
 def _scores(seed, borrower_ids, accuracy):
     """Each borrower's true risk z ~ N(0,1) (higher is riskier) and the quantile of the
     lender's score, correlated ``accuracy`` with z."""
-    n = borrower_ids.shape[0]
-    z = np.empty(n)
-    q = np.empty(n)
+    z = np.empty(len(borrower_ids))
+    q = np.empty(len(borrower_ids))
+    _fill_scores(seed, borrower_ids, accuracy, z, q)
+    return z, q
+
+
+@jit
+def _fill_scores(seed, borrower_ids, accuracy, z, q):
     other = math.sqrt(1.0 - accuracy * accuracy)
-    for i in range(n):
+    for i in range(borrower_ids.shape[0]):
         z[i] = rng.standard_normal(seed, rng.SCORE, 0, borrower_ids[i], 0)
         noise = rng.standard_normal(seed, rng.SCORE, 0, borrower_ids[i], 1)
         q[i] = rng.normal_cdf(accuracy * z[i] + other * noise)
-    return z, q
 
 
 def _segment_rows(scenario: Scenario) -> dict:

@@ -8,6 +8,7 @@ together day by day in small scratch arrays and nothing per drawdown outlives th
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import NamedTuple
 
@@ -252,7 +253,6 @@ def _restructure(st, sl, j, t, rate, method, extra_months, waive):
     return capitalised, waived
 
 
-@jit
 def simulate_block(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, horizon,
                    plan_code, plan_amount, agg, end_state):
     """Simulate borrowers ``[b_lo, b_hi)`` on paths ``[path_lo, path_hi)``.
@@ -262,28 +262,31 @@ def simulate_block(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, hor
     ``plan_amount``) instead of drawn, for every drawdown ``d`` of the book. When ``end_state``
     has rows, row ``d - first drawdown of b_lo`` receives each drawdown's state at the horizon
     (of the last path simulated).
+
+    The scratch arrays are allocated here, in numpy: the compiled loop allocates nothing.
     """
-    b_start = book.borrower_start
-    max_dd = 1
-    max_term = 1
-    for b in range(b_lo, b_hi):
-        max_dd = max(max_dd, b_start[b + 1] - b_start[b])
-        for d in range(b_start[b], b_start[b + 1]):
-            max_term = max(max_term, book.term[d])
+    starts = book.borrower_start[b_lo : b_hi + 1]
+    max_dd = max(1, int(np.diff(starts).max(initial=0)))
+    max_term = int(book.term[starts[0] : starts[-1]].max(initial=1))
     max_term += beh.restructure_extra_months
     n_months = macro.z.shape[1]
     # Months without any shock: PD is then the borrower's own, whatever the instalment.
-    shocked = np.zeros(n_months, np.bool_)
-    for mm in range(n_months):
-        shocked[mm] = macro.unemployment_pp[mm] > 0.0 or macro.rate_bp[mm] != 0.0
-        for g in range(macro.income_multiplier.shape[0]):
-            shocked[mm] = shocked[mm] or macro.income_multiplier[g, mm] != 1.0
+    shocked = ((macro.unemployment_pp > 0.0) | (macro.rate_bp != 0.0)
+               | (macro.income_multiplier != 1.0).any(axis=0))
     _simulate(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, horizon, plan_code,
               plan_amount, agg, end_state,
               np.zeros((max_dd, L.N_STATE), np.int64),
               np.zeros((max_dd, max_term + 2, L.N_SLOT_FIELDS), np.int64),
               np.zeros((max_dd, 4), np.uint64), np.zeros(10, np.int64), np.empty(2), shocked,
-              np.empty((n_months, 7, 2)), rng.normal_cdf_bounds())
+              np.empty((n_months, 7, 2)), _phi_bounds())
+
+
+@functools.cache
+def _phi_bounds() -> np.ndarray:
+    """``rng.normal_cdf_bounds()``, a read-only table built once per process."""
+    bounds = rng.normal_cdf_bounds()
+    bounds.flags.writeable = False
+    return bounds
 
 
 @jit(_nrt=False)
@@ -497,10 +500,10 @@ def _simulate(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, horizon,
                         elif code == PLAN_DUE:
                             if due_now:
                                 amount = dd.owed(sl, j, st[j, S_NSLOT] - 1)
-                        elif code == PLAN_PAST_DUE:
+                        elif code == PLAN_PAST_DUE or code == PLAN_ALL:
                             amount = dd.past_due(sl, st, j)
-                        elif code == PLAN_ALL:
-                            amount = dd.past_due(sl, st, j) + st[j, S_ACC] + st[j, S_NP]
+                            if code == PLAN_ALL:
+                                amount += st[j, S_ACC] + st[j, S_NP]
                     elif delinquent:
                         dpd_now = loan_day - sl[j, 0, D_DUE]
                         if (beh.restructure_dpd_from > 0 and st[j, S_RESTR] == 0
@@ -519,31 +522,26 @@ def _simulate(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, horizon,
                             hc = hazard[m, bk, 0]
                             hp = hazard[m, bk, 1]
                             u = rng.uniform_at(keys[j, K_CURE], t)
-                            if u < hc:
+                            if u < hc + hp:
                                 amount = dd.past_due(sl, st, j)
-                                a[t, seg, L.N_CURED] += 1
-                            elif u < hc + hp:
-                                amount = (
-                                    np.int64(math.floor(dd.past_due(sl, st, j) * beh.partial_share))
-                                    // dd.FEN * dd.FEN
-                                )
+                                if u < hc:
+                                    a[t, seg, L.N_CURED] += 1
+                                else:  # a partial payment, whole fen
+                                    amount = (np.int64(math.floor(amount * beh.partial_share))
+                                              // dd.FEN * dd.FEN)
                     elif due_now:
                         owed = dd.owed(sl, j, st[j, S_NSLOT] - 1)
                         restructured = st[j, S_RESTR] != 0
-                        if shocked[m]:
-                            pd = _miss_probability(
+                        # In a month without shocks the PD is the borrower's own, whatever the
+                        # instalment: its quantile is cached.
+                        limit = quantile_pd[int(restructured)]
+                        if shocked[m] or limit == np.inf:
+                            limit = rng.normal_ppf(_miss_probability(
                                 b, seg, m, path, owed, restructured, b_income, b_id,
                                 b_pd_multiplier, base_pd, other_dsr, unemployment_beta,
-                                unemployment_pp, income_multiplier, rate_bp, beh)
-                            limit = rng.normal_ppf(pd)
-                        else:  # no shock this month: the borrower's own PD, its quantile cached
-                            if quantile_pd[int(restructured)] == np.inf:
-                                quantile_pd[int(restructured)] = rng.normal_ppf(
-                                    _miss_probability(
-                                        b, seg, m, path, owed, restructured, b_income, b_id,
-                                        b_pd_multiplier, base_pd, other_dsr, unemployment_beta,
-                                        unemployment_pp, income_multiplier, rate_bp, beh))
-                            limit = quantile_pd[int(restructured)]
+                                unemployment_pp, income_multiplier, rate_bp, beh))
+                            if not shocked[m]:
+                                quantile_pd[int(restructured)] = limit
                         threshold = (limit - sqrt_rho * z) / sqrt_1mrho
                         u = rng.uniform_at(keys[j, K_MISS], loan_day)
                         if rng.below_normal_cdf(u, threshold, phi_bounds):
@@ -637,12 +635,12 @@ def _simulate(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, horizon,
                                   < beh.redraw_probability)
                     # ---- report changes of bucket and principal
                     if report:
-                        if st[j, S_STATUS] == CHARGED_OFF_STATUS:
-                            dd.report(a, t, seg, st, j, L.CODE_CO, np.int64(0))
-                        elif st[j, S_STATUS] == CLOSED:
-                            dd.report(a, t, seg, st, j, L.CODE_CLOSED, np.int64(0))
-                        else:
-                            dd.report(a, t, seg, st, j, dd.bucket(dpd), outstanding)
+                        code = dd.bucket(dpd)
+                        if st[j, S_STATUS] != ACTIVE:
+                            code = L.CODE_CO if st[j, S_STATUS] == CHARGED_OFF_STATUS else (
+                                L.CODE_CLOSED)
+                            outstanding = 0
+                        dd.report(a, t, seg, st, j, code, outstanding)
                         restructured_on_book = st[j, S_RESTR] != 0 and st[j, S_STATUS] == ACTIVE
                         dd.report_restructured(a, t, seg, st, j,
                                                outstanding if restructured_on_book else -1)

@@ -90,17 +90,20 @@ _GRID_LO, _GRID_STEPS = -8.0, 256.0  # Phi tabulated on [-8, 8] every 1/256
 _GRID_MARGIN = 1e-9  # relative: far above erfc's error, far below the grid's spacing
 
 
-@jit
 def normal_cdf_bounds():
     """``Phi`` at the grid points, widened by a relative margin: ``[0, i]`` bounds ``Phi`` on
     the i-th grid interval from below, ``[1, i + 1]`` from above (see :func:`below_normal_cdf`)."""
-    n = int(2.0 * -_GRID_LO * _GRID_STEPS) + 1
-    out = np.empty((2, n))
-    for i in range(n):
+    out = np.empty((2, int(2.0 * -_GRID_LO * _GRID_STEPS) + 1))
+    _fill_cdf_bounds(out)
+    return out
+
+
+@jit
+def _fill_cdf_bounds(out):
+    for i in range(out.shape[1]):
         p = normal_cdf(_GRID_LO + i / _GRID_STEPS)
         out[0, i] = p * (1.0 - _GRID_MARGIN)
         out[1, i] = p * (1.0 + _GRID_MARGIN)
-    return out
 
 
 @jit(inline="always")
