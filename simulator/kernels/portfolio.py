@@ -635,12 +635,12 @@ def _simulate(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, horizon,
                                   < beh.redraw_probability)
                     # ---- report changes of bucket and principal
                     if report:
-                        code = dd.bucket(dpd)
-                        if st[j, S_STATUS] != ACTIVE:
-                            code = L.CODE_CO if st[j, S_STATUS] == CHARGED_OFF_STATUS else (
-                                L.CODE_CLOSED)
-                            outstanding = 0
-                        dd.report(a, t, seg, st, j, code, outstanding)
+                        if st[j, S_STATUS] == CHARGED_OFF_STATUS:
+                            dd.report(a, t, seg, st, j, L.CODE_CO, np.int64(0))
+                        elif st[j, S_STATUS] == CLOSED:
+                            dd.report(a, t, seg, st, j, L.CODE_CLOSED, np.int64(0))
+                        else:
+                            dd.report(a, t, seg, st, j, dd.bucket(dpd), outstanding)
                         restructured_on_book = st[j, S_RESTR] != 0 and st[j, S_STATUS] == ACTIVE
                         dd.report_restructured(a, t, seg, st, j,
                                                outstanding if restructured_on_book else -1)
