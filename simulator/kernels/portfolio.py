@@ -2,8 +2,11 @@
 paths, with the mechanics of ``simulator.contract.ledger`` and the behaviour of MODEL.md 6.
 
 Pure: arrays in, aggregates out (``agg[path, day, segment, metric]``, see ``layout``).
-Borrowers are independent given the path's macro factor, so a borrower's drawdowns are stepped
-together day by day in small scratch arrays and nothing per drawdown outlives the borrower.
+Borrowers are independent given the path's macro factor, so a borrower's drawdowns are held in
+small scratch arrays and nothing per drawdown outlives the borrower. A drawdown takes a full
+step only on its event days (a due date, a draw that fires, a bucket or threshold day, see
+``_next_step``); the days between only accrue constant amounts and are settled in one go, with
+the same bits as stepping every day (``Contract.skip_quiet_days=False``, the tests' reference).
 """
 
 from __future__ import annotations
