@@ -48,11 +48,14 @@ def _cache_dir() -> Path | None:
 
 CACHE_DIR = _cache_dir()
 if CACHE_DIR is not None:
-    os.environ.setdefault("NUMBA_CACHE_DIR", str(CACHE_DIR))
+    # Child processes (Dask workers, the benchmark's runs) inherit the root, not the digest
+    # folder: they add their own digest, and the same sources find the same folder.
+    os.environ["OVERDUE_CACHE_DIR"] = str(CACHE_DIR.parent)
+    os.environ["NUMBA_CACHE_DIR"] = str(CACHE_DIR)
 
 import numba  # noqa: E402  (the cache folder must be set before numba reads its config)
 
-if CACHE_DIR is not None and not numba.config.CACHE_DIR:
+if CACHE_DIR is not None:
     numba.config.CACHE_DIR = str(CACHE_DIR)
 
 _OPTIONS = dict(nogil=True, fastmath=False, error_model="numpy",
