@@ -21,7 +21,7 @@ import math
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from scipy.stats import norm
+from scipy.special import ndtri  # the normal quantile (scipy.stats.norm.ppf's own)
 
 from simulator.results.registry import (
     BUCKETS,
@@ -368,7 +368,7 @@ def quantile_with_error(x: np.ndarray, q: float, confidence: float = 0.95) -> di
     n = x.size
     if n == 0:
         raise ValueError("no paths to summarise")
-    z = float(norm.ppf(0.5 + confidence / 2))
+    z = float(ndtri(0.5 + confidence / 2))
     est = float(np.quantile(x, q))
     half = z * math.sqrt(n * q * (1 - q))
     lo_rank = math.floor(n * q - half)
@@ -391,7 +391,7 @@ def expected_shortfall_with_error(x: np.ndarray, level: float = 0.99, confidence
     n = x.size
     if n == 0:
         raise ValueError("no paths to summarise")
-    z = float(norm.ppf(0.5 + confidence / 2))
+    z = float(ndtri(0.5 + confidence / 2))
     k = max(1, math.ceil(round(n * (1 - level), 9)))
     tail = x[n - k :]
     est = float(tail.mean())
@@ -433,7 +433,7 @@ def summary(paths: pa.Table, confidence: float = 0.95) -> dict:
     n = paths.num_rows
     if n == 0:
         raise ValueError("no paths to summarise")
-    z = float(norm.ppf(0.5 + confidence / 2))
+    z = float(ndtri(0.5 + confidence / 2))
 
     def col(name: str) -> np.ndarray:
         return paths.column(name).to_numpy().astype(np.float64)
