@@ -278,10 +278,19 @@ def synthetic_book(scenario: Scenario, borrowers: int | None = None) -> Book:
     # terms of new drawdowns under today's policy
     new_principal = _limited(part["principal"], part["income"][dd_borrower], uw)
     new_rates = _priced(seg_rates, quantile[dd_borrower], scenario)
+    del dd_borrower
     is_new = np.arange(len(new_principal)) >= n_seasoned_dd
     principal = np.where(is_new, new_principal, part["principal"])
     rates = np.where(is_new, new_rates, seg_rates)
+    del is_new
+    instalment = instalments(principal, rates, terms, methods)
     redraws = book.revolving.redraw_probability > 0
+    if not redraws:
+        redraw_instalment = np.zeros(0, np.int64)
+    elif new_principal is part["principal"] and new_rates is seg_rates:
+        redraw_instalment = instalment  # no limit and no pricing: today's terms are the book's
+    else:
+        redraw_instalment = instalments(new_principal, new_rates, terms, methods)
     return Book(
         borrower_start=part["start"],
         borrower_id=part["borrower_id"],
@@ -292,7 +301,7 @@ def synthetic_book(scenario: Scenario, borrowers: int | None = None) -> Book:
         daily_rate=rates,
         term=terms,
         method=methods,
-        instalment=instalments(principal, rates, terms, methods),
+        instalment=instalment,
         age=part["age"],
         dpd0=part["dpd0"],
         disbursed=part["disbursed"],
@@ -300,8 +309,7 @@ def synthetic_book(scenario: Scenario, borrowers: int | None = None) -> Book:
         approved=(quantile <= approve_share).astype(np.int8),
         redraw_principal=new_principal if redraws else np.zeros(0, np.int64),
         redraw_rate=new_rates if redraws else np.zeros(0),
-        redraw_instalment=(instalments(new_principal, new_rates, terms, methods) if redraws
-                           else np.zeros(0, np.int64)),
+        redraw_instalment=redraw_instalment,
     )
 
 
