@@ -69,12 +69,6 @@ def uniform_at(key, event):
 
 
 @jit
-def key_hash(seed, stream, path, unit, event):
-    """64-bit hash of a draw's key (all arguments non-negative integers)."""
-    return _mix(unit_key(path_key(seed, stream, path), unit) ^ np.uint64(event))
-
-
-@jit
 def uniform(seed, stream, path, unit, event):
     """A uniform draw in (0, 1) for the key."""
     return uniform_at(unit_key(path_key(seed, stream, path), unit), event)
