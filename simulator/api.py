@@ -20,13 +20,13 @@ import numpy as np
 import pyarrow as pa
 
 from simulator import __version__
-from simulator._numba import set_threads
-from simulator.analysis import paths_table, quantiles_table
-from simulator.engine.inputs import KernelInputs, kernel_inputs
+from simulator.analysis.summary import paths_table, quantiles_table
+from simulator.book.inputs import KernelInputs, kernel_inputs
 from simulator.engine.local import run_local
 from simulator.engine.tables import timeseries_table
 from simulator.engine.tasks import Task, plan_tasks, task_drawdown_days
 from simulator.errors import ExistingOutputError, InputError
+from simulator.kernels.jit import set_threads
 from simulator.results import Run, default_run_dir, write_run
 from simulator.scenario import Scenario
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy.stats import norm
 
-from simulator.analysis import (
+from simulator.analysis.summary import (
     derive_tables,
     expected_shortfall_with_error,
     format_summary,

@@ -15,7 +15,8 @@ import pytest
 from typer.testing import CliRunner
 
 import simulator
-from simulator import bench
+from simulator.bench import numpy_peer
+from simulator.bench import suite as bench
 from simulator.cli.app import app
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -113,8 +114,8 @@ def test_committed_baseline_is_quick_and_well_formed():
 
 def test_numpy_peer_counts_every_live_drawdown_once():
     sc = simulator.load_scenario(ROOT / "scenarios" / "baseline.yaml", ["monte_carlo.paths=1"])
-    book = bench.peer_book(sc, 2_000)
-    out = bench.simulate_numpy(book, 120, seed=1)
+    book = numpy_peer.peer_book(sc, 2_000)
+    out = numpy_peer.simulate_numpy(book, 120, seed=1)
     counts = out["buckets"].sum(axis=1)
     assert counts[0] <= len(book.principal) and np.all(np.diff(counts) <= 0)
     assert np.all(out["buckets"] >= 0) and np.all(out["paid"] >= 0)

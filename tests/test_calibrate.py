@@ -11,10 +11,10 @@ import yaml
 from typer.testing import CliRunner
 
 import simulator
-from simulator import calibrate as C
-from simulator import metrics as M
+from simulator.analysis import metrics as M
 from simulator.cli import app
 from simulator.errors import InputError
+from simulator.studies import calibrate as C
 from tests.cli_helpers import exit_code as _exit
 
 BASE = "scenarios/baseline.yaml"

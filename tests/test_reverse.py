@@ -7,10 +7,10 @@ import pytest
 from typer.testing import CliRunner
 
 import simulator
-from simulator import metrics as M
-from simulator import reverse as R
+from simulator.analysis import metrics as M
 from simulator.cli import app
 from simulator.errors import InputError
+from simulator.studies import reverse as R
 from tests.cli_helpers import exit_code as _exit
 
 BASE = "scenarios/baseline.yaml"

@@ -33,8 +33,8 @@ def bench(
     from rich.console import Console
     from rich.table import Table
 
-    from simulator.bench import compare as gate
-    from simulator.bench import default_output, run_suite, table_rows
+    from simulator.bench.suite import compare as gate
+    from simulator.bench.suite import default_output, run_suite, table_rows
     from simulator.errors import InputError
 
     baseline = None

@@ -8,10 +8,10 @@ from typing import Annotated
 
 import typer
 
-from simulator import calibrate as C
-from simulator import reverse as R
 from simulator.cli.app import app
 from simulator.errors import InputError
+from simulator.studies import calibrate as C
+from simulator.studies import reverse as R
 
 _SET = typer.Option("--set", help="Override a value before validation, e.g. --set "
                     "horizon_days=180 (repeatable; kept in the fitted scenario).")

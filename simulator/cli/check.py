@@ -1,4 +1,4 @@
-"""`overdue check`: model validation running the real kernel (see :mod:`simulator.check`).
+"""`overdue check`: model validation running the real kernel (see :mod:`simulator.validation.checks`).
 
 Exit codes: 0 every comparison holds, 1 a check failed, 2 bad arguments.
 """
@@ -54,7 +54,7 @@ def ledger(
 ) -> None:
     """Random books and forced payment plans through the kernel and the ledger: every end state
     and every day's aggregates must agree exactly, to the micro-yuan."""
-    from simulator.check import check_ledger
+    from simulator.validation.checks import check_ledger
 
     r = check_ledger(drawdowns=drawdowns, days=days, seed=seed, books=books)
     if fmt is Format.json:
@@ -104,7 +104,7 @@ def vasicek(
 ) -> None:
     """One due date, no cure, constant PD: the share of loans that miss, across paths, against
     the Vasicek law (quantiles 0.5, 0.9, 0.99, 0.999 and the mean)."""
-    from simulator.check import check_vasicek
+    from simulator.validation.checks import check_vasicek
 
     if not 0.0 < pd < 1.0:
         raise InputError("--pd must lie strictly between 0 and 1", path="--pd")
@@ -148,8 +148,8 @@ def conservation(
     """Run SCENARIO in memory and check, on every path, day and segment: day-0 principal =
     outstanding + cumulative paid + cumulative charged-off principal (exact, micro-yuan), and
     drawdowns = n_M0..n_M6 + n_CO + n_closed."""
-    from simulator.check import check_conservation
     from simulator.scenario import load_scenario
+    from simulator.validation.checks import check_conservation
 
     overrides = list(set_ or [])
     if paths is not None:

@@ -24,7 +24,7 @@ def report(
     format_: Annotated[str, typer.Option("--format", help="pdf or html.")] = "pdf",
 ) -> None:
     """Write the risk-committee report of a run folder (nothing is re-simulated)."""
-    from simulator.report import build_report
+    from simulator.reporting.report import build_report
 
     if format_ not in ("pdf", "html"):
         raise InputError(f"--format {format_!r}: use pdf or html")
@@ -44,7 +44,7 @@ def compare(
 ) -> None:
     """Compare run folders: key figures side by side, differences to the first run with their
     confidence intervals (paired when runs share seed and book, Welch otherwise)."""
-    from simulator import compare as cmp
+    from simulator.analysis import compare as cmp
 
     if format_ not in ("table", "json", "csv"):
         raise InputError(f"--format {format_!r}: use table, json or csv")

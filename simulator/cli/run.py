@@ -58,7 +58,7 @@ def run(
     Results do not depend on --threads, --chunk-size, --path-block or --engine: the same
     scenario and seed give the same bits. The run folder's path is the last line printed.
     """
-    from simulator.analysis import format_summary
+    from simulator.analysis.summary import format_summary
     from simulator.api import run as run_scenario
     from simulator.scenario import load_scenario
 

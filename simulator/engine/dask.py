@@ -19,7 +19,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from simulator.engine.inputs import KernelInputs
+from simulator.book.inputs import KernelInputs
 from simulator.engine.tasks import Task, empty_aggregate, run_task
 from simulator.errors import InputError
 

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from simulator.engine.inputs import KernelInputs
+from simulator.book.inputs import KernelInputs
 from simulator.engine.tasks import Task, empty_aggregate, run_task
 
 Progress = Callable[[Task], None]

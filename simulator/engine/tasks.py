@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulator.engine.inputs import KernelInputs
+from simulator.book.inputs import KernelInputs
 from simulator.kernels.layout import N_METRICS
 from simulator.kernels.portfolio import simulate_block
 

@@ -11,8 +11,8 @@ import math
 
 import numpy as np
 
-from simulator._numba import jit
-from simulator.contract.schedule import due_day
+from simulator.kernels.calendar import due_day
+from simulator.kernels.jit import jit
 from simulator.kernels.layout import (
     CLOSED,
     CODE_CO,

@@ -17,11 +17,11 @@ from typing import NamedTuple
 
 import numpy as np
 
-from simulator._numba import jit
-from simulator.contract.schedule import due_day
 from simulator.kernels import drawdown as dd
 from simulator.kernels import layout as L
 from simulator.kernels import rng
+from simulator.kernels.calendar import due_day
+from simulator.kernels.jit import jit
 from simulator.kernels.layout import (
     ACTIVE,
     CHARGED_OFF_STATUS,

@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from simulator._numba import jit
+from simulator.kernels.jit import jit
 
 # Streams: one per kind of decision, so draws for different purposes never coincide.
 MISS = 1

@@ -142,7 +142,7 @@ class Run:
 
     def summary(self, confidence: float = 0.95) -> dict:
         """Risk measures with Monte Carlo error, from :func:`simulator.analysis.summary`."""
-        from simulator.analysis import summary
+        from simulator.analysis.summary import summary
 
         return summary(self.paths, confidence=confidence)
 

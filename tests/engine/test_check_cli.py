@@ -6,7 +6,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-import simulator.check as check
+import simulator.validation.checks as check
 from simulator.cli import app
 from simulator.kernels import layout as L
 from tests.cli_helpers import exit_code as _exit

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 import simulator
-from simulator.check import check_conservation, conservation_gaps
-from simulator.engine.inputs import kernel_inputs
+from simulator.book.inputs import kernel_inputs
 from simulator.engine.local import run_local
 from simulator.engine.tasks import plan_tasks
 from simulator.kernels import layout as L
+from simulator.validation.checks import check_conservation, conservation_gaps
 
 SMALL = ["monte_carlo.paths=8", "book.borrowers=3000"]
 

@@ -19,8 +19,8 @@ import pytest
 distributed = pytest.importorskip("distributed")
 
 import simulator  # noqa: E402
+from simulator.book.inputs import kernel_inputs  # noqa: E402
 from simulator.engine.dask import run_dask  # noqa: E402
-from simulator.engine.inputs import kernel_inputs  # noqa: E402
 from simulator.engine.local import run_local  # noqa: E402
 from simulator.engine.tasks import plan_tasks  # noqa: E402
 from simulator.errors import InputError  # noqa: E402

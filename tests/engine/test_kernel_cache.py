@@ -7,12 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import simulator._numba as numba_policy
+import simulator.kernels.jit as numba_policy
 
 
 def test_cache_folder_follows_every_compiled_source(tmp_path, monkeypatch):
     package = tmp_path / "simulator"
-    shutil.copytree(Path(numba_policy.__file__).parent, package,
+    shutil.copytree(numba_policy._PACKAGE, package,
                     ignore=shutil.ignore_patterns("__pycache__", "data"))
     monkeypatch.setattr(numba_policy, "_PACKAGE", package)
     original = numba_policy._source_digest()
@@ -22,7 +22,7 @@ def test_cache_folder_follows_every_compiled_source(tmp_path, monkeypatch):
     edited = numba_policy._source_digest()
     assert edited != original
 
-    report = package / "report.py"  # no compiled code: editing it keeps the cache
+    report = package / "reporting" / "report.py"  # no compiled code: editing it keeps the cache
     report.write_text(report.read_text() + "\n# edited\n")
     assert numba_policy._source_digest() == edited
 
@@ -38,7 +38,7 @@ def test_child_processes_find_the_same_cache_folder():
     # kernels compiled here, not nest a new digest folder inside this one and compile again.
     assert numba_policy.CACHE_DIR is not None
     out = subprocess.run(
-        [sys.executable, "-c", "import simulator._numba as n, numba; "
+        [sys.executable, "-c", "import simulator.kernels.jit as n, numba; "
                                "print(n.CACHE_DIR); print(numba.config.CACHE_DIR)"],
         env=dict(os.environ), capture_output=True, text=True, check=True,
     ).stdout.split()

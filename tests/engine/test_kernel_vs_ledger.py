@@ -12,7 +12,12 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from simulator.check import (
+from simulator.book.inputs import allocation_table
+from simulator.contract.schedule import METHODS, epoch_day, instalment_micro
+from simulator.contract.terms import Terms
+from simulator.kernels import layout as L
+from simulator.kernels.portfolio import Book, Contract
+from simulator.validation.checks import (
     METRICS,
     BookCase,
     check_ledger,
@@ -21,11 +26,6 @@ from simulator.check import (
     random_book,
     run_kernel_forced,
 )
-from simulator.contract.schedule import METHODS, epoch_day, instalment_micro
-from simulator.contract.terms import Terms
-from simulator.engine.inputs import allocation_table
-from simulator.kernels import layout as L
-from simulator.kernels.portfolio import Book, Contract
 
 HORIZON = 400
 

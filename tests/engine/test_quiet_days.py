@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import simulator
-from simulator.engine.inputs import kernel_inputs
+from simulator.book.inputs import kernel_inputs
 from simulator.engine.tables import levels
 from simulator.engine.tasks import Task, run_task
 from simulator.kernels import layout as L

@@ -10,7 +10,7 @@ import math
 import pytest
 from scipy import integrate, stats
 
-from simulator.check import (
+from simulator.validation.checks import (
     check_vasicek,
     vasicek_cdf,
     vasicek_quantile,

@@ -14,9 +14,9 @@ import pytest
 import yaml
 
 import simulator
+from simulator.book.inputs import kernel_inputs
 from simulator.contract.money import MICRO
 from simulator.contract.schedule import METHODS
-from simulator.engine.inputs import kernel_inputs
 from simulator.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -129,7 +129,7 @@ def test_bad_tape_through_the_cli_exits_2(tmp_path):
 
 
 def test_tape_docs_are_the_module_docstring():
-    import simulator.tape as tape
+    import simulator.book.tape as tape
 
     text = (ROOT / "docs" / "tape.md").read_text(encoding="utf-8")
     assert tape.__doc__.strip() in text, "docs/tape.md is stale: copy simulator/tape.py's docstring"

@@ -7,7 +7,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from simulator import fonts  # noqa: E402
+from simulator.reporting import fonts  # noqa: E402
 
 
 def test_bundled_font_has_every_glyph_the_report_uses():

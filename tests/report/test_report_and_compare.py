@@ -12,8 +12,9 @@ import pytest
 from matplotlib.figure import Figure
 
 import simulator
-from simulator import compare, plots, report
+from simulator.analysis import compare
 from simulator.errors import InputError
+from simulator.reporting import plots, report
 from tests.cli_helpers import exit_code
 
 SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "baseline.yaml"
@@ -121,7 +122,7 @@ def test_report_cli_bad_input_exits_2(base_run, tmp_path, capsys, monkeypatch):
 
 
 def test_fonts_report_which_font_renders_cjk():
-    from simulator import fonts
+    from simulator.reporting import fonts
 
     info = fonts.setup()
     assert ("Chinese text is set in" in info.note()) == info.renders_cjk

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from simulator.analysis import derive_tables
+from simulator.analysis.summary import derive_tables
 from simulator.results.registry import TIMESERIES
 
 

@@ -7,7 +7,7 @@ import json
 import pyarrow as pa
 import pytest
 
-from simulator.analysis import summary
+from simulator.analysis.summary import summary
 from simulator.errors import InputError
 from simulator.results import Run, write_run
 from simulator.results.registry import conform

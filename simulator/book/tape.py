@@ -197,7 +197,7 @@ def tape_book(scenario) -> tuple[Book, SegmentParams]:
     methods = np.array([METHOD_CODE[m] for m in texts["method"][rows]], np.int8)
     principal = np.array([to_micro(round(x, 6)) for x in nums["principal"][rows]], np.int64)
     rates = nums["daily_rate"][rows]
-    from simulator.portfolio import instalments
+    from simulator.book.synthetic import instalments
 
     book = Book(
         borrower_start=np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),

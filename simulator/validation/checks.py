@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import stats
 
+from simulator.book.inputs import KernelInputs, allocation_table
+from simulator.book.macro import factor_paths
 from simulator.contract.ledger import Day, Ledger, Payment, bucket_index
 from simulator.contract.money import MICRO
 from simulator.contract.schedule import (
@@ -34,13 +36,11 @@ from simulator.contract.schedule import (
     instalment_micro,
 )
 from simulator.contract.terms import ALLOCATIONS, Terms
-from simulator.engine.inputs import KernelInputs, allocation_table
 from simulator.engine.local import run_local
 from simulator.engine.tables import AGGREGATE_COLUMNS, levels
 from simulator.engine.tasks import plan_tasks
 from simulator.kernels import layout as L
 from simulator.kernels.portfolio import Behaviour, Book, Contract, Macro, simulate_block
-from simulator.macro import factor_paths
 
 HALF_FEN = 5_000  # micro-yuan: the tolerance of MODEL.md 5; the kernel must do better (exact)
 AS_OF = _dt.date(2026, 1, 1)
@@ -525,7 +525,7 @@ def check_vasicek(pd: float, rho: float, loans: int = 20_000, paths: int = 400, 
     noise ``z sqrt(x (1 - x) / N)`` of a share of ``N`` loans. The mean: ``pd`` give or take
     ``z sqrt((Var X + E[X(1 - X)] / N) / M)``.
     """
-    from simulator._numba import set_threads
+    from simulator.kernels.jit import set_threads
 
     if not (0 < pd < 1 and 0 < rho < 1):
         raise ValueError("pd and rho must lie in (0, 1)")
@@ -593,9 +593,9 @@ def conservation_gaps(agg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def check_conservation(scenario, threads: int | None = None, chunk_size: int | None = None,
                        path_block: int | None = None) -> ConservationCheck:
     """Run ``scenario`` in memory and check conservation on every path, day and segment."""
-    from simulator._numba import set_threads
-    from simulator.engine.inputs import kernel_inputs
+    from simulator.book.inputs import kernel_inputs
     from simulator.engine.tables import timeseries_table
+    from simulator.kernels.jit import set_threads
 
     inputs = kernel_inputs(scenario)
     n_paths = scenario.monte_carlo.paths

@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from simulator import metrics as M
+from simulator.analysis import metrics as M
 from simulator.errors import InputError
 from simulator.scenario import Scenario
 from simulator.scenario.loading import parse_scenario, read_scenario_text

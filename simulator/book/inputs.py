@@ -6,14 +6,14 @@ from typing import NamedTuple
 
 import numpy as np
 
+from simulator.book.macro import build_macro
+from simulator.book.synthetic import synthetic_book
+from simulator.book.tape import SegmentParams, tape_book
 from simulator.contract.ledger import ALLOCATION_GROUPS
 from simulator.contract.money import to_micro
 from simulator.kernels.layout import D_COM, D_FEE, D_INT, D_PEN, D_PRIN
 from simulator.kernels.portfolio import Behaviour, Book, Contract, Macro
-from simulator.macro import build_macro
-from simulator.portfolio import synthetic_book
 from simulator.scenario.schema import BUCKETS, Scenario
-from simulator.tape import SegmentParams, tape_book
 
 _PART = {"fee": D_FEE, "compound": D_COM, "penalty": D_PEN, "interest": D_INT,
          "principal": D_PRIN}

@@ -22,10 +22,11 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from simulator import __version__, fonts, plots
-from simulator.analysis import summary as mc_summary
-from simulator.compare import RunInfo, difference, paired
+from simulator import __version__
+from simulator.analysis.compare import RunInfo, difference, paired
+from simulator.analysis.summary import summary as mc_summary
 from simulator.errors import InputError
+from simulator.reporting import fonts, plots
 from simulator.results import Run
 from simulator.results.registry import BUCKETS
 

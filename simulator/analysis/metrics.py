@@ -3,11 +3,11 @@
 A metric turns a run's tables (``timeseries`` and ``paths``, as :func:`simulator.simulate`
 returns them) into an array over paths; a statistic (``mean``, ``p50``, ``p95``, ``p99``,
 ``p999``) turns that array into one number with its Monte Carlo standard error. Calibration
-(:mod:`simulator.calibrate`) and reverse stress tests (:mod:`simulator.reverse`) name what they
+(:mod:`simulator.studies.calibrate`) and reverse stress tests (:mod:`simulator.studies.reverse`) name what they
 aim at with these, in the syntax ``METRIC@STAT`` (``dpd90_end@p95``; ``@mean`` when left out).
 
 Delinquency ratios are outstanding principal in M2..M6 (30+) or M4..M6 (90+) over on-book
-principal M0..M6, as in :mod:`simulator.analysis`.
+principal M0..M6, as in :mod:`simulator.analysis.summary`.
 
 Cure and roll metrics count drawdowns, not balances, and match cohorts by a fixed lag rather
 than by following each drawdown: a due payment missed on day ``t`` reaches 31 DPD on day
@@ -189,7 +189,7 @@ def stat_with_error(values: np.ndarray, name: str) -> tuple[float, float]:
     if check_stat(name) == "mean":
         se = float(np.std(x, ddof=1) / math.sqrt(x.size)) if x.size > 1 else math.nan
         return float(np.mean(x)), se
-    from simulator.analysis import quantile_with_error
+    from simulator.analysis.summary import quantile_with_error
 
     q = quantile_with_error(x, _QUANTILE[name])
     return q["estimate"], q["se"]

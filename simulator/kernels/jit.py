@@ -15,7 +15,7 @@ import os
 import tempfile
 from pathlib import Path
 
-_PACKAGE = Path(__file__).resolve().parent
+_PACKAGE = Path(__file__).resolve().parents[1]
 
 
 def _source_digest() -> str:

@@ -10,37 +10,17 @@ replays that history before day 0).
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from simulator._numba import jit
 from simulator.contract.money import MICRO
-from simulator.contract.schedule import CALENDAR, METHOD_CODE, due_day, epoch_day, instalment_micro
+from simulator.contract.schedule import CALENDAR, METHOD_CODE, epoch_day, instalment_micro
 from simulator.errors import InputError
-from simulator.kernels import rng
+from simulator.kernels import book_draws
 from simulator.kernels.portfolio import Book
 from simulator.scenario.policy import GRADES
 from simulator.scenario.schema import BUCKETS, DAYS_PER_MONTH, Scenario
 
 MAX_DRAWDOWNS = 10
-PRINCIPAL_STEP = 100  # drawdowns are whole hundreds of yuan
-
-# Fields of book draws (the ``event`` of the key).
-_F_SEGMENT, _F_INCOME, _F_COUNT = 1, 2, 3
-_F_PRINCIPAL, _F_BUCKET, _F_DPD, _F_AGE = 11, 12, 13, 14
-
-
-@jit
-def _amount(kind, a, b, lo, hi, u):
-    """A draw of an Amount: kind 0 fixed a, 1 lognormal(median a, sigma b), 2 uniform(a, b)."""
-    if kind == 0:
-        x = a
-    elif kind == 1:
-        x = a * math.exp(b * rng.normal_ppf(u))
-    else:
-        x = a + (b - a) * u
-    return min(max(x, lo), hi)
 
 
 def _draw_book(seed, n_borrowers, seg_cum, income_p, count_cum, principal_p, bucket_cum,
@@ -57,7 +37,7 @@ def _draw_book(seed, n_borrowers, seg_cum, income_p, count_cum, principal_p, buc
     seg = np.empty(n_borrowers, np.int32)
     income = np.empty(n_borrowers)
     count = np.empty(n_borrowers, np.int64)
-    _draw_borrowers(seed, seg_cum, income_p, count_cum, id_offset, seg, income, count)
+    book_draws.draw_borrowers(seed, seg_cum, income_p, count_cum, id_offset, seg, income, count)
     start = np.zeros(n_borrowers + 1, np.int64)
     start[1:] = np.cumsum(count)
     n = int(start[-1])
@@ -65,68 +45,10 @@ def _draw_book(seed, n_borrowers, seg_cum, income_p, count_cum, principal_p, buc
     age = np.empty(n, np.int32)
     dpd0 = np.empty(n, np.int32)
     disbursed = np.empty(n, np.int64)
-    _draw_drawdowns(seed, principal_p, bucket_cum, dpd_lo, dpd_hi, terms, period, as_of,
+    book_draws.draw_drawdowns(seed, principal_p, bucket_cum, dpd_lo, dpd_hi, terms, period, as_of,
                     id_offset, dd_offset, arrival_days, seg, start, principal, age, dpd0,
                     disbursed)
     return seg, income, start, principal, age, dpd0, disbursed
-
-
-@jit
-def _draw_borrowers(seed, seg_cum, income_p, count_cum, id_offset, seg, income, count):
-    for i0 in range(seg.shape[0]):
-        i = i0 + id_offset
-        u = rng.uniform(seed, rng.BOOK, 0, i, _F_SEGMENT)
-        s = 0
-        while s < seg_cum.shape[0] - 1 and u > seg_cum[s]:
-            s += 1
-        seg[i0] = s
-        ip = income_p[s]
-        income[i0] = _amount(int(ip[0]), ip[1], ip[2], ip[3], ip[4],
-                             rng.uniform(seed, rng.BOOK, 0, i, _F_INCOME))
-        u = rng.uniform(seed, rng.BOOK, 0, i, _F_COUNT)
-        c = 0
-        while c < count_cum.shape[1] - 1 and u > count_cum[s, c]:
-            c += 1
-        count[i0] = c + 1
-
-
-@jit
-def _draw_drawdowns(seed, principal_p, bucket_cum, dpd_lo, dpd_hi, terms, period, as_of,
-                    id_offset, dd_offset, arrival_days, seg, start, principal, age, dpd0,
-                    disbursed):
-    for i in range(seg.shape[0]):
-        s = seg[i]
-        pp = principal_p[s]
-        term = terms[s]
-        arrival = 1 + int(rng.uniform(seed, rng.BOOK, 0, i + id_offset, _F_AGE) * arrival_days)
-        for d in range(start[i], start[i + 1]):
-            key = d + dd_offset
-            x = _amount(int(pp[0]), pp[1], pp[2], pp[3], pp[4],
-                        rng.uniform(seed, rng.BOOK, 1, key, _F_PRINCIPAL))
-            principal[d] = max(1, int(x / PRINCIPAL_STEP + 0.5)) * PRINCIPAL_STEP * MICRO
-            u = rng.uniform(seed, rng.BOOK, 1, key, _F_BUCKET)
-            bk = 0
-            while bk < 6 and u > bucket_cum[s, bk]:
-                bk += 1
-            u_age = rng.uniform(seed, rng.BOOK, 1, key, _F_AGE)
-            if arrival_days > 0:  # an applicant's new drawdown, disbursed on arrival
-                a = -arrival
-                dpd0[d] = 0
-            elif bk == 0:
-                # current: any age before maturity (30-day periods: term * period days)
-                first_guess = as_of - int(u_age * 30 * term)
-                life = due_day(term, period, first_guess)
-                a = int(u_age * life)
-                dpd0[d] = 0
-            else:
-                k = 1 + int(u_age * term)
-                lo, hi = dpd_lo[s, bk], dpd_hi[s, bk]
-                target = lo + int(rng.uniform(seed, rng.BOOK, 1, key, _F_DPD) * (hi - lo + 1))
-                guess = as_of - target - due_day(k, period, as_of - target - 30 * k)
-                a = target + due_day(k, period, guess)
-                dpd0[d] = a - due_day(k, period, as_of - a)
-            age[d] = a
-            disbursed[d] = as_of - a
 
 
 def _amount_row(amount) -> list[float]:
@@ -153,17 +75,8 @@ def _scores(seed, borrower_ids, accuracy):
     lender's score, correlated ``accuracy`` with z."""
     z = np.empty(len(borrower_ids))
     q = np.empty(len(borrower_ids))
-    _fill_scores(seed, borrower_ids, accuracy, z, q)
+    book_draws.fill_scores(seed, borrower_ids, accuracy, z, q)
     return z, q
-
-
-@jit
-def _fill_scores(seed, borrower_ids, accuracy, z, q):
-    other = math.sqrt(1.0 - accuracy * accuracy)
-    for i in range(borrower_ids.shape[0]):
-        z[i] = rng.standard_normal(seed, rng.SCORE, 0, borrower_ids[i], 0)
-        noise = rng.standard_normal(seed, rng.SCORE, 0, borrower_ids[i], 1)
-        q[i] = rng.normal_cdf(accuracy * z[i] + other * noise)
 
 
 def _segment_rows(scenario: Scenario) -> dict:
@@ -318,8 +231,8 @@ def _limited(principal: np.ndarray, income: np.ndarray, uw) -> np.ndarray:
     hundreds of yuan, never below one hundred."""
     if uw is None or uw.limit_income_multiple is None:
         return principal
-    cap = np.floor(income * uw.limit_income_multiple / PRINCIPAL_STEP) * PRINCIPAL_STEP
-    cap = np.maximum(cap, PRINCIPAL_STEP).astype(np.int64) * MICRO
+    cap = np.floor(income * uw.limit_income_multiple / book_draws.PRINCIPAL_STEP) * book_draws.PRINCIPAL_STEP
+    cap = np.maximum(cap, book_draws.PRINCIPAL_STEP).astype(np.int64) * MICRO
     return np.minimum(principal, cap)
 
 

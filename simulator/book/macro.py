@@ -10,12 +10,9 @@ every path by the same amount.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from simulator._numba import jit
-from simulator.kernels import rng
+from simulator.kernels.macro_draws import fill_factor_paths
 from simulator.kernels.portfolio import Macro
 from simulator.scenario.schema import DAYS_PER_MONTH, Scenario
 
@@ -28,19 +25,8 @@ def n_months(horizon_days: int) -> int:
 def factor_paths(seed, path_lo, path_hi, months, phi):
     """Z[path - path_lo, month] for paths ``[path_lo, path_hi)``."""
     z = np.empty((path_hi - path_lo, months))
-    _fill_factor_paths(seed, path_lo, path_hi, months, phi, z)
+    fill_factor_paths(seed, path_lo, path_hi, months, phi, z)
     return z
-
-
-@jit
-def _fill_factor_paths(seed, path_lo, path_hi, months, phi, z):
-    scale = math.sqrt(1.0 - phi * phi)
-    for p in range(path_lo, path_hi):
-        prev = rng.standard_normal(seed, rng.MACRO, p, 0, 0)
-        z[p - path_lo, 0] = prev
-        for m in range(1, months):
-            prev = phi * prev + scale * rng.standard_normal(seed, rng.MACRO, p, 0, m)
-            z[p - path_lo, m] = prev
 
 
 def shock_paths(scenario: Scenario, months: int, names: tuple[str, ...]

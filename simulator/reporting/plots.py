@@ -6,7 +6,7 @@ which may be a sub-figure of a report page). Figures are made with the object AP
 so nothing is left in global state. They are meant to survive black-and-white print: bands are
 grey shades with outlines, series differ by line style, marker or hatching, not by colour alone.
 
-Conventions, as in :mod:`simulator.analysis`: the 30+ ratio is principal at DPD >= 31 (M2..M6)
+Conventions, as in :mod:`simulator.analysis.summary`: the 30+ ratio is principal at DPD >= 31 (M2..M6)
 over on-book principal (M0..M6), the 90+ ratio principal at DPD >= 91 (M4..M6) over the same;
 charged-off principal is off book. When a book runs off (no revolving lending) the on-book
 denominator shrinks and ratios drift up late in the horizon; titles say so when it happens.
@@ -24,7 +24,7 @@ import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
-from simulator import fonts  # noqa: E402
+from simulator.reporting import fonts  # noqa: E402
 from simulator.results.registry import BUCKETS  # noqa: E402
 
 MONTH_DAYS = 30  # month ends for roll rates: days 0, 30, 60, ...

@@ -23,9 +23,15 @@ from pathlib import Path
 
 import numpy as np
 
-from simulator import metrics as M
-from simulator.calibrate import DEFAULT_BORROWERS, DEFAULT_PATHS, _Model, expand_key, fmt_value
+from simulator.analysis import metrics as M
 from simulator.errors import InputError
+from simulator.studies.calibrate import (
+    DEFAULT_BORROWERS,
+    DEFAULT_PATHS,
+    _Model,
+    expand_key,
+    fmt_value,
+)
 
 OPS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt}
 MAX_STEPS = 60

@@ -1,0 +1,1 @@
+"""The benchmark suite and the plain-numpy peer of the kernel."""

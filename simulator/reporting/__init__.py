@@ -1,0 +1,1 @@
+"""The committee report: figures, fonts, content, PDF and HTML."""

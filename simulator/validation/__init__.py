@@ -1,0 +1,1 @@
+"""Model validation on the real kernel: what `overdue check` runs."""
