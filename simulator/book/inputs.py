@@ -11,12 +11,12 @@ from simulator.book.synthetic import synthetic_book
 from simulator.book.tape import SegmentParams, tape_book
 from simulator.contract.ledger import ALLOCATION_GROUPS
 from simulator.contract.money import to_micro
-from simulator.kernels.layout import D_COM, D_FEE, D_INT, D_PEN, D_PRIN
+from simulator.kernels.layout import D_COMPOUND, D_FEES, D_INTEREST, D_PENALTY, D_PRINCIPAL
 from simulator.kernels.portfolio import Behaviour, Book, Contract, Macro
 from simulator.scenario.schema import BUCKETS, Scenario
 
-_PART = {"fee": D_FEE, "compound": D_COM, "penalty": D_PEN, "interest": D_INT,
-         "principal": D_PRIN}
+_PART = {"fee": D_FEES, "compound": D_COMPOUND, "penalty": D_PENALTY, "interest": D_INTEREST,
+         "principal": D_PRINCIPAL}
 
 
 class KernelInputs(NamedTuple):

@@ -9,14 +9,16 @@ from simulator.contract.money import MICRO
 from simulator.kernels import layout as L
 from simulator.results import registry
 
-_COUNT = {f"n_{b}": L.N_BUCKET + i for i, b in enumerate(registry.BUCKETS)} | {
-    "n_CO": L.N_BUCKET + L.CODE_CO,
-    "n_closed": L.N_BUCKET + L.CODE_CLOSED,
+_COUNT = {f"n_{b}": L.N_BY_CODE + i for i, b in enumerate(registry.BUCKETS)} | {
+    "n_CO": L.N_BY_CODE + L.CODE_CHARGED_OFF,
+    "n_closed": L.N_BY_CODE + L.CODE_CLOSED,
     "borrowers_dpd30": L.BORROWERS_DPD30,
     "borrowers_dpd90": L.BORROWERS_DPD90,
     "n_restructured": L.N_RESTRUCTURED,
 }
-_MONEY_LEVEL = {f"principal_{b}": L.P_BUCKET + i for i, b in enumerate(registry.BUCKETS)} | {
+_MONEY_LEVEL = {
+    f"principal_{b}": L.PRINCIPAL_BY_BUCKET + i for i, b in enumerate(registry.BUCKETS)
+} | {
     "principal_restructured": L.P_RESTRUCTURED,
 }
 _MONEY_CUMULATIVE = {
@@ -97,7 +99,7 @@ def timeseries_table(agg: np.ndarray, segments: tuple[str, ...],
     for name, m in _COUNT_FLOW.items():
         cols[name] = pa.array(flat[:, m])
     cost = np.zeros(7) if collection_cost is None else np.asarray(collection_cost, float)
-    counts = flat[:, L.N_BUCKET : L.N_BUCKET + 7].astype(float)
+    counts = flat[:, L.N_BY_CODE : L.N_BY_CODE + L.N_BUCKETS].astype(float)
     daily_cost = counts @ cost
     daily_cost[np.repeat(np.tile(np.arange(n_d) == 0, n_p), n_s)] = 0.0  # flows start at day 1
     cols["collection_cost"] = pa.array(daily_cost)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simulator.book.inputs import KernelInputs
-from simulator.kernels.layout import N_METRICS
+from simulator.kernels.layout import N_END_FIELDS, N_METRICS
 from simulator.kernels.portfolio import simulate_block
 
 DEFAULT_CHUNK = 50_000  # borrowers per task
@@ -44,7 +44,7 @@ def empty_aggregate(n_paths: int, inputs: KernelInputs) -> np.ndarray:
 
 _NO_PLAN = np.zeros((0, 0), np.int8)
 _NO_AMOUNTS = np.zeros((0, 0), np.int64)
-_NO_END = np.zeros((0, 16), np.int64)
+_NO_END = np.zeros((0, N_END_FIELDS), np.int64)
 
 
 def run_task(inputs: KernelInputs, task: Task) -> np.ndarray:

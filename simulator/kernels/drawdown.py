@@ -14,38 +14,42 @@ import numpy as np
 from simulator.kernels.calendar import due_day
 from simulator.kernels.jit import jit
 from simulator.kernels.layout import (
+    BUCKET_DAYS,
     CLOSED,
-    CODE_CO,
+    CODE_CHARGED_OFF,
     COMPOUND_RUN,
-    D_ACCEL,
-    D_COM,
-    D_DUE,
-    D_FEE,
-    D_INT,
-    D_PEN,
-    D_PRIN,
+    D_ACCELERATED,
+    D_COMPOUND,
+    D_DUE_DAY,
+    D_FEES,
+    D_INTEREST,
+    D_PENALTY,
+    D_PRINCIPAL,
+    DAYS_PER_MONTH,
+    F_PREPAID,
     INTEREST_RUN,
-    N_BUCKET,
+    LAST_BUCKET,
+    N_BY_CODE,
     N_RESTRUCTURED,
     NONACCRUAL_RUN,
-    P_BUCKET,
     P_RESTRUCTURED,
     PENALTY_RUN,
-    S_ACC,
-    S_ACCEL,
+    PRINCIPAL_BY_BUCKET,
+    S_ACCELERATED,
+    S_ACCRUED_INTEREST,
     S_DPD,
-    S_GEN,
-    S_INST,
-    S_NEXTK,
-    S_NP,
-    S_NSLOT,
+    S_GENERATION,
+    S_INSTALMENT,
+    S_N_SLOTS,
+    S_NEXT_INSTALMENT,
+    S_NORMAL_PRINCIPAL,
     S_ORIGIN,
-    S_PAID_I,
-    S_PAID_P,
-    S_PDAYS,
-    S_REP_CODE,
-    S_REP_PRIN,
-    S_REP_RESTR,
+    S_PAID_INTEREST,
+    S_PAID_PRINCIPAL,
+    S_PRINCIPAL_DAYS,
+    S_REPORTED_CODE,
+    S_REPORTED_PRINCIPAL,
+    S_REPORTED_RESTRUCTURED,
     S_STATUS,
     S_TERM,
 )
@@ -53,6 +57,7 @@ from simulator.kernels.layout import (
 METHOD_EQUAL_INSTALLMENT, METHOD_INTEREST_FIRST, METHOD_EQUAL_PRINCIPAL = 0, 1, 2
 FEN = 10_000
 _GEN_SHIFT = 1 << 40  # draw keys of a redraw: drawdown id + generation x 2^40
+_LAST_BUCKET_FROM = (LAST_BUCKET - 1) * BUCKET_DAYS + 1  # the first DPD in the last bucket
 
 
 @jit(inline="always")
@@ -65,20 +70,22 @@ def accrue(balance, rate):
 
 @jit(inline="always")
 def bucket(dpd):
+    """The bucket of a DPD: 0 (M0, current) .. LAST_BUCKET."""
     if dpd <= 0:
         return 0
-    return min(6, (dpd - 1) // 30 + 1)
+    return min(LAST_BUCKET, (dpd - 1) // BUCKET_DAYS + 1)
 
 
 @jit(inline="always")
 def owed(sl, j, s):
-    return sl[j, s, D_PRIN] + sl[j, s, D_INT] + sl[j, s, D_PEN] + sl[j, s, D_COM] + sl[j, s, D_FEE]
+    return (sl[j, s, D_PRINCIPAL] + sl[j, s, D_INTEREST] + sl[j, s, D_PENALTY]
+            + sl[j, s, D_COMPOUND] + sl[j, s, D_FEES])
 
 
 @jit(inline="always")
 def past_due(sl, st, j):
     total = np.int64(0)
-    for s in range(st[j, S_NSLOT]):
+    for s in range(st[j, S_N_SLOTS]):
         total += owed(sl, j, s)
     return total
 
@@ -86,12 +93,12 @@ def past_due(sl, st, j):
 @jit(inline="always")
 def draw_unit(drawdown_id, st, j, d):
     """Key of the drawdown's draws; each redraw is a new unit."""
-    return drawdown_id[d] + st[j, S_GEN] * _GEN_SHIFT
+    return drawdown_id[d] + st[j, S_GENERATION] * _GEN_SHIFT
 
 
 @jit(inline="always")
 def daily_rate(rates, redraw_rates, st, j, d):
-    return redraw_rates[d] if st[j, S_GEN] > 0 else rates[d]
+    return redraw_rates[d] if st[j, S_GENERATION] > 0 else rates[d]
 
 
 @jit(inline="always")
@@ -103,9 +110,10 @@ def disbursed_epoch(as_of, st, j):
 @jit(inline="always")
 def pay(st, sl, j, amount, allocation, flows):
     """Allocate ``amount`` as the ledger does; paid amounts go to ``flows`` (by slot field for
-    fee/compound/penalty/interest/principal, and flows[9] for prepaid principal)."""
+    fee/compound/penalty/interest/principal, and ``flows[F_PREPAID]`` for the part of the
+    principal paid before it fell due)."""
     left = amount
-    n = st[j, S_NSLOT]
+    n = st[j, S_N_SLOTS]
     for g in range(allocation.shape[0]):
         for s in range(n):
             for q in range(allocation.shape[1]):
@@ -116,14 +124,14 @@ def pay(st, sl, j, amount, allocation, flows):
                 sl[j, s, f] -= take
                 flows[f] += take
                 left -= take
-    take = min(left, st[j, S_ACC])
-    st[j, S_ACC] -= take
-    flows[D_INT] += take
+    take = min(left, st[j, S_ACCRUED_INTEREST])
+    st[j, S_ACCRUED_INTEREST] -= take
+    flows[D_INTEREST] += take
     left -= take
-    take = min(left, st[j, S_NP])
-    st[j, S_NP] -= take
-    flows[D_PRIN] += take
-    flows[9] += take
+    take = min(left, st[j, S_NORMAL_PRINCIPAL])
+    st[j, S_NORMAL_PRINCIPAL] -= take
+    flows[D_PRINCIPAL] += take
+    flows[F_PREPAID] += take
     left -= take
     return amount - left
 
@@ -132,25 +140,25 @@ def pay(st, sl, j, amount, allocation, flows):
 def report(a, t, seg, st, j, code, prin):
     """Record a drawdown's bucket code and principal at day ``t`` as changes from the last
     reported ones (the engine sums changes over days into levels)."""
-    old = st[j, S_REP_CODE]
-    if code == old and prin == st[j, S_REP_PRIN]:
+    old = st[j, S_REPORTED_CODE]
+    if code == old and prin == st[j, S_REPORTED_PRINCIPAL]:
         return
     if old >= 0:
-        a[t, seg, N_BUCKET + old] -= 1
-        if old < CODE_CO:
-            a[t, seg, P_BUCKET + old] -= st[j, S_REP_PRIN]
-    a[t, seg, N_BUCKET + code] += 1
-    if code < CODE_CO:
-        a[t, seg, P_BUCKET + code] += prin
-    st[j, S_REP_CODE] = code
-    st[j, S_REP_PRIN] = prin
+        a[t, seg, N_BY_CODE + old] -= 1
+        if old < CODE_CHARGED_OFF:
+            a[t, seg, PRINCIPAL_BY_BUCKET + old] -= st[j, S_REPORTED_PRINCIPAL]
+    a[t, seg, N_BY_CODE + code] += 1
+    if code < CODE_CHARGED_OFF:
+        a[t, seg, PRINCIPAL_BY_BUCKET + code] += prin
+    st[j, S_REPORTED_CODE] = code
+    st[j, S_REPORTED_PRINCIPAL] = prin
 
 
 @jit(inline="always")
 def report_restructured(a, t, seg, st, j, prin):
     """As :func:`report`, for the restructured drawdowns' count and principal (``prin`` < 0:
     not a restructured drawdown on book)."""
-    old = st[j, S_REP_RESTR]
+    old = st[j, S_REPORTED_RESTRUCTURED]
     if old == prin:
         return
     if old >= 0:
@@ -159,14 +167,14 @@ def report_restructured(a, t, seg, st, j, prin):
     if prin >= 0:
         a[t, seg, N_RESTRUCTURED] += 1
         a[t, seg, P_RESTRUCTURED] += prin
-    st[j, S_REP_RESTR] = prin
+    st[j, S_REPORTED_RESTRUCTURED] = prin
 
 
 @jit(inline="always")
 def instalment_for(principal, rate, term, method):
     """The fixed instalment of a new schedule (as ``schedule.instalment_micro``)."""
     if method == METHOD_EQUAL_INSTALLMENT:
-        i = 30.0 * rate
+        i = DAYS_PER_MONTH * rate  # a 30-day month's rate, as the schedule's
         if i == 0.0:
             x = principal / term
         else:
@@ -181,13 +189,13 @@ def instalment_for(principal, rate, term, method):
 @jit(inline="always")
 def principal_due(st, j, k, method):
     """The principal part of instalment ``k`` falling due now: all that is left at maturity."""
-    npr = st[j, S_NP]
+    npr = st[j, S_NORMAL_PRINCIPAL]
     if k == st[j, S_TERM]:
         return npr
     if method == METHOD_EQUAL_INSTALLMENT:
-        return min(max(st[j, S_INST] - st[j, S_ACC], 0), npr)
+        return min(max(st[j, S_INSTALMENT] - st[j, S_ACCRUED_INTEREST], 0), npr)
     if method == METHOD_EQUAL_PRINCIPAL:
-        return min(st[j, S_INST], npr)
+        return min(st[j, S_INSTALMENT], npr)
     return np.int64(0)
 
 
@@ -200,38 +208,38 @@ def replay_on_time(st, j, rate, method, until, period, as_of):
     reaches the aggregate; one pass per due date instead of a step per event."""
     origin = st[j, S_ORIGIN]
     last = origin  # the last day accounted for
-    while st[j, S_NEXTK] <= st[j, S_TERM]:
-        k = st[j, S_NEXTK]
+    while st[j, S_NEXT_INSTALMENT] <= st[j, S_TERM]:
+        k = st[j, S_NEXT_INSTALMENT]
         due = origin + due_day(k, period, disbursed_epoch(as_of, st, j))
         if due >= until:
             break
-        st[j, S_ACC] += accrue(st[j, S_NP], rate) * (due - last)
-        st[j, S_PDAYS] += st[j, S_NP] * (due - last)
+        st[j, S_ACCRUED_INTEREST] += accrue(st[j, S_NORMAL_PRINCIPAL], rate) * (due - last)
+        st[j, S_PRINCIPAL_DAYS] += st[j, S_NORMAL_PRINCIPAL] * (due - last)
         part = principal_due(st, j, k, method)
-        st[j, S_PAID_P] += part
-        st[j, S_PAID_I] += st[j, S_ACC]
-        st[j, S_NP] -= part
-        st[j, S_ACC] = 0
-        st[j, S_NEXTK] = k + 1
+        st[j, S_PAID_PRINCIPAL] += part
+        st[j, S_PAID_INTEREST] += st[j, S_ACCRUED_INTEREST]
+        st[j, S_NORMAL_PRINCIPAL] -= part
+        st[j, S_ACCRUED_INTEREST] = 0
+        st[j, S_NEXT_INSTALMENT] = k + 1
         last = due
-        if st[j, S_NP] == 0:
+        if st[j, S_NORMAL_PRINCIPAL] == 0:
             st[j, S_STATUS] = CLOSED
             return
-    st[j, S_ACC] += accrue(st[j, S_NP], rate) * (until - 1 - last)
-    st[j, S_PDAYS] += st[j, S_NP] * (until - 1 - last)
+    st[j, S_ACCRUED_INTEREST] += accrue(st[j, S_NORMAL_PRINCIPAL], rate) * (until - 1 - last)
+    st[j, S_PRINCIPAL_DAYS] += st[j, S_NORMAL_PRINCIPAL] * (until - 1 - last)
 
 
 @jit(inline="always")
 def start_schedule(st, j, t, principal, term, instalment):
     """Make drawdown ``j`` a fresh schedule disbursed (or rescheduled) on sim day ``t``."""
-    st[j, S_NP] = principal
-    st[j, S_ACC] = 0
-    st[j, S_NEXTK] = 1
-    st[j, S_ACCEL] = 0
-    st[j, S_NSLOT] = 0
+    st[j, S_NORMAL_PRINCIPAL] = principal
+    st[j, S_ACCRUED_INTEREST] = 0
+    st[j, S_NEXT_INSTALMENT] = 1
+    st[j, S_ACCELERATED] = 0
+    st[j, S_N_SLOTS] = 0
     st[j, S_ORIGIN] = t
     st[j, S_TERM] = term
-    st[j, S_INST] = instalment
+    st[j, S_INSTALMENT] = instalment
 
 
 @jit(inline="always")
@@ -241,27 +249,28 @@ def next_event(st, sl, j, t, e, period, as_of, grace_days, non_accrual_dpd, acce
     needs a full step whatever it draws, or ``e``.
 
     A current drawdown: its next due date. A delinquent one: a due date, a slot within its
-    grace days or the day after them, and the days its DPD reaches a bucket boundary (31 and 91
-    are also the roll days), the non-accrual, acceleration or charge-off threshold. Between
-    them its balances, bucket and reporting are constant.
+    grace days or the day after them, and the days its DPD reaches a bucket boundary (the 30+
+    and 90+ thresholds are also the roll days), the non-accrual, acceleration or charge-off
+    threshold. Between them its balances, bucket and reporting are constant.
     """
     origin = st[j, S_ORIGIN]
-    if st[j, S_ACCEL] == 0 and st[j, S_NEXTK] <= st[j, S_TERM]:
-        e = min(e, origin + due_day(st[j, S_NEXTK], period, disbursed_epoch(as_of, st, j)))
-    n = st[j, S_NSLOT]
+    if st[j, S_ACCELERATED] == 0 and st[j, S_NEXT_INSTALMENT] <= st[j, S_TERM]:
+        k = st[j, S_NEXT_INSTALMENT]
+        e = min(e, origin + due_day(k, period, disbursed_epoch(as_of, st, j)))
+    n = st[j, S_N_SLOTS]
     if n == 0:
         return e
     if grace_days > 0:
         for s in range(n):
-            if sl[j, s, D_ACCEL] == 0 and t - origin - sl[j, s, D_DUE] <= grace_days + 1:
+            if sl[j, s, D_ACCELERATED] == 0 and t - origin - sl[j, s, D_DUE_DAY] <= grace_days + 1:
                 return t
-    oldest = origin + sl[j, 0, D_DUE]  # DPD on day tt is tt - oldest
+    oldest = origin + sl[j, 0, D_DUE_DAY]  # DPD on day tt is tt - oldest
     dpd = t - oldest
-    if dpd <= 151:  # buckets change at DPD 1, 31, ..., 151
-        e = min(e, oldest + (max(dpd - 1, 0) + 29) // 30 * 30 + 1)
+    if dpd <= _LAST_BUCKET_FROM:  # buckets change at DPD 1, 31, ..., 151
+        e = min(e, oldest + (max(dpd - 1, 0) + BUCKET_DAYS - 1) // BUCKET_DAYS * BUCKET_DAYS + 1)
     if dpd <= non_accrual_dpd + 1:
         e = min(e, oldest + non_accrual_dpd + 1)
-    if acceleration_dpd >= 0 and st[j, S_ACCEL] == 0:
+    if acceleration_dpd >= 0 and st[j, S_ACCELERATED] == 0:
         e = min(e, max(t, oldest + acceleration_dpd))
     if charge_off_dpd >= 0:
         e = min(e, max(t, oldest + charge_off_dpd))
@@ -277,26 +286,26 @@ def accrue_run(rates, redraw_rates, st, sl, a, seg, j, d, t, e, penalty_multipli
     its run metric."""
     k = e - t
     rate = daily_rate(rates, redraw_rates, st, j, d)
-    interest = accrue(st[j, S_NP], rate)
-    st[j, S_ACC] += interest * k
-    principal = st[j, S_NP]
+    interest = accrue(st[j, S_NORMAL_PRINCIPAL], rate)
+    st[j, S_ACCRUED_INTEREST] += interest * k
+    principal = st[j, S_NORMAL_PRINCIPAL]
     pen_day = np.int64(0)
     com_day = np.int64(0)
     nonaccrual = False
-    n = st[j, S_NSLOT]
+    n = st[j, S_N_SLOTS]
     if n > 0:
         prate = rate * penalty_multiplier
         for s in range(n):
-            principal += sl[j, s, D_PRIN]
-            pen = accrue(sl[j, s, D_PRIN], prate)
-            com = accrue(sl[j, s, D_INT], prate) if compound_interest else np.int64(0)
-            sl[j, s, D_PEN] += pen * k
-            sl[j, s, D_COM] += com * k
+            principal += sl[j, s, D_PRINCIPAL]
+            pen = accrue(sl[j, s, D_PRINCIPAL], prate)
+            com = accrue(sl[j, s, D_INTEREST], prate) if compound_interest else np.int64(0)
+            sl[j, s, D_PENALTY] += pen * k
+            sl[j, s, D_COMPOUND] += com * k
             pen_day += pen
             com_day += com
         nonaccrual = st[j, S_DPD] >= non_accrual_dpd
         st[j, S_DPD] += k
-    st[j, S_PDAYS] += principal * k
+    st[j, S_PRINCIPAL_DAYS] += principal * k
     if t >= 1:
         _run(a, t, e, seg, INTEREST_RUN, interest)
         if n > 0:

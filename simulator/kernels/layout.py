@@ -8,11 +8,22 @@ sum over days in the engine (so a drawdown that does not change costs nothing to
 
 from __future__ import annotations
 
+# ---- calendar and buckets ------------------------------------------------------------------
+DAYS_PER_MONTH = 30  # simulation month of day d: d // DAYS_PER_MONTH (as the scenario's)
+DAYS_PER_YEAR = 365  # the APR cap's day count
+N_BUCKETS = 7  # M0 (current) .. M6 (151+ DPD)
+BUCKET_DAYS = 30  # M1 is DPD 1-30, M2 31-60, ..., M5 121-150, M6 151 and over
+LAST_BUCKET = N_BUCKETS - 1
+PAST_30_DPD = 31  # the first DPD counted as "30+" (the roll from M1 to M2)
+PAST_90_DPD = 91  # the first DPD counted as "90+" (the roll from M3 to M4)
+
 # ---- aggregate metrics ----------------------------------------------------------------------
-N_BUCKET = 0  # n_M0..n_M6 at 0..6; n_CO at 7; n_closed at 8 (bucket codes 7 and 8)
-CODE_CO = 7
-CODE_CLOSED = 8
-P_BUCKET = 9  # principal_M0..principal_M6 at 9..15
+# Bucket codes: the buckets 0..N_BUCKETS-1, then charged off and closed.
+CODE_CHARGED_OFF = N_BUCKETS
+CODE_CLOSED = N_BUCKETS + 1
+N_CODES = N_BUCKETS + 2
+N_BY_CODE = 0  # n_M0..n_M6, n_CO, n_closed: metric N_BY_CODE + code
+PRINCIPAL_BY_BUCKET = N_BY_CODE + N_CODES  # principal_M0..principal_M6 at 9..15
 PRINCIPAL_PAID = 16
 PREPAID = 17
 CHARGED_OFF = 18
@@ -41,8 +52,8 @@ P_RESTRUCTURED = 40  # state: their principal
 N_LITIGATED = 41
 LEGAL_RECOVERIES = 42  # part of RECOVERIES
 LEGAL_COST = 43
-N_ROLL30 = 44  # drawdowns reaching 31 DPD that day (rolling from M1 to M2)
-N_ROLL90 = 45  # drawdowns reaching 91 DPD that day (rolling from M3 to M4)
+N_ROLL30 = 44  # drawdowns reaching PAST_30_DPD that day (rolling from M1 to M2)
+N_ROLL90 = 45  # drawdowns reaching PAST_90_DPD that day (rolling from M3 to M4)
 # Runs of quiet days: a constant daily amount recorded as two changes (at the run's first
 # day and the day after it), folded into its flow metric by the engine: two writes per run,
 # not one per day.
@@ -54,50 +65,54 @@ N_METRICS = 50
 RUN_FLOWS = ((INTEREST_RUN, INTEREST_ACCRUED), (PENALTY_RUN, PENALTY_ACCRUED),
              (COMPOUND_RUN, COMPOUND_ACCRUED), (NONACCRUAL_RUN, NONACCRUAL))
 
-STATE_METRICS = tuple(range(0, 16)) + (BORROWERS_DPD30, BORROWERS_DPD90, N_RESTRUCTURED,
-                                       P_RESTRUCTURED)
+STATE_METRICS = tuple(range(N_BY_CODE, PRINCIPAL_BY_BUCKET + N_BUCKETS)) + (
+    BORROWERS_DPD30, BORROWERS_DPD90, N_RESTRUCTURED, P_RESTRUCTURED)
 
 # ---- per-drawdown state (int64 scratch, one row per drawdown of the borrower in hand) -------
-S_NP = 0  # normal (not yet due) principal
-S_ACC = 1  # interest accrued in the current broken period
-S_NEXTK = 2  # next instalment to fall due (1-based)
+S_NORMAL_PRINCIPAL = 0  # principal not yet due
+S_ACCRUED_INTEREST = 1  # interest accrued in the current broken period
+S_NEXT_INSTALMENT = 2  # next instalment to fall due (1-based)
 S_DPD = 3
-S_ACCEL = 4  # 1 once accelerated
-S_STATUS = 5  # 0 on book, 1 closed, 2 charged off
-S_NSLOT = 6  # number of due, unpaid instalments
-S_REP_CODE = 7  # bucket code last reported (-1 none)
-S_REP_PRIN = 8  # principal last reported
-S_PAID_P = 9
-S_PAID_I = 10
-S_PAID_PEN = 11
-S_PAID_COM = 12
-S_PAID_FEE = 13
-S_PREPAID = 14
-S_CO_P = 15
+S_ACCELERATED = 4  # 1 once accelerated
+S_STATUS = 5  # ACTIVE, CLOSED or CHARGED_OFF_STATUS
+S_N_SLOTS = 6  # number of due, unpaid instalments (slots, below)
+S_REPORTED_CODE = 7  # bucket code last reported (-1 none)
+S_REPORTED_PRINCIPAL = 8  # principal last reported
+S_PAID_PRINCIPAL = 9
+S_PAID_INTEREST = 10
+S_PAID_PENALTY = 11
+S_PAID_COMPOUND = 12
+S_PAID_FEES = 13
+S_PREPAID_PRINCIPAL = 14
+S_CHARGED_OFF_PRINCIPAL = 15
 S_ORIGIN = 16  # sim day of disbursement (loan day = sim day - origin)
-S_GEN = 17  # 0: the book's drawdown; n: its n-th redraw
+S_GENERATION = 17  # 0: the book's drawdown; n: its n-th redraw
 S_TERM = 18  # instalments of the current schedule
-S_INST = 19  # fixed instalment of the current schedule
-S_RESTR = 20  # 1 once restructured
-S_PDAYS = 21  # principal-days, for the enforceable claim under the APR cap
-S_REP_RESTR = 22  # restructured principal last reported (-1 none)
-S_NEXT = 23  # the next day the drawdown needs a full step
-S_CLOCK = 24  # the first day not yet accrued (quiet days are settled lazily)
+S_INSTALMENT = 19  # fixed instalment of the current schedule
+S_RESTRUCTURED = 20  # 1 once restructured
+S_PRINCIPAL_DAYS = 21  # principal x days, for the enforceable claim under the APR cap
+S_REPORTED_RESTRUCTURED = 22  # restructured principal last reported (-1 none)
+S_NEXT_STEP = 23  # the next day the drawdown needs a full step
+S_UNACCRUED_FROM = 24  # the first day not yet accrued (quiet days are settled lazily)
 N_STATE = 25
 
 ACTIVE, CLOSED, CHARGED_OFF_STATUS = 0, 1, 2
 
 # ---- due, unpaid instalments ("slots"), oldest first ---------------------------------------
-D_DUE = 0
-D_PRIN = 1
-D_INT = 2
-D_PEN = 3
-D_COM = 4
-D_FEE = 5
-D_HPEN = 6  # penalty held within the grace days
-D_HCOM = 7
-D_ACCEL = 8
+D_DUE_DAY = 0  # loan day the instalment fell due
+D_PRINCIPAL = 1
+D_INTEREST = 2
+D_PENALTY = 3
+D_COMPOUND = 4
+D_FEES = 5
+D_HELD_PENALTY = 6  # penalty held within the grace days
+D_HELD_COMPOUND = 7
+D_ACCELERATED = 8  # 1: the balance brought forward by acceleration
 N_SLOT_FIELDS = 9
+
+# ---- a payment's flows: by slot field (D_PRINCIPAL .. D_FEES), and the prepaid principal ----
+F_PREPAID = N_SLOT_FIELDS  # principal paid before it fell due (also counted in D_PRINCIPAL)
+N_FLOWS = F_PREPAID + 1
 
 # ---- forced payment plans (tests and `overdue check ledger`) -------------------------------
 PLAN_NONE, PLAN_AMOUNT, PLAN_DUE, PLAN_PAST_DUE, PLAN_ALL = 0, 1, 2, 3, 4
@@ -108,3 +123,10 @@ END_FIELDS = (
     "compound", "fees", "dpd", "status", "paid_principal", "paid_interest", "paid_penalty",
     "paid_compound", "paid_fees", "prepaid_principal", "charged_off_principal",
 )
+# Their columns, in END_FIELDS order (unpacking fails at import if the two drift apart).
+(END_NORMAL_PRINCIPAL, END_ACCRUED_INTEREST, END_OVERDUE_PRINCIPAL, END_OVERDUE_INTEREST,
+ END_PENALTY, END_COMPOUND, END_FEES, END_DPD, END_STATUS, END_PAID_PRINCIPAL,
+ END_PAID_INTEREST, END_PAID_PENALTY, END_PAID_COMPOUND, END_PAID_FEES, END_PREPAID_PRINCIPAL,
+ END_CHARGED_OFF_PRINCIPAL) = range(len(END_FIELDS))
+N_END_FIELDS = len(END_FIELDS)
+END_BALANCES = END_FEES + 1  # columns [0, END_BALANCES) are balances, zero once charged off

@@ -26,43 +26,43 @@ from simulator.kernels.layout import (
     ACTIVE,
     CHARGED_OFF_STATUS,
     CLOSED,
-    D_ACCEL,
-    D_COM,
-    D_DUE,
-    D_FEE,
-    D_HCOM,
-    D_HPEN,
-    D_INT,
-    D_PEN,
-    D_PRIN,
+    D_ACCELERATED,
+    D_COMPOUND,
+    D_DUE_DAY,
+    D_FEES,
+    D_HELD_COMPOUND,
+    D_HELD_PENALTY,
+    D_INTEREST,
+    D_PENALTY,
+    D_PRINCIPAL,
     PLAN_ALL,
     PLAN_AMOUNT,
     PLAN_DUE,
     PLAN_NONE,
     PLAN_PAST_DUE,
-    S_ACC,
-    S_ACCEL,
-    S_CLOCK,
-    S_CO_P,
+    S_ACCELERATED,
+    S_ACCRUED_INTEREST,
+    S_CHARGED_OFF_PRINCIPAL,
     S_DPD,
-    S_GEN,
-    S_NEXT,
-    S_NEXTK,
-    S_NP,
-    S_NSLOT,
+    S_GENERATION,
+    S_N_SLOTS,
+    S_NEXT_INSTALMENT,
+    S_NEXT_STEP,
+    S_NORMAL_PRINCIPAL,
     S_ORIGIN,
-    S_PAID_COM,
-    S_PAID_FEE,
-    S_PAID_I,
-    S_PAID_P,
-    S_PAID_PEN,
-    S_PDAYS,
-    S_PREPAID,
-    S_REP_CODE,
-    S_REP_RESTR,
-    S_RESTR,
+    S_PAID_COMPOUND,
+    S_PAID_FEES,
+    S_PAID_INTEREST,
+    S_PAID_PENALTY,
+    S_PAID_PRINCIPAL,
+    S_PREPAID_PRINCIPAL,
+    S_PRINCIPAL_DAYS,
+    S_REPORTED_CODE,
+    S_REPORTED_RESTRUCTURED,
+    S_RESTRUCTURED,
     S_STATUS,
     S_TERM,
+    S_UNACCRUED_FROM,
 )
 
 
@@ -115,8 +115,8 @@ class Behaviour(NamedTuple):
     dsr_sensitivity: float
     unemployed_income_ratio: float
     other_debt_rate_sensitivity: float
-    cure_daily: np.ndarray  # float64 [7], index = bucket (0 unused)
-    partial_daily: np.ndarray  # float64 [7]
+    cure_daily: np.ndarray  # float64 [N_BUCKETS], index = bucket (0 unused)
+    partial_daily: np.ndarray  # float64 [N_BUCKETS]
     partial_share: float
     cure_factor_loading: float
     prepayment_monthly: float
@@ -173,6 +173,9 @@ def _miss_probability(b, seg, m, path, owed, restructured, income, borrower_id, 
 
 
 K_CURE, K_MISS, K_PREPAY, K_RESTRUCTURE = 0, 1, 2, 3  # columns of the draw keys
+N_KEYS = 4
+H_CURE, H_PARTIAL = 0, 1  # the daily chances in ``hazard[month, bucket]``
+N_HAZARDS = 2
 
 
 @jit(inline="always")
@@ -204,7 +207,9 @@ def _next_step(st, sl, keys, j, d, t, cap, plan_code, period, as_of, n_months, g
         return t
     if st[j, S_STATUS] != ACTIVE:
         return cap
-    if st[j, S_NSLOT] == 0 and (st[j, S_ACCEL] != 0 or st[j, S_NEXTK] > st[j, S_TERM]):
+    if st[j, S_N_SLOTS] == 0 and (
+        st[j, S_ACCELERATED] != 0 or st[j, S_NEXT_INSTALMENT] > st[j, S_TERM]
+    ):
         return t
     e = dd.next_event(st, sl, j, t, cap, period, as_of, grace_days, non_accrual_dpd,
                       acceleration_dpd, charge_off_dpd)
@@ -212,15 +217,15 @@ def _next_step(st, sl, keys, j, d, t, cap, plan_code, period, as_of, n_months, g
         for tt in range(t, min(e, plan_code.shape[1])):
             if plan_code[d, tt] != PLAN_NONE:
                 return tt
-    if not draws or st[j, S_NSLOT] == 0 or e <= t:
+    if not draws or st[j, S_N_SLOTS] == 0 or e <= t:
         return e
-    m = min(t // 30, n_months - 1)
+    m = min(t // L.DAYS_PER_MONTH, n_months - 1)
     if m < n_months - 1:  # the cure chances change with the month's factor
-        e = min(e, (m + 1) * 30)
-    oldest = origin + sl[j, 0, D_DUE]
+        e = min(e, (m + 1) * L.DAYS_PER_MONTH)
+    oldest = origin + sl[j, 0, D_DUE_DAY]
     bk = dd.bucket(t - oldest)
-    fires = hazard[m, bk, 0] + hazard[m, bk, 1]
-    restructurable = restructure_from > 0 and st[j, S_RESTR] == 0
+    fires = hazard[m, bk, H_CURE] + hazard[m, bk, H_PARTIAL]
+    restructurable = restructure_from > 0 and st[j, S_RESTRUCTURED] == 0
     for tt in range(t, e):  # the draws, day by day until one fires
         dpd = tt - oldest
         if restructurable and restructure_from <= dpd <= restructure_to and (
@@ -236,23 +241,23 @@ def _next_step(st, sl, keys, j, d, t, cap, plan_code, period, as_of, n_months, g
 def _restructure(st, sl, j, t, rate, method, extra_months, waive):
     """Capitalise the arrears into a new schedule over the remaining instalments plus the
     extra months, from sim day ``t``; returns (capitalised, waived) in micro-yuan."""
-    principal = st[j, S_NP]
-    capitalised = st[j, S_ACC]
+    principal = st[j, S_NORMAL_PRINCIPAL]
+    capitalised = st[j, S_ACCRUED_INTEREST]
     charges = np.int64(0)
-    for s in range(st[j, S_NSLOT]):
-        principal += sl[j, s, L.D_PRIN]
-        capitalised += sl[j, s, L.D_INT]
-        charges += sl[j, s, L.D_PEN] + sl[j, s, L.D_COM] + sl[j, s, L.D_FEE]
+    for s in range(st[j, S_N_SLOTS]):
+        principal += sl[j, s, L.D_PRINCIPAL]
+        capitalised += sl[j, s, L.D_INTEREST]
+        charges += sl[j, s, L.D_PENALTY] + sl[j, s, L.D_COMPOUND] + sl[j, s, L.D_FEES]
     waived = np.int64(0)
     if waive:
         waived = charges
     else:
         capitalised += charges
-    remaining = max(1, st[j, S_TERM] - st[j, S_NEXTK] + 1)
+    remaining = max(1, st[j, S_TERM] - st[j, S_NEXT_INSTALMENT] + 1)
     term = remaining + extra_months
     total = principal + capitalised
     dd.start_schedule(st, j, t, total, term, dd.instalment_for(total, rate, term, method))
-    st[j, S_RESTR] = 1
+    st[j, S_RESTRUCTURED] = 1
     return capitalised, waived
 
 
@@ -280,8 +285,8 @@ def simulate_block(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, hor
               plan_amount, agg, end_state,
               np.zeros((max_dd, L.N_STATE), np.int64),
               np.zeros((max_dd, max_term + 2, L.N_SLOT_FIELDS), np.int64),
-              np.zeros((max_dd, 4), np.uint64), np.zeros(10, np.int64), np.empty(2), shocked,
-              np.empty((n_months, 7, 2)), _phi_bounds())
+              np.zeros((max_dd, N_KEYS), np.uint64), np.zeros(L.N_FLOWS, np.int64), np.empty(2),
+              shocked, np.empty((n_months, L.N_BUCKETS, N_HAZARDS)), _phi_bounds())
 
 
 @functools.cache
@@ -353,10 +358,10 @@ def _simulate(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, horizon,
         key_restructure = rng.path_key(beh.seed, rng.RESTRUCTURE, path)
         for mm in range(n_months):
             lift = math.exp(beh.cure_factor_loading * z_paths[path, mm])
-            for bk in range(7):
+            for bk in range(L.N_BUCKETS):
                 hc = min(1.0, cure_daily[bk] * lift)
-                hazard[mm, bk, 0] = hc
-                hazard[mm, bk, 1] = min(1.0 - hc, partial_daily[bk] * lift)
+                hazard[mm, bk, H_CURE] = hc
+                hazard[mm, bk, H_PARTIAL] = min(1.0 - hc, partial_daily[bk] * lift)
         for b in range(b_lo, b_hi):
             d0 = b_start[b]
             nd = b_start[b + 1] - d0
@@ -376,8 +381,8 @@ def _simulate(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, horizon,
                     st[j, f] = 0
                 dd.start_schedule(st, j, -d_age[d], d_principal[d], d_term[d],
                                   d_instalment[d])
-                st[j, S_REP_CODE] = -1
-                st[j, S_REP_RESTR] = -1
+                st[j, S_REPORTED_CODE] = -1
+                st[j, S_REPORTED_RESTRUCTURED] = -1
                 _draw_keys(keys, j, key_cure, key_miss, key_prepay, key_restructure, d_id[d])
                 if not contract.skip_quiet_days:  # the reference: every day from the oldest
                     first = min(first, -d_age[d] + 1)
@@ -387,8 +392,8 @@ def _simulate(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, horizon,
                         dd.replay_on_time(st, j, d_rate[d0 + j], d_method[d0 + j], first, period,
                                           as_of)
             for j in range(nd):  # every drawdown is stepped on the first day
-                st[j, S_NEXT] = first
-                st[j, S_CLOCK] = first
+                st[j, S_NEXT_STEP] = first
+                st[j, S_UNACCRUED_FROM] = first
             dpd30 = 0
             dpd90 = 0
             t = first
@@ -396,67 +401,69 @@ def _simulate(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, horizon,
             # are settled when it is next stepped (or after the horizon, ``t = horizon + 1``).
             while True:
                 last = t > horizon
-                m = min(max(t, 0) // 30, n_months - 1)
+                m = min(max(t, 0) // L.DAYS_PER_MONTH, n_months - 1)
                 report = t >= 0
                 flow_day = t >= 1
                 z = z_paths[path, m]
                 for j in range(nd):
-                    if st[j, S_NEXT] != t and not last:
+                    if st[j, S_NEXT_STEP] != t and not last:
                         continue
                     d = d0 + j
                     loan_day = t - st[j, S_ORIGIN]
                     if loan_day < 0:  # not yet disbursed
                         continue
-                    if st[j, S_ORIGIN] < st[j, S_CLOCK] < t and st[j, S_STATUS] == ACTIVE:
+                    if st[j, S_ORIGIN] < st[j, S_UNACCRUED_FROM] < t and st[j, S_STATUS] == ACTIVE:
                         dd.accrue_run(d_rate, d_redraw_rate, st, sl, a, seg, j, d,
-                                      st[j, S_CLOCK], t, pen_mult, contract.compound_interest,
-                                      contract.non_accrual_dpd)
-                    st[j, S_CLOCK] = t + 1
+                                      st[j, S_UNACCRUED_FROM], t, pen_mult,
+                                      contract.compound_interest, contract.non_accrual_dpd)
+                    st[j, S_UNACCRUED_FROM] = t + 1
                     if last:
                         continue
                     if loan_day == 0:  # disbursed today: on the book, current
-                        if report and st[j, S_REP_CODE] < 0:
-                            dd.report(a, t, seg, st, j, 0, st[j, S_NP])
+                        if report and st[j, S_REPORTED_CODE] < 0:
+                            dd.report(a, t, seg, st, j, 0, st[j, S_NORMAL_PRINCIPAL])
                             if flow_day:
-                                a[t, seg, L.DISBURSED] += st[j, S_NP]
+                                a[t, seg, L.DISBURSED] += st[j, S_NORMAL_PRINCIPAL]
                                 a[t, seg, L.N_NEW] += 1
                         continue
                     if st[j, S_STATUS] != ACTIVE:
-                        if report and st[j, S_REP_CODE] < 0:  # closed or charged off before day 0
-                            code = L.CODE_CO if st[j, S_STATUS] == CHARGED_OFF_STATUS else (
-                                L.CODE_CLOSED)
+                        # closed or charged off before day 0
+                        if report and st[j, S_REPORTED_CODE] < 0:
+                            code = (L.CODE_CHARGED_OFF if st[j, S_STATUS] == CHARGED_OFF_STATUS
+                                    else L.CODE_CLOSED)
                             dd.report(a, t, seg, st, j, code, np.int64(0))
                         continue
                     rate = dd.daily_rate(d_rate, d_redraw_rate, st, j, d)
                     prate = rate * pen_mult
                     # ---- 1. accrue
                     was_nonaccrual = st[j, S_DPD] >= contract.non_accrual_dpd
-                    interest = dd.accrue(st[j, S_NP], rate)
-                    st[j, S_PDAYS] += st[j, S_NP]
-                    st[j, S_ACC] += interest
+                    interest = dd.accrue(st[j, S_NORMAL_PRINCIPAL], rate)
+                    st[j, S_PRINCIPAL_DAYS] += st[j, S_NORMAL_PRINCIPAL]
+                    st[j, S_ACCRUED_INTEREST] += interest
                     pen_day = np.int64(0)
                     com_day = np.int64(0)
-                    for s in range(st[j, S_NSLOT]):
-                        st[j, S_PDAYS] += sl[j, s, D_PRIN]
-                        if sl[j, s, D_DUE] >= loan_day:
+                    for s in range(st[j, S_N_SLOTS]):
+                        st[j, S_PRINCIPAL_DAYS] += sl[j, s, D_PRINCIPAL]
+                        if sl[j, s, D_DUE_DAY] >= loan_day:
                             continue
-                        pen = dd.accrue(sl[j, s, D_PRIN], prate)
-                        com = dd.accrue(sl[j, s, D_INT], prate) if contract.compound_interest else 0
-                        late = loan_day - sl[j, s, D_DUE]
-                        if sl[j, s, D_ACCEL] == 0 and late <= contract.grace_days:
-                            sl[j, s, D_HPEN] += pen
-                            sl[j, s, D_HCOM] += com
+                        pen = dd.accrue(sl[j, s, D_PRINCIPAL], prate)
+                        com = (dd.accrue(sl[j, s, D_INTEREST], prate)
+                               if contract.compound_interest else 0)
+                        late = loan_day - sl[j, s, D_DUE_DAY]
+                        if sl[j, s, D_ACCELERATED] == 0 and late <= contract.grace_days:
+                            sl[j, s, D_HELD_PENALTY] += pen
+                            sl[j, s, D_HELD_COMPOUND] += com
                             continue
-                        if sl[j, s, D_ACCEL] == 0 and contract.grace_days > 0 and (
+                        if sl[j, s, D_ACCELERATED] == 0 and contract.grace_days > 0 and (
                             late == contract.grace_days + 1
                         ):
                             if contract.grace_retroactive:
-                                pen += sl[j, s, D_HPEN]
-                                com += sl[j, s, D_HCOM]
-                            sl[j, s, D_HPEN] = 0
-                            sl[j, s, D_HCOM] = 0
-                        sl[j, s, D_PEN] += pen
-                        sl[j, s, D_COM] += com
+                                pen += sl[j, s, D_HELD_PENALTY]
+                                com += sl[j, s, D_HELD_COMPOUND]
+                            sl[j, s, D_HELD_PENALTY] = 0
+                            sl[j, s, D_HELD_COMPOUND] = 0
+                        sl[j, s, D_PENALTY] += pen
+                        sl[j, s, D_COMPOUND] += com
                         pen_day += pen
                         com_day += com
                     if flow_day:
@@ -465,51 +472,51 @@ def _simulate(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, horizon,
                         a[t, seg, L.COMPOUND_ACCRUED] += com_day
                         if was_nonaccrual:
                             a[t, seg, L.NONACCRUAL] += interest + pen_day + com_day
-                    delinquent = st[j, S_NSLOT] > 0
+                    delinquent = st[j, S_N_SLOTS] > 0
                     # ---- 2. fall due
                     due_now = False
-                    k = st[j, S_NEXTK]
+                    k = st[j, S_NEXT_INSTALMENT]
                     term = st[j, S_TERM]
-                    if st[j, S_ACCEL] == 0 and k <= term and (
+                    if st[j, S_ACCELERATED] == 0 and k <= term and (
                         due_day(k, period, dd.disbursed_epoch(as_of, st, j)) == loan_day
                     ):
-                        st[j, S_NEXTK] = k + 1
-                        npr = st[j, S_NP]
+                        st[j, S_NEXT_INSTALMENT] = k + 1
+                        npr = st[j, S_NORMAL_PRINCIPAL]
                         part = dd.principal_due(st, j, k, d_method[d])
-                        if part + st[j, S_ACC] > 0:
-                            s = st[j, S_NSLOT]
+                        if part + st[j, S_ACCRUED_INTEREST] > 0:
+                            s = st[j, S_N_SLOTS]
                             for f in range(L.N_SLOT_FIELDS):
                                 sl[j, s, f] = 0
-                            sl[j, s, D_DUE] = loan_day
-                            sl[j, s, D_PRIN] = part
-                            sl[j, s, D_INT] = st[j, S_ACC]
-                            st[j, S_NSLOT] = s + 1
+                            sl[j, s, D_DUE_DAY] = loan_day
+                            sl[j, s, D_PRINCIPAL] = part
+                            sl[j, s, D_INTEREST] = st[j, S_ACCRUED_INTEREST]
+                            st[j, S_N_SLOTS] = s + 1
                             due_now = True
-                        st[j, S_NP] = npr - part
-                        st[j, S_ACC] = 0
+                        st[j, S_NORMAL_PRINCIPAL] = npr - part
+                        st[j, S_ACCRUED_INTEREST] = 0
                     # ---- 3. decide and pay
                     amount = np.int64(0)
                     if t <= 0:  # seasoning: paid on time until the initial arrears began
                         if due_now and not delinquent and (
                             d_dpd0[d] == 0 or t < -d_dpd0[d]
                         ):  # its only due instalment, settled whole (no flows before day 1)
-                            st[j, S_NSLOT] = 0
-                            st[j, S_PAID_P] += sl[j, 0, D_PRIN]
-                            st[j, S_PAID_I] += sl[j, 0, D_INT]
+                            st[j, S_N_SLOTS] = 0
+                            st[j, S_PAID_PRINCIPAL] += sl[j, 0, D_PRINCIPAL]
+                            st[j, S_PAID_INTEREST] += sl[j, 0, D_INTEREST]
                     elif forced:
                         code = plan_code[d, t]
                         if code == PLAN_AMOUNT:
                             amount = plan_amount[d, t]
                         elif code == PLAN_DUE:
                             if due_now:
-                                amount = dd.owed(sl, j, st[j, S_NSLOT] - 1)
+                                amount = dd.owed(sl, j, st[j, S_N_SLOTS] - 1)
                         elif code == PLAN_PAST_DUE or code == PLAN_ALL:
                             amount = dd.past_due(sl, st, j)
                             if code == PLAN_ALL:
-                                amount += st[j, S_ACC] + st[j, S_NP]
+                                amount += st[j, S_ACCRUED_INTEREST] + st[j, S_NORMAL_PRINCIPAL]
                     elif delinquent:
-                        dpd_now = loan_day - sl[j, 0, D_DUE]
-                        if (beh.restructure_dpd_from > 0 and st[j, S_RESTR] == 0
+                        dpd_now = loan_day - sl[j, 0, D_DUE_DAY]
+                        if (beh.restructure_dpd_from > 0 and st[j, S_RESTRUCTURED] == 0
                                 and beh.restructure_dpd_from <= dpd_now <= beh.restructure_dpd_to
                                 and rng.uniform_at(keys[j, K_RESTRUCTURE], t)
                                 < beh.restructure_daily):
@@ -522,8 +529,8 @@ def _simulate(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, horizon,
                             loan_day = 0
                         else:
                             bk = dd.bucket(dpd_now)
-                            hc = hazard[m, bk, 0]
-                            hp = hazard[m, bk, 1]
+                            hc = hazard[m, bk, H_CURE]
+                            hp = hazard[m, bk, H_PARTIAL]
                             u = rng.uniform_at(keys[j, K_CURE], t)
                             if u < hc + hp:
                                 amount = dd.past_due(sl, st, j)
@@ -533,8 +540,8 @@ def _simulate(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, horizon,
                                     amount = (np.int64(math.floor(amount * beh.partial_share))
                                               // dd.FEN * dd.FEN)
                     elif due_now:
-                        owed = dd.owed(sl, j, st[j, S_NSLOT] - 1)
-                        restructured = st[j, S_RESTR] != 0
+                        owed = dd.owed(sl, j, st[j, S_N_SLOTS] - 1)
+                        restructured = st[j, S_RESTRUCTURED] != 0
                         # In a month without shocks the PD is the borrower's own, whatever the
                         # instalment: its quantile is cached.
                         limit = quantile_pd[int(restructured)]
@@ -550,40 +557,41 @@ def _simulate(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, horizon,
                         if rng.below_normal_cdf(u, threshold, phi_bounds):
                             a[t, seg, L.N_MISSED] += 1
                         elif rng.uniform_at(keys[j, K_PREPAY], loan_day) < beh.prepayment_monthly:
-                            amount = owed + st[j, S_ACC] + st[j, S_NP]
+                            amount = owed + st[j, S_ACCRUED_INTEREST] + st[j, S_NORMAL_PRINCIPAL]
                             a[t, seg, L.N_PREPAYMENTS] += 1
                         else:  # pays what fell due: its only due instalment, settled whole
-                            prin = sl[j, 0, D_PRIN]
-                            intr = sl[j, 0, D_INT]
-                            st[j, S_NSLOT] = 0
-                            st[j, S_PAID_P] += prin
-                            st[j, S_PAID_I] += intr
+                            prin = sl[j, 0, D_PRINCIPAL]
+                            intr = sl[j, 0, D_INTEREST]
+                            st[j, S_N_SLOTS] = 0
+                            st[j, S_PAID_PRINCIPAL] += prin
+                            st[j, S_PAID_INTEREST] += intr
                             a[t, seg, L.PRINCIPAL_PAID] += prin
                             a[t, seg, L.INTEREST_PAID] += intr
                     if amount > 0:
-                        total = dd.past_due(sl, st, j) + st[j, S_ACC] + st[j, S_NP]
-                        for f in range(10):
+                        total = (dd.past_due(sl, st, j) + st[j, S_ACCRUED_INTEREST]
+                                 + st[j, S_NORMAL_PRINCIPAL])
+                        for f in range(L.N_FLOWS):
                             flows[f] = 0
                         dd.pay(st, sl, j, min(amount, total), allocation, flows)
-                        st[j, S_PAID_P] += flows[D_PRIN]
-                        st[j, S_PAID_I] += flows[D_INT]
-                        st[j, S_PAID_PEN] += flows[D_PEN]
-                        st[j, S_PAID_COM] += flows[D_COM]
-                        st[j, S_PAID_FEE] += flows[D_FEE]
-                        st[j, S_PREPAID] += flows[9]
+                        st[j, S_PAID_PRINCIPAL] += flows[D_PRINCIPAL]
+                        st[j, S_PAID_INTEREST] += flows[D_INTEREST]
+                        st[j, S_PAID_PENALTY] += flows[D_PENALTY]
+                        st[j, S_PAID_COMPOUND] += flows[D_COMPOUND]
+                        st[j, S_PAID_FEES] += flows[D_FEES]
+                        st[j, S_PREPAID_PRINCIPAL] += flows[L.F_PREPAID]
                         if flow_day:
-                            a[t, seg, L.PRINCIPAL_PAID] += flows[D_PRIN]
-                            a[t, seg, L.PREPAID] += flows[9]
-                            a[t, seg, L.INTEREST_PAID] += flows[D_INT]
-                            a[t, seg, L.PENALTY_PAID] += flows[D_PEN]
-                            a[t, seg, L.COMPOUND_PAID] += flows[D_COM]
-                            a[t, seg, L.FEES_PAID] += flows[D_FEE]
+                            a[t, seg, L.PRINCIPAL_PAID] += flows[D_PRINCIPAL]
+                            a[t, seg, L.PREPAID] += flows[L.F_PREPAID]
+                            a[t, seg, L.INTEREST_PAID] += flows[D_INTEREST]
+                            a[t, seg, L.PENALTY_PAID] += flows[D_PENALTY]
+                            a[t, seg, L.COMPOUND_PAID] += flows[D_COMPOUND]
+                            a[t, seg, L.FEES_PAID] += flows[D_FEES]
                     # ---- 4. end of day
-                    n = st[j, S_NSLOT]
+                    n = st[j, S_N_SLOTS]
                     if contract.late_fee > 0 and n > 0:
                         s = n - 1
-                        if sl[j, s, D_DUE] == loan_day and dd.owed(sl, j, s) > 0:
-                            sl[j, s, D_FEE] += contract.late_fee
+                        if sl[j, s, D_DUE_DAY] == loan_day and dd.owed(sl, j, s) > 0:
+                            sl[j, s, D_FEES] += contract.late_fee
                             if flow_day:
                                 a[t, seg, L.FEES_CHARGED] += contract.late_fee
                     keep = 0
@@ -593,42 +601,43 @@ def _simulate(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, horizon,
                                 for f in range(L.N_SLOT_FIELDS):
                                     sl[j, keep, f] = sl[j, s, f]
                             keep += 1
-                    st[j, S_NSLOT] = keep
-                    dpd = loan_day - sl[j, 0, D_DUE] if keep > 0 else 0
+                    st[j, S_N_SLOTS] = keep
+                    dpd = loan_day - sl[j, 0, D_DUE_DAY] if keep > 0 else 0
                     st[j, S_DPD] = dpd
-                    if flow_day and dpd == 31:
+                    if flow_day and dpd == L.PAST_30_DPD:
                         a[t, seg, L.N_ROLL30] += 1
-                    elif flow_day and dpd == 91:
+                    elif flow_day and dpd == L.PAST_90_DPD:
                         a[t, seg, L.N_ROLL90] += 1
-                    if contract.acceleration_dpd >= 0 and st[j, S_ACCEL] == 0 and (
+                    if contract.acceleration_dpd >= 0 and st[j, S_ACCELERATED] == 0 and (
                         dpd >= contract.acceleration_dpd
                     ):
-                        st[j, S_ACCEL] = 1
-                        if st[j, S_NP] > 0 or st[j, S_ACC] > 0:
+                        st[j, S_ACCELERATED] = 1
+                        if st[j, S_NORMAL_PRINCIPAL] > 0 or st[j, S_ACCRUED_INTEREST] > 0:
                             s = keep
                             for f in range(L.N_SLOT_FIELDS):
                                 sl[j, s, f] = 0
-                            sl[j, s, D_DUE] = loan_day
-                            sl[j, s, D_PRIN] = st[j, S_NP]
-                            sl[j, s, D_INT] = st[j, S_ACC]
-                            sl[j, s, D_ACCEL] = 1
-                            st[j, S_NSLOT] = keep + 1
-                            st[j, S_NP] = 0
-                            st[j, S_ACC] = 0
-                    outstanding = st[j, S_NP]
-                    for s in range(st[j, S_NSLOT]):
-                        outstanding += sl[j, s, D_PRIN]
+                            sl[j, s, D_DUE_DAY] = loan_day
+                            sl[j, s, D_PRINCIPAL] = st[j, S_NORMAL_PRINCIPAL]
+                            sl[j, s, D_INTEREST] = st[j, S_ACCRUED_INTEREST]
+                            sl[j, s, D_ACCELERATED] = 1
+                            st[j, S_N_SLOTS] = keep + 1
+                            st[j, S_NORMAL_PRINCIPAL] = 0
+                            st[j, S_ACCRUED_INTEREST] = 0
+                    outstanding = st[j, S_NORMAL_PRINCIPAL]
+                    for s in range(st[j, S_N_SLOTS]):
+                        outstanding += sl[j, s, D_PRINCIPAL]
                     redraw = False
                     if contract.charge_off_dpd >= 0 and dpd >= contract.charge_off_dpd:
                         st[j, S_STATUS] = CHARGED_OFF_STATUS
-                        st[j, S_CO_P] = outstanding
+                        st[j, S_CHARGED_OFF_PRINCIPAL] = outstanding
                         if flow_day:
                             _charge_off(a, t, seg, st, sl, j, outstanding,
                                         dd.draw_unit(d_id, st, j, d), path, horizon,
                                         beh.seed, beh.legal_share, beh.legal_rate,
                                         beh.legal_lag_days, beh.legal_cost, beh.apr_cap,
                                         beh.recovery_rate, beh.recovery_lag_days)
-                    elif st[j, S_NSLOT] == 0 and st[j, S_NP] == 0 and st[j, S_ACC] == 0:
+                    elif (st[j, S_N_SLOTS] == 0 and st[j, S_NORMAL_PRINCIPAL] == 0
+                          and st[j, S_ACCRUED_INTEREST] == 0):
                         st[j, S_STATUS] = CLOSED
                         st[j, S_DPD] = 0
                         dpd = 0
@@ -639,36 +648,37 @@ def _simulate(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, horizon,
                     # ---- report changes of bucket and principal
                     if report:
                         if st[j, S_STATUS] == CHARGED_OFF_STATUS:
-                            dd.report(a, t, seg, st, j, L.CODE_CO, np.int64(0))
+                            dd.report(a, t, seg, st, j, L.CODE_CHARGED_OFF, np.int64(0))
                         elif st[j, S_STATUS] == CLOSED:
                             dd.report(a, t, seg, st, j, L.CODE_CLOSED, np.int64(0))
                         else:
                             dd.report(a, t, seg, st, j, dd.bucket(dpd), outstanding)
-                        restructured_on_book = st[j, S_RESTR] != 0 and st[j, S_STATUS] == ACTIVE
+                        restructured_on_book = (st[j, S_RESTRUCTURED] != 0
+                                                and st[j, S_STATUS] == ACTIVE)
                         dd.report_restructured(a, t, seg, st, j,
                                                outstanding if restructured_on_book else -1)
                     if redraw:  # a new drawdown, disbursed today, on the book from tomorrow
-                        st[j, S_GEN] += 1
+                        st[j, S_GENERATION] += 1
                         _draw_keys(keys, j, key_cure, key_miss, key_prepay, key_restructure,
                                    dd.draw_unit(d_id, st, j, d))
                         st[j, S_STATUS] = ACTIVE
-                        st[j, S_RESTR] = 0
-                        st[j, S_PDAYS] = 0
+                        st[j, S_RESTRUCTURED] = 0
+                        st[j, S_PRINCIPAL_DAYS] = 0
                         dd.start_schedule(st, j, t, d_redraw_principal[d], d_term[d],
                                           d_redraw_instalment[d])
-                        st[j, S_REP_CODE] = -1  # a new drawdown: n_closed keeps the old one
-                        dd.report(a, t, seg, st, j, 0, st[j, S_NP])
-                        a[t, seg, L.DISBURSED] += st[j, S_NP]
+                        st[j, S_REPORTED_CODE] = -1  # a new drawdown: n_closed keeps the old one
+                        dd.report(a, t, seg, st, j, 0, st[j, S_NORMAL_PRINCIPAL])
+                        a[t, seg, L.DISBURSED] += st[j, S_NORMAL_PRINCIPAL]
                         a[t, seg, L.N_NEW] += 1
                 if last:
                     break
                 if report:
                     b_dpd = 0  # the borrower's DPD: the oldest unpaid instalment on book
                     for j in range(nd):
-                        if st[j, S_STATUS] == ACTIVE and st[j, S_NSLOT] > 0:
-                            b_dpd = max(b_dpd, t - st[j, S_ORIGIN] - sl[j, 0, D_DUE])
-                    new30 = 1 if b_dpd >= 31 else 0
-                    new90 = 1 if b_dpd >= 91 else 0
+                        if st[j, S_STATUS] == ACTIVE and st[j, S_N_SLOTS] > 0:
+                            b_dpd = max(b_dpd, t - st[j, S_ORIGIN] - sl[j, 0, D_DUE_DAY])
+                    new30 = 1 if b_dpd >= L.PAST_30_DPD else 0
+                    new90 = 1 if b_dpd >= L.PAST_90_DPD else 0
                     if new30 != dpd30:
                         a[t, seg, L.BORROWERS_DPD30] += new30 - dpd30
                         dpd30 = new30
@@ -681,41 +691,21 @@ def _simulate(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, horizon,
                 cap = horizon + 1 if nt >= 1 else 0
                 upcoming = horizon + 1
                 for j in range(nd):
-                    if st[j, S_NEXT] == t:
+                    if st[j, S_NEXT_STEP] == t:
                         if contract.skip_quiet_days and nt != 0:
-                            st[j, S_NEXT] = _next_step(
+                            st[j, S_NEXT_STEP] = _next_step(
                                 st, sl, keys, j, d0 + j, nt, cap, plan_code, period, as_of,
                                 n_months, contract.grace_days, contract.non_accrual_dpd,
                                 contract.acceleration_dpd, contract.charge_off_dpd,
                                 draws and nt >= 1, hazard, beh.restructure_dpd_from,
                                 beh.restructure_dpd_to, beh.restructure_daily)
                         else:
-                            st[j, S_NEXT] = nt
-                    upcoming = min(upcoming, st[j, S_NEXT])
+                            st[j, S_NEXT_STEP] = nt
+                    upcoming = min(upcoming, st[j, S_NEXT_STEP])
                 t = upcoming
             if end_state.shape[0] > 0:
                 for j in range(nd):
-                    row = end_state[d0 + j - d_first]
-                    row[0] = st[j, S_NP]
-                    row[1] = st[j, S_ACC]
-                    row[2:7] = 0
-                    for s in range(st[j, S_NSLOT]):
-                        row[2] += sl[j, s, D_PRIN]
-                        row[3] += sl[j, s, D_INT]
-                        row[4] += sl[j, s, D_PEN]
-                        row[5] += sl[j, s, D_COM]
-                        row[6] += sl[j, s, D_FEE]
-                    if st[j, S_STATUS] == CHARGED_OFF_STATUS:
-                        row[0:7] = 0
-                    row[7] = st[j, S_DPD]
-                    row[8] = st[j, S_STATUS]
-                    row[9] = st[j, S_PAID_P]
-                    row[10] = st[j, S_PAID_I]
-                    row[11] = st[j, S_PAID_PEN]
-                    row[12] = st[j, S_PAID_COM]
-                    row[13] = st[j, S_PAID_FEE]
-                    row[14] = st[j, S_PREPAID]
-                    row[15] = st[j, S_CO_P]
+                    _end_state(end_state[d0 + j - d_first], st, sl, j)
 
 
 @jit(inline="always")
@@ -728,11 +718,13 @@ def _charge_off(a, t, seg, st, sl, j, principal, unit, path, horizon, seed, lega
     rate of principal after the recovery lag."""
     a[t, seg, L.CHARGED_OFF] += principal
     if legal_share > 0.0 and rng.uniform(seed, rng.LEGAL, path, unit, 0) < legal_share:
-        charges = st[j, S_ACC]
-        for s in range(st[j, S_NSLOT]):
-            charges += sl[j, s, D_INT] + sl[j, s, D_PEN] + sl[j, s, D_COM] + sl[j, s, D_FEE]
-        paid_charges = st[j, S_PAID_I] + st[j, S_PAID_PEN] + st[j, S_PAID_COM] + st[j, S_PAID_FEE]
-        allowance = dd.accrue(st[j, S_PDAYS], apr_cap / 365.0)
+        charges = st[j, S_ACCRUED_INTEREST]
+        for s in range(st[j, S_N_SLOTS]):
+            charges += (sl[j, s, D_INTEREST] + sl[j, s, D_PENALTY] + sl[j, s, D_COMPOUND]
+                        + sl[j, s, D_FEES])
+        paid_charges = (st[j, S_PAID_INTEREST] + st[j, S_PAID_PENALTY] + st[j, S_PAID_COMPOUND]
+                        + st[j, S_PAID_FEES])
+        allowance = dd.accrue(st[j, S_PRINCIPAL_DAYS], apr_cap / L.DAYS_PER_YEAR)
         claim = principal + min(charges, max(0, allowance - paid_charges))
         a[t, seg, L.N_LITIGATED] += 1
         a[t, seg, L.LEGAL_COST] += legal_cost
@@ -742,3 +734,28 @@ def _charge_off(a, t, seg, st, sl, j, principal, unit, path, horizon, seed, lega
             a[t + legal_lag_days, seg, L.LEGAL_RECOVERIES] += got
     elif t + recovery_lag_days <= horizon:
         a[t + recovery_lag_days, seg, L.RECOVERIES] += dd.accrue(principal, recovery_rate)
+
+
+@jit(inline="always")
+def _end_state(row, st, sl, j):
+    """Drawdown ``j``'s state at the horizon into ``row`` (``L.END_FIELDS``)."""
+    row[L.END_NORMAL_PRINCIPAL] = st[j, S_NORMAL_PRINCIPAL]
+    row[L.END_ACCRUED_INTEREST] = st[j, S_ACCRUED_INTEREST]
+    row[L.END_OVERDUE_PRINCIPAL : L.END_BALANCES] = 0
+    for s in range(st[j, S_N_SLOTS]):
+        row[L.END_OVERDUE_PRINCIPAL] += sl[j, s, D_PRINCIPAL]
+        row[L.END_OVERDUE_INTEREST] += sl[j, s, D_INTEREST]
+        row[L.END_PENALTY] += sl[j, s, D_PENALTY]
+        row[L.END_COMPOUND] += sl[j, s, D_COMPOUND]
+        row[L.END_FEES] += sl[j, s, D_FEES]
+    if st[j, S_STATUS] == CHARGED_OFF_STATUS:
+        row[: L.END_BALANCES] = 0
+    row[L.END_DPD] = st[j, S_DPD]
+    row[L.END_STATUS] = st[j, S_STATUS]
+    row[L.END_PAID_PRINCIPAL] = st[j, S_PAID_PRINCIPAL]
+    row[L.END_PAID_INTEREST] = st[j, S_PAID_INTEREST]
+    row[L.END_PAID_PENALTY] = st[j, S_PAID_PENALTY]
+    row[L.END_PAID_COMPOUND] = st[j, S_PAID_COMPOUND]
+    row[L.END_PAID_FEES] = st[j, S_PAID_FEES]
+    row[L.END_PREPAID_PRINCIPAL] = st[j, S_PREPAID_PRINCIPAL]
+    row[L.END_CHARGED_OFF_PRINCIPAL] = st[j, S_CHARGED_OFF_PRINCIPAL]

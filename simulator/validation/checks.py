@@ -534,7 +534,7 @@ def check_vasicek(pd: float, rho: float, loans: int = 20_000, paths: int = 400, 
     tasks = plan_tasks(paths, loans, chunk_size=max(1, loans // max(1, n_threads)), path_block=16)
     agg = run_local(inputs, tasks, paths, n_threads)
     missed = agg[:, 30, 0, L.N_MISSED].astype(float)
-    in_m1 = levels(agg)[:, 31, 0, L.N_BUCKET + 1]
+    in_m1 = levels(agg)[:, 31, 0, L.N_BY_CODE + 1]
     if not np.array_equal(missed, in_m1.astype(float)):
         raise RuntimeError("n_missed on day 30 differs from n_M1 on day 31")
     x = missed / loans
@@ -580,12 +580,13 @@ def conservation_gaps(agg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     from the merged integer aggregate (new drawdowns: redraws and approved applicants;
     capitalised: arrears turned into principal by restructuring)."""
     lv = levels(agg)
-    outstanding = lv[:, :, :, L.P_BUCKET : L.P_BUCKET + 7].sum(axis=3)
+    by_bucket = slice(L.PRINCIPAL_BY_BUCKET, L.PRINCIPAL_BY_BUCKET + L.N_BUCKETS)
+    outstanding = lv[:, :, :, by_bucket].sum(axis=3)
     paid = np.cumsum(lv[:, :, :, L.PRINCIPAL_PAID], axis=1)
     charged = np.cumsum(lv[:, :, :, L.CHARGED_OFF], axis=1)
     added = np.cumsum(lv[:, :, :, L.DISBURSED] + lv[:, :, :, L.CAPITALISED], axis=1)
     principal_gap = outstanding[:, :1, :] + added - (outstanding + paid + charged)
-    counts = lv[:, :, :, L.N_BUCKET : L.N_BUCKET + 9].sum(axis=3)
+    counts = lv[:, :, :, L.N_BY_CODE : L.N_BY_CODE + L.N_CODES].sum(axis=3)
     count_gap = counts - (counts[:, :1, :] + np.cumsum(lv[:, :, :, L.N_NEW], axis=1))
     return principal_gap, count_gap
 

@@ -37,7 +37,7 @@ def test_principal_and_counts_conserved_every_path_and_day(baseline_run):
     # Not vacuous: principal was paid and charged off on every path, and drawdowns closed.
     assert (agg[:, 1:, :, L.PRINCIPAL_PAID].sum(axis=(1, 2)) > 0).all()
     assert (agg[:, 1:, :, L.CHARGED_OFF].sum(axis=(1, 2)) > 0).all()
-    closed = np.cumsum(agg[:, :, :, L.N_BUCKET + L.CODE_CLOSED], axis=1)[:, -1].sum(axis=1)
+    closed = np.cumsum(agg[:, :, :, L.N_BY_CODE + L.CODE_CLOSED], axis=1)[:, -1].sum(axis=1)
     assert (closed > 0).all()
 
 

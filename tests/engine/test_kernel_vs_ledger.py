@@ -101,8 +101,8 @@ def test_drawdown_closed_before_day_0_is_counted_closed():
     # Term 3, 30-day periods, paid on time, 100 days old: it closed on loan day 90.
     got, _ = run_kernel_forced(_one_drawdown_case(age=100, dpd0=0))
     assert (got[:, 0, METRICS["n_closed"]] == 1).all()
-    assert (got[:, 0, L.N_BUCKET : L.N_BUCKET + 9].sum(axis=1) == 1).all()
-    assert (got[:, 0, L.P_BUCKET : L.P_BUCKET + 7] == 0).all()
+    assert (got[:, 0, L.N_BY_CODE : L.N_BY_CODE + L.N_CODES].sum(axis=1) == 1).all()
+    assert (got[:, 0, L.PRINCIPAL_BY_BUCKET : L.PRINCIPAL_BY_BUCKET + L.N_BUCKETS] == 0).all()
 
 
 def test_drawdown_charged_off_before_day_0_is_counted_charged_off():
