@@ -1,0 +1,522 @@
+"""The behaviour twin: the whole portfolio simulated in plain Python, the kernel's reference.
+
+The ledger (``simulator.contract.ledger``) is the reference for money on one drawdown under
+payments it is told; the twin is the reference for behaviour: every borrower, every drawdown,
+every day of every path, every decision drawn from the same counter-based generator
+(:mod:`simulator.validation.twin_rng`, written from the kernel's definition, not imported
+from it). It reads the kernel's inputs (``simulator.book.inputs.kernel_inputs``) and returns
+the engine's aggregates by metric name, levels for state metrics and daily amounts for flows,
+so the two can be compared cell by cell (:mod:`simulator.validation.twin_check`).
+
+Written for clarity, not speed: each drawdown is stepped on every day from its first day
+(seasoned drawdowns from their disbursement, before day 0; the kernel's quiet-day skipping
+and seasoning replay are shortcuts documented to give the same bits), and each day's levels
+are counted afresh from every drawdown's state rather than kept as changes.
+
+One day of a drawdown, in order (MODEL.md 1-6):
+
+1. accrue normal interest, penalty and compound interest (grace days held aside);
+2. the next instalment falls due on its due day;
+3. decide and pay: before day 1 the seasoned history (paid on time until its arrears began);
+   in arrears, restructuring (if offered) or a cure / partial payment; on a due date, miss
+   (one-factor rule on affordability), else prepay, else pay what fell due;
+4. end of day: late fee, DPD, roll counts, acceleration, charge-off with recoveries, or
+   closing and perhaps a redraw.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from simulator.book.inputs import KernelInputs, allocation_table
+from simulator.contract.ledger import ALLOCATION_GROUPS, BUCKETS, Instalment, bucket_index
+from simulator.contract.money import FEN, accrue
+from simulator.contract.schedule import METHODS, due_day, instalment_micro
+from simulator.validation import twin_rng as rng
+
+ACTIVE, CLOSED, CHARGED_OFF = "active", "closed", "charged off"
+GENERATION_SHIFT = 1 << 40  # the draw unit of a redraw: drawdown id + generation x 2**40
+DAYS_PER_MONTH = 30  # the macro month of day t is t // 30, the last month held to the end
+BUCKET_COUNTS = tuple(f"n_{b}" for b in BUCKETS)
+BUCKET_PRINCIPALS = tuple(f"principal_{b}" for b in BUCKETS)
+
+# Metrics by name (the engine's timeseries names; the three cumulative columns by their daily
+# flows). Levels: the state at the end of each day; flows: that day's amounts.
+LEVEL_METRICS = (*BUCKET_COUNTS, "n_CO", "n_closed", *BUCKET_PRINCIPALS, "borrowers_dpd30",
+                 "borrowers_dpd90", "n_restructured", "principal_restructured")
+FLOW_METRICS = (
+    "principal_paid", "prepaid_principal", "charged_off_principal", "recoveries",
+    "interest_accrued", "penalty_accrued", "compound_accrued", "fees_charged",
+    "interest_paid", "penalty_paid", "compound_paid", "fees_paid", "nonaccrual_charges",
+    "n_missed", "n_cured", "n_prepaid", "disbursed_principal", "n_new", "capitalised",
+    "waived", "n_restructurings", "n_litigated", "legal_recoveries", "legal_cost",
+    "n_roll30", "n_roll90",
+)
+METRIC_NAMES = LEVEL_METRICS + FLOW_METRICS
+
+
+@dataclass
+class Drawdown:
+    """One drawdown of the book, through its generations: the book's own drawdown, then each
+    redraw after it closes. Money in micro-yuan; days are sim days unless named loan days
+    (days since ``origin``, the start of the current schedule)."""
+
+    row: int  # its row in the book
+    unit: int  # the key of its draws (this generation's)
+    keys: dict[int, int]  # stream -> key hashed up to the unit, for the day-by-day draws
+    origin: int  # sim day of disbursement, or of the restructuring or redraw
+    rate: float  # daily interest rate
+    term: int  # instalments of the current schedule
+    instalment: int  # its fixed instalment (equal_installment, equal_principal)
+    normal_principal: int  # not yet due
+    accrued_interest: int = 0  # in the current broken period
+    next_k: int = 1  # next instalment to fall due
+    instalments: list[Instalment] = field(default_factory=list)  # due, unpaid, oldest first
+    dpd: int = 0  # at the end of the last day stepped
+    accelerated: bool = False
+    status: str = ACTIVE
+    restructured: bool = False
+    generation: int = 0
+    closed_generations: int = 0  # earlier generations, each closed and counted in n_closed
+    principal_days: int = 0  # outstanding principal summed over days (the APR cap's base)
+    paid_charges: int = 0  # interest, penalty, compound and fees paid, over every generation
+
+    def outstanding(self) -> int:
+        return self.normal_principal + sum(s.principal for s in self.instalments)
+
+    def past_due(self) -> int:
+        return sum(s.owed() for s in self.instalments)
+
+
+class Twin:
+    """The portfolio of ``inputs`` simulated in plain Python (see the module docstring)."""
+
+    def __init__(self, inputs: KernelInputs) -> None:
+        book, c, beh, macro = inputs.book, inputs.contract, inputs.behaviour, inputs.macro
+        self.horizon = int(inputs.horizon)
+        self.n_segments = len(inputs.segments)
+        # the book, as plain Python values
+        self.borrower_start = book.borrower_start.tolist()
+        self.borrower_id = book.borrower_id.tolist()
+        self.segment = book.segment.tolist()
+        self.income = book.income.tolist()
+        self.drawdown_id = book.drawdown_id.tolist()
+        self.principal = book.principal.tolist()
+        self.daily_rate = book.daily_rate.tolist()
+        self.term = book.term.tolist()
+        self.method = [METHODS[code] for code in book.method.tolist()]
+        self.instalment = book.instalment.tolist()
+        self.age = book.age.tolist()
+        self.dpd0 = book.dpd0.tolist()
+        self.pd_multiplier = book.pd_multiplier.tolist() or None
+        self.approved = book.approved.tolist() or None
+        self.redraw_principal = book.redraw_principal.tolist()
+        self.redraw_rate = book.redraw_rate.tolist()
+        self.redraw_instalment = book.redraw_instalment.tolist()
+        # every drawdown of a book shares day 0: its epoch day is disbursement + age
+        self.day0_epoch = int(book.disbursed[0] + book.age[0]) if len(book.age) else 0
+        # the contract
+        self.c = c
+        self.period = int(c.period)
+        self.allocation = _allocation_groups(c.allocation)
+        # behaviour and macro
+        self.beh = beh
+        self.redraws = beh.redraw_probability > 0.0 and len(self.redraw_principal) > 0
+        self.z = macro.z.tolist()
+        self.income_multiplier = macro.income_multiplier.tolist()
+        self.unemployment_pp = macro.unemployment_pp.tolist()
+        self.rate_bp = macro.rate_bp.tolist()
+        self.n_months = macro.z.shape[1]
+
+    # ------------------------------------------------------------------ the whole portfolio
+    def run(self, n_paths: int) -> dict[str, np.ndarray]:
+        """Aggregates by metric name, each int64 ``[path, day, segment]``."""
+        days = self.horizon + 1
+        out = {name: np.zeros((n_paths, days, self.n_segments), np.int64)
+               for name in METRIC_NAMES}
+        for path in range(n_paths):
+            tally = {name: [[0] * self.n_segments for _ in range(days)] for name in METRIC_NAMES}
+            self._path(path, tally)
+            for name in METRIC_NAMES:
+                out[name][path] = tally[name]
+        return out
+
+    def _path(self, path: int, tally: dict[str, list[list[int]]]) -> None:
+        self.path = path
+        self.tally = tally
+        self.stream_keys = {s: rng.path_key(self.beh.seed, s, path)
+                            for s in (rng.CURE, rng.MISS, rng.PREPAY, rng.RESTRUCTURE)}
+        # the path's daily cure and partial-payment chances by month and bucket: the base
+        # hazards lifted by exp(loading x Z), the two together at most 1
+        self.hazards = []
+        for m in range(self.n_months):
+            lift = math.exp(self.beh.cure_factor_loading * self.z[path][m])
+            row = []
+            for k in range(len(BUCKETS)):
+                cure = min(1.0, float(self.beh.cure_daily[k]) * lift)
+                row.append((cure, min(1.0 - cure, float(self.beh.partial_daily[k]) * lift)))
+            self.hazards.append(row)
+        for b in range(len(self.borrower_id)):
+            self._borrower(b)
+
+    def _borrower(self, b: int) -> None:
+        seg = self.segment[b]
+        loans = [self._book_drawdown(d) for d in
+                 range(self.borrower_start[b], self.borrower_start[b + 1])]
+        first = min([0] + [loan.origin + 1 for loan in loans])
+        for t in range(first, self.horizon + 1):
+            for loan in loans:
+                self._day(b, seg, loan, t)
+            if t >= 0:
+                self._count_levels(seg, loans, t)
+
+    def _book_drawdown(self, d: int) -> Drawdown:
+        unit = self.drawdown_id[d]
+        return Drawdown(row=d, unit=unit, keys=self._draw_keys(unit), origin=-self.age[d],
+                        rate=self.daily_rate[d], term=self.term[d],
+                        instalment=self.instalment[d], normal_principal=self.principal[d])
+
+    def _draw_keys(self, unit: int) -> dict[int, int]:
+        return {s: rng.unit_key(k, unit) for s, k in self.stream_keys.items()}
+
+    def _add(self, name: str, t: int, seg: int, value: int) -> None:
+        self.tally[name][t][seg] += value
+
+    def _count_levels(self, seg: int, loans: list[Drawdown], t: int) -> None:
+        """The end of day ``t``: every disbursed drawdown in its bucket, and the borrower in
+        the 30+ / 90+ counts by its oldest unpaid due date on book."""
+        worst = 0
+        for loan in loans:
+            if loan.origin > t:  # an applicant not yet arrived
+                continue
+            self._add("n_closed", t, seg, loan.closed_generations)
+            if loan.status == CHARGED_OFF:
+                self._add("n_CO", t, seg, 1)
+            elif loan.status == CLOSED:
+                self._add("n_closed", t, seg, 1)
+            else:
+                k = bucket_index(loan.dpd)
+                principal = loan.outstanding()
+                self._add(BUCKET_COUNTS[k], t, seg, 1)
+                self._add(BUCKET_PRINCIPALS[k], t, seg, principal)
+                if loan.restructured:
+                    self._add("n_restructured", t, seg, 1)
+                    self._add("principal_restructured", t, seg, principal)
+                if loan.instalments:
+                    worst = max(worst, t - loan.origin - loan.instalments[0].due)
+        self._add("borrowers_dpd30", t, seg, int(worst >= 31))
+        self._add("borrowers_dpd90", t, seg, int(worst >= 91))
+
+    # ------------------------------------------------------------------ one drawdown, one day
+    def _day(self, b: int, seg: int, loan: Drawdown, t: int) -> None:
+        loan_day = t - loan.origin
+        if loan_day < 0 or loan.status != ACTIVE:
+            return
+        if loan_day == 0:  # disbursed today: on the book, current, from tomorrow
+            if t >= 1:  # an approved applicant (before day 1: part of the opening book)
+                self._add("disbursed_principal", t, seg, loan.normal_principal)
+                self._add("n_new", t, seg, 1)
+            return
+        flows = t >= 1  # nothing before day 1 reaches the flows
+        due_now, was_delinquent = self._accrue_and_fall_due(seg, loan, t, loan_day, flows)
+        loan_day = self._decide_and_pay(b, seg, loan, t, loan_day, due_now, was_delinquent)
+        self._end_of_day(b, seg, loan, t, loan_day, flows)
+
+    def _accrue_and_fall_due(self, seg: int, loan: Drawdown, t: int, loan_day: int,
+                             flows: bool) -> tuple[bool, bool]:
+        """Steps 1 and 2; returns (an instalment fell due today, in arrears before it)."""
+        c = self.c
+        was_nonaccrual = loan.dpd >= c.non_accrual_dpd
+        loan.principal_days += loan.outstanding()
+        interest = accrue(loan.normal_principal, loan.rate)
+        loan.accrued_interest += interest
+        penalty_rate = loan.rate * c.penalty_multiplier
+        penalty_today = compound_today = 0
+        for s in loan.instalments:
+            if s.due >= loan_day:  # fell due today: overdue from tomorrow
+                continue
+            pen = accrue(s.principal, penalty_rate)
+            com = accrue(s.interest, penalty_rate) if c.compound_interest else 0
+            late = loan_day - s.due
+            if not s.accelerated and late <= c.grace_days:
+                s.held_penalty += pen
+                s.held_compound += com
+                continue
+            if not s.accelerated and c.grace_days > 0 and late == c.grace_days + 1:
+                if c.grace_retroactive:  # the grace is exceeded: charged back to the due date
+                    pen += s.held_penalty
+                    com += s.held_compound
+                s.held_penalty = s.held_compound = 0
+            s.penalty += pen
+            s.compound += com
+            penalty_today += pen
+            compound_today += com
+        if flows:
+            self._add("interest_accrued", t, seg, interest)
+            self._add("penalty_accrued", t, seg, penalty_today)
+            self._add("compound_accrued", t, seg, compound_today)
+            if was_nonaccrual:
+                self._add("nonaccrual_charges", t, seg,
+                          interest + penalty_today + compound_today)
+        was_delinquent = bool(loan.instalments)
+        due_now = False
+        k = loan.next_k
+        if not loan.accelerated and k <= loan.term and self._due_day(loan, k) == loan_day:
+            loan.next_k = k + 1
+            part = self._principal_part(loan, k)
+            if part + loan.accrued_interest > 0:
+                loan.instalments.append(
+                    Instalment(due=loan_day, principal=part, interest=loan.accrued_interest))
+                due_now = True
+            loan.normal_principal -= part
+            loan.accrued_interest = 0
+        return due_now, was_delinquent
+
+    def _due_day(self, loan: Drawdown, k: int) -> int:
+        """Loan day of instalment ``k`` of the current schedule."""
+        return due_day(k, self.period, self.day0_epoch + loan.origin)
+
+    def _principal_part(self, loan: Drawdown, k: int) -> int:
+        """The principal of instalment ``k``: all that is left at maturity; for equal
+        instalments what the instalment leaves after the period's interest."""
+        method = self.method[loan.row]
+        if k == loan.term:
+            return loan.normal_principal
+        if method == "equal_installment":
+            return min(max(loan.instalment - loan.accrued_interest, 0), loan.normal_principal)
+        if method == "equal_principal":
+            return min(loan.instalment, loan.normal_principal)
+        return 0  # interest_first
+
+    def _decide_and_pay(self, b: int, seg: int, loan: Drawdown, t: int, loan_day: int,
+                        due_now: bool, was_delinquent: bool) -> int:
+        """Step 3; returns the loan day (a restructuring starts a new schedule today)."""
+        beh = self.beh
+        amount = 0
+        if t <= 0:  # the seasoned history: paid on time until the initial arrears began
+            dpd0 = self.dpd0[loan.row]
+            if due_now and not was_delinquent and (dpd0 == 0 or t < -dpd0):
+                loan.paid_charges += loan.instalments[0].interest
+                loan.instalments = []
+            return loan_day
+        if was_delinquent:
+            dpd = loan_day - loan.instalments[0].due
+            if (beh.restructure_dpd_from > 0 and not loan.restructured
+                    and beh.restructure_dpd_from <= dpd <= beh.restructure_dpd_to
+                    and rng.uniform_at(loan.keys[rng.RESTRUCTURE], t) < beh.restructure_daily):
+                self._restructure(seg, loan, t)
+                return 0
+            cure, partial = self.hazards[self._month(t)][bucket_index(dpd)]
+            u = rng.uniform_at(loan.keys[rng.CURE], t)
+            if u < cure + partial:
+                amount = loan.past_due()
+                if u < cure:
+                    self._add("n_cured", t, seg, 1)
+                else:  # a partial payment, in whole fen
+                    amount = math.floor(amount * beh.partial_share) // FEN * FEN
+        elif due_now:
+            due = loan.instalments[0]
+            u = rng.uniform_at(loan.keys[rng.MISS], loan_day)
+            if u < rng.normal_cdf(self._miss_threshold(b, seg, loan, t, due.owed())):
+                self._add("n_missed", t, seg, 1)
+            elif rng.uniform_at(loan.keys[rng.PREPAY], loan_day) < beh.prepayment_monthly:
+                amount = due.owed() + loan.accrued_interest + loan.normal_principal
+                self._add("n_prepaid", t, seg, 1)
+            else:  # pays what fell due, exactly
+                loan.paid_charges += due.interest
+                self._add("principal_paid", t, seg, due.principal)
+                self._add("interest_paid", t, seg, due.interest)
+                loan.instalments = []
+        if amount > 0:
+            total = loan.past_due() + loan.accrued_interest + loan.normal_principal
+            self._pay(seg, loan, t, min(amount, total))
+        return loan_day
+
+    def _month(self, t: int) -> int:
+        return min(max(t, 0) // DAYS_PER_MONTH, self.n_months - 1)
+
+    def _miss_threshold(self, b: int, seg: int, loan: Drawdown, t: int, owed: int) -> float:
+        """The one-factor rule: the drawdown misses when its latent variable
+        ``sqrt(rho) Z + sqrt(1 - rho) e`` falls below ``Phi^-1(PD)``, i.e. when
+        ``e < (Phi^-1(PD) - sqrt(rho) Z) / sqrt(1 - rho)``."""
+        m = self._month(t)
+        limit = rng.normal_ppf(self._miss_probability(b, seg, loan, m, owed))
+        rho = self.beh.rho
+        return (limit - math.sqrt(rho) * self.z[self.path][m]) / math.sqrt(1.0 - rho)
+
+    def _miss_probability(self, b: int, seg: int, loan: Drawdown, m: int, owed: int) -> float:
+        """The PD of this due payment before the factor: the segment's PD scaled by
+        exp(sensitivity x rise of the debt-service ratio) under the month's income,
+        unemployment and rate shocks, by the borrower's score and by restructuring."""
+        beh = self.beh
+        income0 = self.income[b]
+        unemployed = rng.uniform(beh.seed, rng.UNEMPLOYMENT, self.path, self.borrower_id[b],
+                                 m) < (max(0.0, self.unemployment_pp[m]) / 100.0
+                                       * float(beh.unemployment_beta[seg]))
+        income = income0 * self.income_multiplier[seg][m]
+        if unemployed:
+            income *= beh.unemployed_income_ratio
+        due = owed / 1e6
+        other0 = float(beh.other_debt_service_ratio[seg]) * income0
+        other = other0 * (1.0 + beh.other_debt_rate_sensitivity * self.rate_bp[m] / 100.0)
+        dsr = (due + other) / max(income, 1e-9)
+        dsr0 = (due + other0) / income0
+        pd = float(beh.base_pd[seg]) * math.exp(beh.dsr_sensitivity * (dsr - dsr0))
+        if self.pd_multiplier is not None:
+            pd *= self.pd_multiplier[b]
+        if loan.restructured:
+            pd *= beh.restructure_pd_multiplier
+        return min(0.999, pd)
+
+    def _pay(self, seg: int, loan: Drawdown, t: int, amount: int) -> None:
+        """Allocate a payment as the ledger does: the allocation groups over the due
+        instalments oldest first, then the period's interest, then normal principal."""
+        paid = dict.fromkeys(("fee", "compound", "penalty", "interest", "principal"), 0)
+        left = amount
+        for group in self.allocation:
+            for s in loan.instalments:
+                for part in group:
+                    take = min(left, getattr(s, part))
+                    setattr(s, part, getattr(s, part) - take)
+                    paid[part] += take
+                    left -= take
+        take = min(left, loan.accrued_interest)
+        loan.accrued_interest -= take
+        paid["interest"] += take
+        left -= take
+        prepaid = min(left, loan.normal_principal)
+        loan.normal_principal -= prepaid
+        paid["principal"] += prepaid
+        loan.paid_charges += paid["interest"] + paid["penalty"] + paid["compound"] + paid["fee"]
+        self._add("principal_paid", t, seg, paid["principal"])
+        self._add("prepaid_principal", t, seg, prepaid)
+        self._add("interest_paid", t, seg, paid["interest"])
+        self._add("penalty_paid", t, seg, paid["penalty"])
+        self._add("compound_paid", t, seg, paid["compound"])
+        self._add("fees_paid", t, seg, paid["fee"])
+
+    def _restructure(self, seg: int, loan: Drawdown, t: int) -> None:
+        """Capitalise the arrears into a new schedule from today over the remaining
+        instalments plus the extra months; penalty, compound and fees waived or capitalised
+        (charges held within the grace days lapse)."""
+        beh = self.beh
+        principal = loan.outstanding()
+        capitalised = loan.accrued_interest + sum(s.interest for s in loan.instalments)
+        charges = sum(s.penalty + s.compound + s.fee for s in loan.instalments)
+        waived = charges if beh.restructure_waive else 0
+        if not beh.restructure_waive:
+            capitalised += charges
+        term = max(1, loan.term - loan.next_k + 1) + beh.restructure_extra_months
+        total = principal + capitalised
+        self._start_schedule(loan, t, total, term,
+                             instalment_micro(total, loan.rate, term, self.method[loan.row]))
+        loan.restructured = True
+        self._add("capitalised", t, seg, capitalised)
+        self._add("waived", t, seg, waived)
+        self._add("n_restructurings", t, seg, 1)
+
+    @staticmethod
+    def _start_schedule(loan: Drawdown, t: int, principal: int, term: int,
+                        instalment: int) -> None:
+        loan.origin = t
+        loan.normal_principal = principal
+        loan.accrued_interest = 0
+        loan.next_k = 1
+        loan.accelerated = False
+        loan.instalments = []
+        loan.term = term
+        loan.instalment = instalment
+
+    def _end_of_day(self, b: int, seg: int, loan: Drawdown, t: int, loan_day: int,
+                    flows: bool) -> None:
+        """Step 4: late fee, DPD and rolls, acceleration, charge-off or closing (and a
+        redraw)."""
+        c, beh = self.c, self.beh
+        if c.late_fee > 0 and loan.instalments:
+            newest = loan.instalments[-1]
+            if newest.due == loan_day and newest.owed() > 0:  # unpaid on its due day
+                newest.fee += c.late_fee
+                if flows:
+                    self._add("fees_charged", t, seg, c.late_fee)
+        loan.instalments = [s for s in loan.instalments if s.owed() > 0]
+        loan.dpd = loan_day - loan.instalments[0].due if loan.instalments else 0
+        if flows and loan.dpd == 31:
+            self._add("n_roll30", t, seg, 1)
+        if flows and loan.dpd == 91:
+            self._add("n_roll90", t, seg, 1)
+        if 0 <= c.acceleration_dpd <= loan.dpd and not loan.accelerated:
+            loan.accelerated = True  # everything not yet due falls due today
+            if loan.normal_principal > 0 or loan.accrued_interest > 0:
+                loan.instalments.append(Instalment(
+                    due=loan_day, principal=loan.normal_principal,
+                    interest=loan.accrued_interest, accelerated=True))
+                loan.normal_principal = loan.accrued_interest = 0
+        if 0 <= c.charge_off_dpd <= loan.dpd:
+            loan.status = CHARGED_OFF
+            if flows:
+                self._charge_off(seg, loan, t)
+        elif not loan.instalments and loan.normal_principal == 0 and loan.accrued_interest == 0:
+            loan.status = CLOSED
+            loan.dpd = 0
+            approved = self.approved is None or self.approved[b] != 0
+            if (self.redraws and flows and approved and t < self.horizon
+                    and rng.uniform(beh.seed, rng.REDRAW, self.path, loan.unit, t)
+                    < beh.redraw_probability):
+                self._redraw(seg, loan, t)
+
+    def _charge_off(self, seg: int, loan: Drawdown, t: int) -> None:
+        """Write the principal off; a litigated drawdown recovers a share of its claim, capped
+        at the enforceable claim (the all-in APR cap on principal-days, less charges already
+        paid), after the legal lag; others the base recovery rate after the recovery lag."""
+        beh = self.beh
+        principal = loan.outstanding()
+        self._add("charged_off_principal", t, seg, principal)
+        if beh.legal_share > 0.0 and (
+            rng.uniform(beh.seed, rng.LEGAL, self.path, loan.unit, 0) < beh.legal_share
+        ):
+            charges = loan.accrued_interest + sum(s.interest + s.penalty + s.compound + s.fee
+                                                  for s in loan.instalments)
+            allowance = accrue(loan.principal_days, beh.apr_cap / 365.0)
+            claim = principal + min(charges, max(0, allowance - loan.paid_charges))
+            self._add("n_litigated", t, seg, 1)
+            self._add("legal_cost", t, seg, beh.legal_cost)
+            if t + beh.legal_lag_days <= self.horizon:
+                got = accrue(claim, beh.legal_rate)
+                self._add("recoveries", t + beh.legal_lag_days, seg, got)
+                self._add("legal_recoveries", t + beh.legal_lag_days, seg, got)
+        elif t + beh.recovery_lag_days <= self.horizon:
+            self._add("recoveries", t + beh.recovery_lag_days, seg,
+                      accrue(principal, beh.recovery_rate))
+
+    def _redraw(self, seg: int, loan: Drawdown, t: int) -> None:
+        """A new drawdown on today's terms, disbursed today (on the book from tomorrow): the
+        same book row, a new generation with its own draws."""
+        d = loan.row
+        loan.closed_generations += 1
+        loan.generation += 1
+        loan.unit = self.drawdown_id[d] + loan.generation * GENERATION_SHIFT
+        loan.keys = self._draw_keys(loan.unit)
+        loan.status = ACTIVE
+        loan.restructured = False
+        loan.principal_days = 0
+        loan.rate = self.redraw_rate[d]
+        self._start_schedule(loan, t, self.redraw_principal[d], self.term[d],
+                             self.redraw_instalment[d])
+        self._add("disbursed_principal", t, seg, loan.normal_principal)
+        self._add("n_new", t, seg, 1)
+
+
+def _allocation_groups(table: np.ndarray) -> tuple[tuple[str, ...], ...]:
+    """The ledger's allocation order that the kernel's table encodes."""
+    for name, groups in ALLOCATION_GROUPS.items():
+        if np.array_equal(allocation_table(name), table):
+            return groups
+    raise ValueError("the contract's allocation table is none of the ledger's orders")
+
+
+def simulate_twin(inputs: KernelInputs, n_paths: int) -> dict[str, np.ndarray]:
+    """The twin's aggregates of paths ``0 .. n_paths - 1``, by metric name."""
+    return Twin(inputs).run(n_paths)
