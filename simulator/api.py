@@ -19,7 +19,7 @@ import numba
 import numpy as np
 import pyarrow as pa
 
-from simulator import __version__
+from simulator._version import __version__
 from simulator.analysis.summary import paths_table, quantiles_table
 from simulator.book.inputs import KernelInputs, kernel_inputs
 from simulator.engine.local import run_local

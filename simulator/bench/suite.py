@@ -90,7 +90,7 @@ def versions() -> dict:
     import numba
     import pyarrow
 
-    from simulator import __version__
+    from simulator._version import __version__
 
     commit = dirty = None
     try:

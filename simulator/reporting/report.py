@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from simulator import __version__
+from simulator._version import __version__
 from simulator.analysis.compare import RunInfo, difference, paired
 from simulator.analysis.summary import summary as mc_summary
 from simulator.errors import InputError

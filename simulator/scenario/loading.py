@@ -14,135 +14,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from simulator.errors import InputError
 from simulator.scenario.schema import LocatedError, Scenario
 from simulator.scenario.schema import describe_value as _got
-
-Loc = tuple[str | int, ...]
-
-_MERGE_TAG = "tag:yaml.org,2002:merge"
-
-
-# --------------------------------------------------------------------------------------------
-# YAML with lines
-
-
-class _DuplicateKey(yaml.constructor.ConstructorError):
-    """A key given twice in one mapping."""
-
-
-class _LineLoader(yaml.SafeLoader):
-    """A SafeLoader that refuses duplicate keys (the YAML spec forbids them; PyYAML keeps the
-    last one silently)."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: dict[Any, int] = {}
-        for key_node, _ in node.value:
-            if key_node.tag == _MERGE_TAG:
-                continue
-            key = self.construct_object(key_node, deep=True)
-            try:
-                first = seen.get(key)
-            except TypeError:
-                raise yaml.constructor.ConstructorError(
-                    None, None, "a mapping key must be a plain value", key_node.start_mark
-                ) from None
-            if first is not None:
-                raise _DuplicateKey(
-                    None, None, f"duplicate key {_show_key(key)} (first at line {first})",
-                    key_node.start_mark,
-                )
-            seen[key] = key_node.start_mark.line + 1
-        return super().construct_mapping(node, deep=deep)
-
-
-def _show_key(key: Any) -> str:
-    return repr(key) if isinstance(key, str) else str(key)
-
-
-def _yaml_error(exc: yaml.YAMLError, source: str | None) -> InputError:
-    if isinstance(exc, yaml.reader.ReaderError):
-        return InputError(
-            f"not YAML text: character {chr(exc.character)!r} is not allowed", source=source
-        )
-    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-    line = mark.line + 1 if mark is not None else None
-    problem = getattr(exc, "problem", None) or (str(exc).splitlines() or ["unreadable"])[0]
-    if isinstance(exc, _DuplicateKey):
-        return InputError(problem, line=line, source=source)
-    context = getattr(exc, "context", None)
-    message = f"YAML syntax error: {problem}" + (f" ({context})" if context else "")
-    return InputError(message, line=line, source=source)
-
-
-def load_yaml(text: str, source: str | None = None) -> tuple[Any, dict[Loc, int]]:
-    """Parse one YAML document; return the data and the line of every key and list item.
-
-    Returns
-    -------
-    data, lines
-        ``lines`` maps a key path such as ``("book", "segments", 1, "share")`` to its 1-based
-        line; ``()`` maps to the document's first line.
-    """
-    try:
-        loader = _LineLoader(text)
-    except yaml.YAMLError as exc:
-        raise _yaml_error(exc, source) from None
-    try:
-        node = loader.get_single_node()
-        if node is None:
-            raise InputError("the file is empty: a scenario needs at least a name and a book",
-                             source=source)
-        data = loader.construct_document(node)
-        lines: dict[Loc, int] = {}
-        _record_lines(loader, node, (), lines, set())
-    except yaml.YAMLError as exc:
-        raise _yaml_error(exc, source) from None
-    except RecursionError:
-        raise InputError("the YAML is nested too deeply", source=source) from None
-    finally:
-        loader.dispose()
-    return data, lines
-
-
-def _record_lines(
-    loader: yaml.SafeLoader, node: yaml.Node, loc: Loc, lines: dict[Loc, int], seen: set[int]
-) -> None:
-    lines.setdefault(loc, node.start_mark.line + 1)
-    if id(node) in seen:  # an alias: its lines are those of the anchor; also stops cycles
-        return
-    seen.add(id(node))
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == _MERGE_TAG:
-                continue
-            key = loader.construct_object(key_node)
-            if isinstance(key, (str, int)) and not isinstance(key, bool):
-                lines[(*loc, key)] = key_node.start_mark.line + 1
-                _record_lines(loader, value_node, (*loc, key), lines, seen)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            lines[(*loc, i)] = item.start_mark.line + 1
-            _record_lines(loader, item, (*loc, i), lines, seen)
-
-
-class _Dumper(yaml.SafeDumper):
-    """Block style, keys in schema order, unicode kept, lists indented under their key."""
-
-    def increase_indent(self, flow: bool = False, indentless: bool = False) -> Any:
-        return super().increase_indent(flow, False)
-
-
-def dump_yaml(data: Any) -> str:
-    """YAML text for plain data (dicts, lists, scalars, dates) that :func:`load_yaml` reads back."""
-    return yaml.dump(
-        data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=False,
-        width=100,
-    )
-
+from simulator.scenario.yaml_io import Loc, load_yaml, show_key
 
 # --------------------------------------------------------------------------------------------
 # Paths in the schema
@@ -220,7 +97,7 @@ def _keys_at(loc: Loc) -> list[str]:
 
 
 def _unknown_key_message(key: Any, allowed: Sequence[str]) -> str:
-    message = f"unknown key {_show_key(key)}"
+    message = f"unknown key {show_key(key)}"
     close = difflib.get_close_matches(str(key), list(allowed), n=1, cutoff=0.7)
     if close:
         message += f" (did you mean {close[0]!r}?)"
@@ -369,7 +246,7 @@ def _plain_message(error: dict[str, Any]) -> tuple[str, Loc]:
     if kind == "extra_forbidden":
         return _unknown_key_message(loc[-1], _keys_at(loc[:-1])), ()
     if kind == "missing":
-        return f"missing required key {_show_key(loc[-1])}", ()
+        return f"missing required key {show_key(loc[-1])}", ()
     if kind in _TYPE_WORDS:
         message = f"expected {_TYPE_WORDS[kind]}, got {_got(value)}"
         if kind == "string_type" and not isinstance(value, (dict, list)) and value is not None:

@@ -28,6 +28,7 @@ from pydantic import (
 )
 
 from simulator.scenario.policy import Policy
+from simulator.scenario.yaml_io import dump_yaml
 
 BUCKETS = ("M0", "M1", "M2", "M3", "M4", "M5", "M6")
 """Delinquency buckets by days past due: M0 current, M1 1-30, ..., M6 151-180 (MODEL.md s.4)."""
@@ -788,8 +789,6 @@ class Scenario(_Model):
 
     def to_yaml(self) -> str:
         """The resolved scenario as YAML, every default written out; reloads to an equal one."""
-        from simulator.scenario.loading import dump_yaml
-
         return dump_yaml(self.model_dump(mode="python"))
 
     def sha256(self) -> str:
