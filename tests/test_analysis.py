@@ -12,12 +12,11 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy.stats import norm
 
+from simulator.analysis.risk import expected_shortfall_with_error, quantile_with_error
 from simulator.analysis.summary import (
     derive_tables,
-    expected_shortfall_with_error,
     format_summary,
     paths_table,
-    quantile_with_error,
     quantiles_table,
     summary,
 )

@@ -21,6 +21,8 @@ import numpy as np
 import yaml
 from scipy import stats
 
+from simulator.analysis import risk
+from simulator.analysis.figures import DPD30, DPD90
 from simulator.errors import InputError
 from simulator.results import Run
 
@@ -29,10 +31,10 @@ METRICS: dict[str, tuple[str, str, str]] = {
     "net_loss_rate": ("net_loss_rate", "ratio", "Net loss rate (of day-0 principal)"),
     "loss_rate_avg_balance": ("loss_rate_avg_balance", "ratio",
                               "Net loss rate (of average balance)"),
-    "peak_dpd30_ratio": ("peak_dpd30_ratio", "ratio", "Peak 30+ ratio"),
-    "peak_dpd90_ratio": ("peak_dpd90_ratio", "ratio", "Peak 90+ ratio"),
-    "end_dpd30_ratio": ("end_dpd30_ratio", "ratio", "End 30+ ratio"),
-    "end_dpd90_ratio": ("end_dpd90_ratio", "ratio", "End 90+ ratio"),
+    "peak_dpd30_ratio": ("peak_dpd30_ratio", "ratio", f"Peak {DPD30.label} ratio"),
+    "peak_dpd90_ratio": ("peak_dpd90_ratio", "ratio", f"Peak {DPD90.label} ratio"),
+    "end_dpd30_ratio": ("end_dpd30_ratio", "ratio", f"End {DPD30.label} ratio"),
+    "end_dpd90_ratio": ("end_dpd90_ratio", "ratio", f"End {DPD90.label} ratio"),
     "net_loss": ("net_loss", "yuan", "Net loss"),
     "charged_off_principal": ("charged_off_principal", "yuan", "Charged-off principal"),
     "recoveries": ("recoveries", "yuan", "Recoveries"),
@@ -40,7 +42,7 @@ METRICS: dict[str, tuple[str, str, str]] = {
     "penalty_income": ("penalty_income", "yuan", "Penalty income (罚息)"),
     "compound_income": ("compound_income", "yuan", "Compound income (复利)"),
 }
-STATS = ("mean", "p50", "p95", "p99", "p999", "es99")
+STATS = risk.STATS
 DEFAULT_ROWS = (
     ("net_loss_rate", "mean"), ("net_loss_rate", "p99"), ("net_loss_rate", "p999"),
     ("net_loss_rate", "es99"), ("loss_rate_avg_balance", "mean"), ("peak_dpd30_ratio", "mean"),
@@ -53,28 +55,13 @@ CONFIDENCE = 0.95
 
 
 def statistic(x: np.ndarray, stat: str) -> float:
-    """The statistic ``stat`` (mean, p50, p95, p99, p999, es99) of ``x`` across paths."""
-    x = np.asarray(x, dtype=np.float64)
-    if stat == "mean":
-        return float(x.mean())
-    if stat == "es99":
-        s = np.sort(x)
-        k = max(1, math.ceil(round(s.size * 0.01, 9)))
-        return float(s[s.size - k:].mean())
-    q = {"p50": 0.5, "p95": 0.95, "p99": 0.99, "p999": 0.999}[stat]
-    return float(np.quantile(x, q))
+    """The statistic ``stat`` (one of :data:`STATS`) of ``x`` across paths."""
+    return float(risk.statistic(x, stat))
 
 
 def _stat_batch(x: np.ndarray, stat: str) -> np.ndarray:
     """``statistic`` along axis 1 of a (B, n) array."""
-    if stat == "mean":
-        return x.mean(axis=1)
-    if stat == "es99":
-        s = np.sort(x, axis=1)
-        k = max(1, math.ceil(round(s.shape[1] * 0.01, 9)))
-        return s[:, s.shape[1] - k:].mean(axis=1)
-    q = {"p50": 0.5, "p95": 0.95, "p99": 0.99, "p999": 0.999}[stat]
-    return np.quantile(x, q, axis=1)
+    return risk.statistic(x, stat, axis=1)
 
 
 def parse_metric(spec: str) -> tuple[str, str]:
@@ -172,7 +159,7 @@ def difference(a: np.ndarray, b: np.ndarray, stat: str, is_paired: bool,
         ib = ia if is_paired else rng.integers(0, b.size, size=(BOOTSTRAP, b.size))
         boot = _stat_batch(b[ib], stat) - _stat_batch(a[ia], stat)
         se = float(boot.std(ddof=1))
-        crit = float(stats.norm.ppf(0.5 + confidence / 2))
+        crit = risk.z_value(confidence)
     half = crit * se if math.isfinite(se) else math.nan
     return {"difference": est, "se": se, "ci_low": est - half, "ci_high": est + half,
             "paired": is_paired, "method": ("paired (common random numbers)" if is_paired

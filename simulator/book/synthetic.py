@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from simulator.contract.buckets import nominal_range
 from simulator.contract.money import MICRO
 from simulator.contract.schedule import CALENDAR, METHOD_CODE, epoch_day, instalment_micro
 from simulator.errors import InputError
@@ -60,8 +61,9 @@ def _amount_row(amount) -> list[float]:
 
 
 def dpd_range(bucket: int, charge_off_dpd: int | None) -> tuple[int, int]:
-    """Initial DPD range of a bucket, kept below charge-off."""
-    lo, hi = 30 * (bucket - 1) + 1, 30 * bucket
+    """Initial DPD range of a bucket: its 30 days (M6: 151-180), kept below charge-off."""
+    nominal = nominal_range(bucket)
+    lo, hi = nominal.lo, nominal.hi
     if charge_off_dpd is not None:
         hi = min(hi, charge_off_dpd - 1)
     return lo, hi

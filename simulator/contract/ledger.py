@@ -21,11 +21,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from simulator.contract.buckets import BUCKETS, bucket_index, five_category
 from simulator.contract.money import accrue
 from simulator.contract.schedule import CALENDAR, due_day, epoch_day, instalment_micro
 from simulator.contract.terms import Terms
-
-BUCKETS = ("M0", "M1", "M2", "M3", "M4", "M5", "M6")
 
 # Allocation orders: a list of groups; each group is paid across instalments oldest first,
 # and within one instalment in the group's order.
@@ -37,28 +36,6 @@ ALLOCATION_GROUPS: dict[str, tuple[tuple[str, ...], ...]] = {
     # Enforcement order: principal, then interest, then charges.
     "principal_first": (("principal",), ("interest",), ("penalty",), ("compound",), ("fee",)),
 }
-
-
-def bucket_index(dpd: int) -> int:
-    """0 for M0 (current), 1..6 for M1..M6; DPD beyond 180 stays in M6."""
-    if dpd <= 0:
-        return 0
-    return min(6, (dpd - 1) // 30 + 1)
-
-
-def five_category(dpd: int, charged_off: bool) -> str:
-    """五级分类 under the 2023 rules, by days past due."""
-    if charged_off:
-        return "written_off"
-    if dpd <= 0:
-        return "normal"
-    if dpd <= 90:
-        return "special_mention"
-    if dpd <= 270:
-        return "substandard"
-    if dpd <= 360:
-        return "doubtful"
-    return "loss"
 
 
 @dataclass

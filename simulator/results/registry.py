@@ -15,10 +15,9 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-SCHEMA_VERSION = "1"
+from simulator.contract.buckets import BUCKETS, nominal_range
 
-BUCKETS = ("M0", "M1", "M2", "M3", "M4", "M5", "M6")
-"""Delinquency buckets on book: M0 current, M1 1-30 DPD, ..., M6 151-180 DPD."""
+SCHEMA_VERSION = "1"
 
 QUANTILE_STATS = ("mean", "p01", "p05", "p50", "p95", "p99", "p999")
 """The statistics of the ``quantiles`` table, in the order they are written."""
@@ -51,14 +50,11 @@ class Column:
     meaning: str
 
 
+# The buckets' 30-day ranges as the column meanings (and so the Parquet metadata) spell them;
+# how far M6 reaches depends on the scenario's charge-off (simulator.contract.buckets).
 _BUCKET_DPD = {
-    "M0": "current, 0 DPD",
-    "M1": "1-30 DPD",
-    "M2": "31-60 DPD",
-    "M3": "61-90 DPD",
-    "M4": "91-120 DPD",
-    "M5": "121-150 DPD",
-    "M6": "151-180 DPD",
+    b: "current, 0 DPD" if k == 0 else f"{nominal_range(k).lo}-{nominal_range(k).hi} DPD"
+    for k, b in enumerate(BUCKETS)
 }
 
 

@@ -27,16 +27,14 @@ from pydantic import (
     model_validator,
 )
 
+from simulator.contract.buckets import BUCKETS
 from simulator.scenario.policy import Policy
 from simulator.scenario.yaml_io import dump_yaml
 
-BUCKETS = ("M0", "M1", "M2", "M3", "M4", "M5", "M6")
-"""Delinquency buckets by days past due: M0 current, M1 1-30, ..., M6 151-180 (MODEL.md s.4)."""
-
 DELINQUENT_BUCKETS = BUCKETS[1:]
 
-Bucket = Literal["M0", "M1", "M2", "M3", "M4", "M5", "M6"]
-DelinquentBucket = Literal["M1", "M2", "M3", "M4", "M5", "M6"]
+Bucket = Literal[BUCKETS]  # type: ignore[valid-type]  # the names, from their one definition
+DelinquentBucket = Literal[DELINQUENT_BUCKETS]  # type: ignore[valid-type]
 
 SUM_TOLERANCE = 1e-9
 """How far shares and probabilities that must add up to 1 may miss it (float rounding)."""

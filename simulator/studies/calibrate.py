@@ -32,11 +32,11 @@ from typing import Any
 import numpy as np
 
 from simulator.analysis import metrics as M
+from simulator.contract.buckets import BUCKETS
 from simulator.errors import InputError
 from simulator.scenario import Scenario
 from simulator.scenario.loading import parse_scenario, read_scenario_text
 
-BUCKETS = ("M0", "M1", "M2", "M3", "M4", "M5", "M6")
 PD_ALL = "book.segments[*].base_pd"
 CURE_M1 = "behaviour.cure_daily.M1"
 CURE_M2_M3 = "behaviour.cure_daily.M2..M3"
@@ -63,7 +63,8 @@ _FAMILIES: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
 
 
 _PART = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)((?:\[(?:\d+|\*)\])*)$")
-_RANGE = re.compile(r"^M([0-6])\.\.M([0-6])$")
+_BUCKET = "|".join(BUCKETS)
+_RANGE = re.compile(rf"^({_BUCKET})\.\.({_BUCKET})$")
 
 
 def _format(parts: Sequence[str | int]) -> str:
@@ -81,10 +82,10 @@ def expand_key(spec: str, scenario: Scenario, flag: str = "--param") -> list[tup
     # a bucket range "M2..M3" splits into "M2", "", "M3" on dots
     ranged = _RANGE.match(".".join(pieces[-3:])) if len(pieces) >= 4 else None
     if ranged:
-        a, b = (int(x) for x in ranged.groups())
+        a, b = (BUCKETS.index(x) for x in ranged.groups())
         if a > b:
             raise InputError(f"{flag} {spec!r}: bucket range must go up, e.g. M2..M3")
-        tail = [f"M{i}" for i in range(a, b + 1)]
+        tail = list(BUCKETS[a: b + 1])
         pieces = pieces[:-3]
     parts: list[str | int] = []
     for piece in pieces:
