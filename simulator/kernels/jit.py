@@ -3,9 +3,15 @@
 Every kernel is compiled with ``njit`` (nopython), ``nogil`` (so engine threads run kernels in
 parallel), ``fastmath=False`` (money must round the same way as the plain-Python ledger) and
 ``error_model="numpy"``. Compiled kernels are cached in a per-user folder when it is writable
-(``$OVERDUE_CACHE_DIR`` or ``~/.cache/overdue/numba``); otherwise caching is switched off and
-kernels compile in memory, never failing a run because of a read-only home. Each version of
-the compiled sources gets its own subfolder (``src-<digest>``).
+(``$OVERDUE_CACHE_DIR``, else ``$NUMBA_CACHE_DIR``, else ``~/.cache/overdue/numba``); otherwise
+caching is switched off and kernels compile in memory, never failing a run because of a
+read-only home. Each version of the compiled sources gets its own subfolder (``src-<digest>``).
+
+Importing this module changes nothing for the rest of the process: no environment variable and
+no numba setting is written. The folder reaches numba through a cache locator that answers only
+for files of this package; every other function cached with numba keeps numba's own locators.
+Child processes (Dask workers, the benchmark's runs) inherit the same environment, read the same
+sources, and so find the same folder.
 """
 
 from __future__ import annotations
@@ -15,13 +21,16 @@ import os
 import tempfile
 from pathlib import Path
 
+import numba
+from numba.core import caching
+
 _PACKAGE = Path(__file__).resolve().parents[1]
 
 
 def _source_digest() -> str:
     """A digest of the compiled code's sources: the kernels and contract packages and every
-    module with a ``@jit``. numba checks only the calling file's own timestamp, so a kernel
-    that inlines an edited helper from another file would load stale code; a cache folder per
+    module with a ``@jit``. numba checks only the calling file's own sources, so a kernel that
+    inlines an edited helper from another file would load stale code; a cache folder per
     digest makes that impossible."""
     digest = hashlib.sha256()
     for path in sorted(_PACKAGE.rglob("*.py")):
@@ -47,16 +56,38 @@ def _cache_dir() -> Path | None:
 
 
 CACHE_DIR = _cache_dir()
-if CACHE_DIR is not None:
-    # Child processes (Dask workers, the benchmark's runs) inherit the root, not the digest
-    # folder: they add their own digest, and the same sources find the same folder.
-    os.environ["OVERDUE_CACHE_DIR"] = str(CACHE_DIR.parent)
-    os.environ["NUMBA_CACHE_DIR"] = str(CACHE_DIR)
 
-import numba  # noqa: E402  (the cache folder must be set before numba reads its config)
 
-if CACHE_DIR is not None:
-    numba.config.CACHE_DIR = str(CACHE_DIR)
+class PackageCacheLocator(caching._SourceFileBackedLocatorMixin, caching._CacheLocator):
+    """numba's cache locator for functions defined in this package's files: their cache goes
+    to :data:`CACHE_DIR`. It declines any other file, so numba's own locators handle it."""
+
+    def __init__(self, py_func, py_file):
+        self._py_file = py_file
+        self._lineno = py_func.__code__.co_firstlineno
+        self._cache_path = str(CACHE_DIR / self.get_suitable_cache_subpath(py_file))
+
+    def get_cache_path(self) -> str:
+        return self._cache_path
+
+    @classmethod
+    def from_function(cls, py_func, py_file):
+        if CACHE_DIR is None or not Path(py_file).resolve().is_relative_to(_PACKAGE):
+            return None
+        return super().from_function(py_func, py_file)
+
+
+def _register(locator: type) -> None:
+    """Put ``locator`` first among numba's locators, replacing an earlier copy of it (a module
+    imported again) rather than stacking a second one."""
+    impl = getattr(caching, "CacheImpl", None) or caching._CacheImpl  # _CacheImpl in older numba
+    classes = impl._locator_classes
+    classes[:] = [c for c in classes
+                  if (c.__module__, c.__qualname__) != (locator.__module__, locator.__qualname__)]
+    classes.insert(0, locator)
+
+
+_register(PackageCacheLocator)
 
 _OPTIONS = dict(nogil=True, fastmath=False, error_model="numpy",
                 cache=CACHE_DIR is not None)
