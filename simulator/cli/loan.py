@@ -21,9 +21,9 @@ from simulator.contract.schedule import METHODS
 from simulator.contract.statement import render_csv, render_table, state_dict
 from simulator.contract.terms import ALLOCATIONS, Terms
 from simulator.errors import InputError
+from simulator.scenario import bounds as B
 
 FORMATS = ("table", "csv", "json")
-MAX_DAILY_RATE = 0.01  # 3.65 a year: far above any lawful rate, so only typos are refused
 MAX_DAYS = 36_500
 
 
@@ -38,8 +38,8 @@ def _positive_int_or_off(text: str, option: str) -> int | None:
         raise InputError(
             f"{option} must be a whole number of days or 'off', got {text!r}"
         ) from None
-    if value < 1:
-        raise InputError(f"{option} must be at least 1 (or 'off'), got {value}")
+    if not 1 <= value <= B.DPD_MAX:
+        raise InputError(f"{option} must be 1 to {B.DPD_MAX} days (or 'off'), got {text[:30]}")
     return value
 
 
@@ -53,23 +53,28 @@ def _period(text: str) -> int | str:
         raise InputError(
             f"--period-days must be a whole number of days or 'calendar', got {text!r}"
         ) from None
-    if value < 1:
-        raise InputError(f"--period-days must be at least 1, got {value}")
+    if not B.PERIOD_DAYS_MIN <= value <= B.PERIOD_DAYS_MAX:
+        raise InputError(f"--period-days must be {B.PERIOD_DAYS_MIN} to {B.PERIOD_DAYS_MAX} days "
+                         f"(or 'calendar'), got {text[:30]}")
     return value
 
 
 def _yuan(value: float, option: str, *, positive: bool = False) -> int:
     if not math.isfinite(value):
         raise InputError(f"{option} must be a finite amount of yuan, got {value}")
-    if value < 0 or (positive and value == 0):
-        kind = "positive" if positive else "zero or more"
-        raise InputError(f"{option} must be {kind} yuan, got {value:g}")
+    if value < 0 or (positive and value == 0) or value > B.YUAN_MAX:
+        kind = "above 0" if positive else "0 or more"
+        raise InputError(f"{option} must be {kind} and at most {B.YUAN_MAX:g} yuan, "
+                         f"got {value:g}")
     return to_micro(repr(value))
 
 
-def _in_range(value: float, option: str, low: float, high: float) -> None:
-    if not (math.isfinite(value) and low <= value <= high):
-        raise InputError(f"{option} must be between {low:g} and {high:g}, got {value:g}")
+def _in_range(value: float, option: str, low: float, high: float, *,
+              low_open: bool = False) -> None:
+    ok = math.isfinite(value) and (low < value if low_open else low <= value) and value <= high
+    if not ok:
+        above = f"above {low:g}" if low_open else f"at least {low:g}"
+        raise InputError(f"{option} must be {above} and at most {high:g}, got {value:g}")
 
 
 def parse_pay(items: list[str], days: int) -> dict[int, Payment]:
@@ -99,8 +104,8 @@ def parse_pay(items: list[str], days: int) -> dict[int, Payment]:
             raise InputError(
                 f"--pay {item!r}: the amount must be yuan, 'due', 'past_due' or 'all'"
             ) from None
-        if not amount.is_finite() or amount < 0:
-            raise InputError(f"--pay {item!r}: the amount must be zero or more yuan")
+        if not amount.is_finite() or amount < 0 or amount > Decimal(B.YUAN_MAX):
+            raise InputError(f"--pay {item[:60]!r}: the amount must be 0 to {B.YUAN_MAX:g} yuan")
         payments[day] = to_micro(amount)
     return payments
 
@@ -125,9 +130,10 @@ def build_terms(
 ) -> Terms:
     """Validate the options and build the contract, mapping every problem to InputError."""
     principal_micro = _yuan(principal, "--principal", positive=True)
-    _in_range(daily_rate, "--daily-rate", 0.0, MAX_DAILY_RATE)
-    if term < 1 or term > 360:
-        raise InputError(f"--term must be between 1 and 360 instalments, got {term}")
+    _in_range(daily_rate, "--daily-rate", 0.0, B.DAILY_RATE_MAX, low_open=True)
+    if not B.TERM_MONTHS_MIN <= term <= B.TERM_MONTHS_MAX:
+        raise InputError(f"--term must be {B.TERM_MONTHS_MIN} to {B.TERM_MONTHS_MAX} "
+                         f"instalments, got {str(term)[:30]}")
     if method not in METHODS:
         raise InputError(f"--method must be one of {', '.join(METHODS)}, got {method!r}")
     if allocation not in ALLOCATIONS:
@@ -138,12 +144,17 @@ def build_terms(
         disbursed = _dt.date.fromisoformat(disbursed_on)
     except ValueError:
         raise InputError(
-            f"--disbursed-on must be a date YYYY-MM-DD, got {disbursed_on!r}"
+            f"--disbursed-on must be a date YYYY-MM-DD that exists, got {disbursed_on[:40]!r}"
         ) from None
-    _in_range(penalty_multiplier, "--penalty-multiplier", 0.0, 10.0)
-    _in_range(apr_cap, "--apr-cap", 0.0, 10.0)
-    if grace_days < 0:
-        raise InputError(f"--grace-days must be zero or more, got {grace_days}")
+    if not B.AS_OF_MIN <= disbursed <= B.AS_OF_MAX:
+        raise InputError(f"--disbursed-on must be from {B.AS_OF_MIN} to {B.AS_OF_MAX}, got "
+                         f"{disbursed}")
+    _in_range(penalty_multiplier, "--penalty-multiplier", B.PENALTY_MULTIPLIER_MIN,
+              B.PENALTY_MULTIPLIER_MAX)
+    _in_range(apr_cap, "--apr-cap", 0.0, B.APR_CAP_MAX)
+    if not 0 <= grace_days <= B.GRACE_DAYS_MAX:
+        raise InputError(
+            f"--grace-days must be 0 to {B.GRACE_DAYS_MAX}, got {str(grace_days)[:30]}")
     try:
         return Terms(
             principal=principal_micro,
@@ -233,7 +244,7 @@ def loan(
     ledger = Ledger(terms)
     n = default_days(ledger) if days is None else days
     if not 1 <= n <= MAX_DAYS:
-        raise InputError(f"--days must be between 1 and {MAX_DAYS}, got {n}")
+        raise InputError(f"--days must be between 1 and {MAX_DAYS}, got {str(n)[:30]}")
     payments = parse_pay(pay or [], n)
     history = [ledger.step(payments.get(t, 0)) for t in range(1, n + 1)]
     if format == "csv":

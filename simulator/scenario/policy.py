@@ -21,6 +21,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from simulator.scenario import bounds as B
+
 DelinquentBucket = Literal["M1", "M2", "M3", "M4", "M5", "M6"]
 Grade = Literal["A", "B", "C", "D", "E"]
 GRADES = ("A", "B", "C", "D", "E")
@@ -54,16 +56,17 @@ class Pricing(_Model):
     grade_rates: dict[Grade, float] = Field(
         description="Daily rate by grade A (best) .. E (worst); grades are score quintiles; "
         "absent grades keep the segment's rate.",
-        json_schema_extra={"range": "each > 0 and <= 0.001"},
+        json_schema_extra={"range": f"each > 0 and <= {B.DAILY_RATE_MAX:g}"},
     )
 
     @field_validator("grade_rates")
     @classmethod
     def _rates(cls, value: dict[str, float]) -> dict[str, float]:
         for grade, rate in value.items():
-            if not 0 < rate <= 0.001:
+            if not 0 < rate <= B.DAILY_RATE_MAX:
                 raise ValueError(
-                    f"grade {grade}: daily rate must be > 0 and <= 0.001, got {rate:g}"
+                    f"grade {grade}: daily rate must be > 0 and <= {B.DAILY_RATE_MAX:g}, "
+                    f"got {rate:g}"
                 )
         return value
 
@@ -71,14 +74,15 @@ class Pricing(_Model):
 class Restructuring(_Model):
     """Flexible repayment (灵活还款 / 延期) for delinquent borrowers."""
 
-    dpd_from: int = Field(default=31, ge=1, le=3650, description="First DPD eligible.")
-    dpd_to: int = Field(default=90, ge=1, le=3650, description="Last DPD eligible.")
+    dpd_from: int = Field(default=31, ge=1, le=B.DPD_MAX, description="First DPD eligible.")
+    dpd_to: int = Field(default=90, ge=1, le=B.DPD_MAX, description="Last DPD eligible.")
     acceptance_daily: float = Field(
         default=0.02, ge=0, le=1,
         description="Daily chance an eligible drawdown accepts the new schedule.",
     )
     extra_months: int = Field(
-        default=6, ge=0, le=36, description="Instalments added to those remaining."
+        default=6, ge=0, le=B.RESTRUCTURE_EXTRA_MONTHS_MAX,
+        description="Instalments added to those remaining."
     )
     waive_penalties: bool = Field(
         default=True,
@@ -107,7 +111,8 @@ class Channel(_Model):
         description="Multiplies the cure and partial-payment hazards of accounts it works.",
     )
     cost_per_account_day: float = Field(
-        default=0.0, ge=0, description="Cost per delinquent account worked per day (yuan)."
+        default=0.0, ge=0, le=B.YUAN_MAX,
+        description="Cost per delinquent account worked per day (yuan)."
     )
 
 
@@ -128,9 +133,10 @@ class Legal(_Model):
         default=0.25, ge=0, le=1,
         description="Share of the claim (capped at the enforceable claim) the court recovers.",
     )
-    lag_days: int = Field(default=365, ge=0, le=3650, description="Days from charge-off.")
-    cost_per_case: float = Field(default=0.0, ge=0, description="Cost per litigated drawdown "
-                                 "(yuan), paid at charge-off.")
+    lag_days: int = Field(default=365, ge=0, le=B.DPD_MAX, description="Days from charge-off.")
+    cost_per_case: float = Field(default=0.0, ge=0, le=B.YUAN_MAX,
+                                 description="Cost per litigated drawdown (yuan), paid at "
+                                 "charge-off.")
 
 
 class Policy(_Model):

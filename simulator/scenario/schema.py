@@ -28,6 +28,7 @@ from pydantic import (
 )
 
 from simulator.contract.buckets import BUCKETS
+from simulator.scenario import bounds as B
 from simulator.scenario.policy import Policy
 from simulator.scenario.yaml_io import dump_yaml
 
@@ -71,7 +72,9 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
-def _check_name(value: str, what: str) -> str:
+def check_name(value: str, what: str) -> str:
+    """``value`` if it is a usable scenario or segment name (also a folder name), else a
+    ValueError saying why."""
     if not value:
         raise ValueError(f"{what} must not be empty")
     if len(value) > _NAME_MAX:
@@ -113,15 +116,16 @@ def _check_sums_to_one(values: Any, what: str) -> None:
 class LogNormal(_Model):
     """A lognormal distribution given by its median and the sigma of its logarithm."""
 
-    median: float = Field(gt=0, description="Median (yuan); exp(mu) of the underlying normal.")
+    median: float = Field(gt=0, le=B.YUAN_MAX,
+                          description="Median (yuan); exp(mu) of the underlying normal.")
     sigma: float = Field(ge=0, le=5, description="Standard deviation of the logarithm.")
 
 
 class Uniform(_Model):
     """A uniform distribution on [low, high]."""
 
-    low: float = Field(ge=0, description="Lower end (yuan).")
-    high: float = Field(ge=0, description="Upper end (yuan), at least low.")
+    low: float = Field(ge=0, le=B.YUAN_MAX, description="Lower end (yuan).")
+    high: float = Field(ge=0, le=B.YUAN_MAX, description="Upper end (yuan), at least low.")
 
     @model_validator(mode="after")
     def _ordered(self) -> Uniform:
@@ -134,11 +138,14 @@ class Amount(_Model):
     """A yuan amount drawn per borrower or drawdown: exactly one of ``fixed``, ``lognormal``,
     ``uniform``, then clipped to [min, max]."""
 
-    fixed: float | None = Field(default=None, gt=0, description="Every draw equals this amount.")
+    fixed: float | None = Field(default=None, gt=0, le=B.YUAN_MAX,
+                                description="Every draw equals this amount.")
     lognormal: LogNormal | None = Field(default=None, description="Lognormal draws.")
     uniform: Uniform | None = Field(default=None, description="Uniform draws.")
-    min: float = Field(default=1.0, gt=0, description="Draws below this are raised to it.")
-    max: float = Field(default=1e9, gt=0, description="Draws above this are lowered to it.")
+    min: float = Field(default=1.0, gt=0, le=B.YUAN_MAX,
+                       description="Draws below this are raised to it.")
+    max: float = Field(default=float(B.YUAN_MAX), gt=0, le=B.YUAN_MAX,
+                       description="Draws above this are lowered to it.")
 
     @property
     def kind(self) -> Literal["fixed", "lognormal", "uniform"]:
@@ -173,16 +180,20 @@ class Principal(Amount):
     """Principal of one drawdown (yuan), an amount: exactly one of ``fixed``, ``lognormal``,
     ``uniform``, clipped to [min, max]. Jiebei lines run 1,000 - 300,000 (MODEL.md s.1)."""
 
-    min: float = Field(default=1000.0, gt=0, description="Smallest drawdown (yuan).")
-    max: float = Field(default=300000.0, gt=0, description="Largest drawdown (yuan).")
+    min: float = Field(default=1000.0, gt=0, le=B.YUAN_MAX,
+                       description="Smallest drawdown (yuan).")
+    max: float = Field(default=300000.0, gt=0, le=B.YUAN_MAX,
+                       description="Largest drawdown (yuan).")
 
 
 class Income(Amount):
     """Monthly income of a borrower (yuan) before any scenario shock, an amount: exactly one
     of ``fixed``, ``lognormal``, ``uniform``, clipped to [min, max]."""
 
-    min: float = Field(default=500.0, gt=0, description="Lowest monthly income (yuan).")
-    max: float = Field(default=1_000_000.0, gt=0, description="Highest monthly income (yuan).")
+    min: float = Field(default=500.0, gt=0, le=B.YUAN_MAX,
+                       description="Lowest monthly income (yuan).")
+    max: float = Field(default=1_000_000.0, gt=0, le=B.YUAN_MAX,
+                       description="Highest monthly income (yuan).")
 
 
 def _default_principal() -> Principal:
@@ -207,10 +218,11 @@ class Segment(_Model):
     daily_rate: float = Field(
         default=0.0004,
         gt=0,
-        le=0.001,
+        le=B.DAILY_RATE_MAX,
         description="Daily interest rate r; annualised r x 360. Typical 0.00015 - 0.0006.",
     )
-    term_months: int = Field(default=12, ge=1, le=36, description="Number of instalments.")
+    term_months: int = Field(default=12, ge=B.TERM_MONTHS_MIN, le=B.TERM_MONTHS_MAX,
+                             description="Number of instalments.")
     method: Literal["equal_installment", "interest_first", "equal_principal"] = Field(
         default="equal_installment",
         description="Repayment method: 每月等额, 先息后本 (principal at maturity) or 等额本金.",
@@ -224,7 +236,7 @@ class Segment(_Model):
     drawdowns: list[float] = Field(
         default_factory=lambda: [1.0],
         min_length=1,
-        max_length=10,
+        max_length=B.MAX_DRAWDOWNS,
         description=(
             "Probability that a borrower holds 1, 2, 3, ... drawdowns at once; sums to 1."
         ),
@@ -244,11 +256,13 @@ class Segment(_Model):
         description="Chance of missing a due payment, unstressed.",
     )
     other_debt_service_ratio: float = Field(
-        default=0.2, ge=0, description="Other debt payments / monthly income, unstressed."
+        default=0.2, ge=0, le=B.SENSITIVITY_MAX,
+        description="Other debt payments / monthly income, unstressed."
     )
     unemployment_beta: float = Field(
         default=1.0,
         ge=0,
+        le=B.SENSITIVITY_MAX,
         description="How strongly the national unemployment change hits this segment.",
     )
     score_pd_loading: float = Field(
@@ -262,7 +276,7 @@ class Segment(_Model):
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        return _check_name(value, "segment name")
+        return check_name(value, "segment name")
 
     @field_validator("drawdowns")
     @classmethod
@@ -304,7 +318,7 @@ class Book(_Model):
     borrowers: int = Field(
         default=100_000,
         ge=1,
-        le=1_000_000_000,
+        le=B.BORROWERS_MAX,
         description="Number of borrowers in a synthetic book (ignored when tape is given).",
     )
     tape: str | None = Field(
@@ -377,18 +391,20 @@ class Contract(_Model):
 
     penalty_multiplier: float = Field(
         default=1.5,
-        ge=1.0,
-        le=3.0,
+        ge=B.PENALTY_MULTIPLIER_MIN,
+        le=B.PENALTY_MULTIPLIER_MAX,
         description="Penalty (罚息) rate = daily_rate x this, on overdue principal.",
     )
     compound_interest: bool = Field(
         default=True, description="Charge compound interest (复利) on overdue interest."
     )
     late_fee: float = Field(
-        default=0.0, ge=0, description="Fee (yuan) per instalment when it becomes overdue."
+        default=0.0, ge=0, le=B.YUAN_MAX,
+        description="Fee (yuan) per instalment when it becomes overdue."
     )
     penalty_grace_days: int = Field(
-        default=0, ge=0, le=30, description="Days after a due date with no penalty accrual."
+        default=0, ge=0, le=B.GRACE_DAYS_MAX,
+        description="Days after a due date with no penalty accrual."
     )
     grace_retroactive: bool = Field(
         default=True,
@@ -397,13 +413,13 @@ class Contract(_Model):
     acceleration_dpd: int | None = Field(
         default=90,
         ge=1,
-        le=3650,
+        le=B.DPD_MAX,
         description="DPD at which all remaining principal falls due; off (null) for never.",
     )
     charge_off_dpd: int | None = Field(
         default=180,
         ge=1,
-        le=3650,
+        le=B.DPD_MAX,
         description="DPD at which principal is written off; off (null) for never. "
         "Must exceed acceleration_dpd.",
     )
@@ -419,13 +435,13 @@ class Contract(_Model):
     enforceable_apr_cap: float = Field(
         default=0.24,
         ge=0,
-        le=1,
+        le=B.APR_CAP_MAX,
         description="All-in yearly rate a court enforces; caps the enforceable claim.",
     )
     non_accrual_dpd: int = Field(
         default=90,
         ge=1,
-        le=3650,
+        le=B.DPD_MAX,
         description="DPD from which charges are claim but no longer income.",
     )
 
@@ -442,8 +458,11 @@ class Contract(_Model):
         if isinstance(value, bool) or not isinstance(value, int):
             shown = f"{value!r}" if isinstance(value, str) else describe_value(value)
             raise ValueError(f"expected a number of days (7 to 31) or calendar, got {shown}")
-        if not 7 <= value <= 31:
-            raise ValueError(f"must be between 7 and 31 days (or calendar), got {value}")
+        if not B.PERIOD_DAYS_MIN <= value <= B.PERIOD_DAYS_MAX:
+            raise ValueError(
+                f"must be between {B.PERIOD_DAYS_MIN} and {B.PERIOD_DAYS_MAX} days (or calendar), "
+                f"got {describe_value(value)}"
+            )
         return value
 
     @field_validator("charge_off_dpd")
@@ -500,6 +519,7 @@ class Behaviour(_Model):
     dsr_sensitivity: float = Field(
         default=3.0,
         ge=0,
+        le=B.SENSITIVITY_MAX,
         description="PD multiplier exp(dsr_sensitivity x (dsr - dsr_unstressed)).",
     )
     unemployed_income_ratio: float = Field(
@@ -508,6 +528,7 @@ class Behaviour(_Model):
     other_debt_rate_sensitivity: float = Field(
         default=0.08,
         ge=0,
+        le=B.SENSITIVITY_MAX,
         description="Relative rise of other debt service per +100 bp of rates.",
     )
     cure_daily: dict[DelinquentBucket, float] = Field(
@@ -530,6 +551,8 @@ class Behaviour(_Model):
     )
     cure_factor_loading: float = Field(
         default=0.3,
+        ge=-B.SENSITIVITY_MAX,
+        le=B.SENSITIVITY_MAX,
         description="Cure and partial hazards are multiplied by exp(loading x Z).",
     )
     prepayment_monthly: float = Field(
@@ -550,18 +573,19 @@ class Recovery(_Model):
         default=0.10, ge=0, le=1, description="Share of charged-off principal recovered."
     )
     lag_days: int = Field(
-        default=180, ge=0, le=3650, description="Days from charge-off to the recovery."
+        default=180, ge=0, le=B.DPD_MAX, description="Days from charge-off to the recovery."
     )
 
 
 class MonteCarlo(_Model):
     """How many paths and which seed."""
 
-    paths: int = Field(default=200, ge=1, le=10_000_000, description="Number of Monte Carlo paths.")
+    paths: int = Field(default=200, ge=1, le=B.PATHS_MAX,
+                       description="Number of Monte Carlo paths.")
     seed: int = Field(
         default=20261129,
         ge=0,
-        le=2**63 - 1,
+        le=B.SEED_MAX,
         description="Seed of the counter-based generator; same seed, same draws.",
     )
 
@@ -575,20 +599,24 @@ class _Timed(_Model):
 
     _change_key: ClassVar[str] = "change"
 
-    start_month: int = Field(default=0, ge=0, description="Simulation month the change starts.")
+    start_month: int = Field(default=0, ge=0, le=B.MONTHS_MAX,
+                             description="Simulation month the change starts.")
     ramp_months: int = Field(
-        default=0, ge=0, description="Months of linear ramp up to the full change."
+        default=0, ge=0, le=B.MONTHS_MAX,
+        description="Months of linear ramp up to the full change.",
     )
     hold_months: int | None = Field(
-        default=None, ge=0, description="Months held at the full change; null for ever."
+        default=None, ge=0, le=B.MONTHS_MAX,
+        description="Months held at the full change; null for ever.",
     )
     revert_months: int = Field(
-        default=0, ge=0, description="Months of linear return to 0 after the hold (0: at once)."
+        default=0, ge=0, le=B.MONTHS_MAX,
+        description="Months of linear return to 0 after the hold (0: at once).",
     )
     path: list[float] | None = Field(
         default=None,
         min_length=1,
-        max_length=1200,
+        max_length=B.MONTHS_MAX,
         description="Monthly values of the change from month 0, the last one held; "
         "replaces the change and its timing.",
     )
@@ -747,10 +775,12 @@ class Scenario(_Model):
     )
     description: str = Field(default="", description="Free text for people.")
     horizon_days: int = Field(
-        default=365, ge=1, le=3650, description="Days simulated from as_of."
+        default=365, ge=1, le=B.HORIZON_DAYS_MAX, description="Days simulated from as_of."
     )
     as_of: date = Field(
         default=date(2026, 1, 1),
+        ge=B.AS_OF_MIN,
+        le=B.AS_OF_MAX,
         description="Day 0 of the simulation; calendar-month schedules count from it.",
     )
     monte_carlo: MonteCarlo = Field(default_factory=MonteCarlo, description="Paths and seed.")
@@ -766,7 +796,7 @@ class Scenario(_Model):
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        return _check_name(value, "name")
+        return check_name(value, "name")
 
     @model_validator(mode="after")
     def _shock_segments(self) -> Scenario:
