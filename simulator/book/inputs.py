@@ -7,6 +7,7 @@ from typing import NamedTuple
 import numpy as np
 
 from simulator.book.macro import build_macro
+from simulator.book.money import check_money_fits
 from simulator.book.synthetic import synthetic_book
 from simulator.book.tape import SegmentParams, tape_book
 from simulator.contract.ledger import ALLOCATION_GROUPS
@@ -140,6 +141,7 @@ def kernel_inputs(scenario: Scenario, book: Book | None = None) -> KernelInputs:
         book, segs = load_book(scenario)
     else:
         segs = segment_params(scenario)
+    check_money_fits(scenario, book, segs.names)
     return KernelInputs(
         book=book,
         contract=contract_params(scenario),

@@ -1,0 +1,64 @@
+"""Does a book's money fit int64 micro-yuan? Checked once the book is drawn or read, before any
+path is simulated: the kernel sums money exactly in int64, and a sum past 2**63 would wrap to a
+negative balance without a word."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from simulator.contract.money import MICRO, to_micro
+from simulator.errors import InputError
+from simulator.kernels.portfolio import Book
+from simulator.scenario.bounds import MONEY_LIMIT_MICRO, money_limit_factor, redraw_cycles
+from simulator.scenario.schema import Scenario
+
+
+def book_money_bound(scenario: Scenario, book: Book) -> tuple[float, np.ndarray]:
+    """The most any int64 money aggregate of one path can reach (micro-yuan, a float) and each
+    drawdown's share of it (see :func:`~simulator.scenario.bounds.money_limit_factor`)."""
+    redraws = scenario.book.revolving.redraw_probability > 0 and len(book.redraw_principal) > 0
+    principal = book.principal.astype(np.float64)
+    rate = book.daily_rate
+    if redraws:  # a redraw is drawn on today's terms, which may differ from the book's
+        principal = np.maximum(principal, book.redraw_principal.astype(np.float64))
+        rate = np.maximum(rate, book.redraw_rate)
+    period = scenario.contract.schedule_period
+    cycles = redraw_cycles(scenario.horizon_days, None if period == "calendar" else period) \
+        if redraws else 1
+    restructuring = scenario.policy.restructuring
+    extra = restructuring.extra_months if restructuring is not None else 0
+    factor = money_limit_factor(
+        daily_rate=rate, penalty_multiplier=scenario.contract.penalty_multiplier,
+        horizon_days=scenario.horizon_days, term_months=book.term.astype(np.float64),
+        extra_months=extra, redraw_cycles=cycles, capitalises=restructuring is not None,
+    )
+    legal = scenario.policy.legal
+    per_case = to_micro(legal.cost_per_case) if legal is not None else 0
+    fees = (to_micro(scenario.contract.late_fee) * (book.term.astype(np.float64) + extra)
+            + per_case) * cycles
+    each = principal * factor + fees
+    return float(each.sum()), each
+
+
+def check_money_fits(scenario: Scenario, book: Book, segment_names: tuple[str, ...]) -> None:
+    """Refuse (InputError, exit 2) a book whose money could overflow int64 micro-yuan."""
+    total, each = book_money_bound(scenario, book)
+    if total <= MONEY_LIMIT_MICRO:
+        return
+    if scenario.book.tape is not None:
+        path = "book.tape"
+        advice = "split the tape, or shorten horizon_days"
+    else:
+        seg = np.repeat(book.segment, np.diff(book.borrower_start))
+        worst = int(np.argmax(np.bincount(seg, weights=each, minlength=len(segment_names))))
+        path = f"book.segments[{worst}].principal"
+        advice = (f"lower book.borrowers or the principal of segment "
+                  f"{segment_names[worst]!r}, or shorten horizon_days")
+    raise InputError(
+        f"the book's money does not fit the simulator's exact arithmetic: {len(book.principal):,} "
+        f"drawdowns of {book.principal.sum(dtype=np.float64) / MICRO:,.0f} yuan with every "
+        f"charge, fee and redraw over {scenario.horizon_days} days could reach "
+        f"{total / MICRO:,.0f} yuan on one path, above the {MONEY_LIMIT_MICRO / MICRO:,.0f} "
+        f"yuan that int64 micro-yuan hold with headroom; {advice}",
+        path=path,
+    )
