@@ -233,7 +233,8 @@ def _limited(principal: np.ndarray, income: np.ndarray, uw) -> np.ndarray:
     hundreds of yuan, never below one hundred."""
     if uw is None or uw.limit_income_multiple is None:
         return principal
-    cap = np.floor(income * uw.limit_income_multiple / book_draws.PRINCIPAL_STEP) * book_draws.PRINCIPAL_STEP
+    step = book_draws.PRINCIPAL_STEP
+    cap = np.floor(income * uw.limit_income_multiple / step) * step
     cap = np.maximum(cap, book_draws.PRINCIPAL_STEP).astype(np.int64) * MICRO
     return np.minimum(principal, cap)
 

@@ -5,17 +5,22 @@ One row per drawdown. Columns (names exact; extra columns are an error, so a typ
 | column | type | meaning |
 | --- | --- | --- |
 | ``borrower_id`` | integer >= 0 | the borrower; a borrower's rows may be anywhere in the file |
-| ``segment`` | text | segment name (letters, digits, ``_ . -`` or CJK) |
-| ``principal`` | number > 0 | the drawdown's original principal, yuan |
+| ``segment`` | text | segment name: letters, digits, ``_ . -`` or CJK, 1 to 100 characters |
+| ``principal`` | number in (0, 1e9] | the drawdown's original principal, yuan |
 | ``daily_rate`` | number in (0, 0.001] | contract daily rate |
 | ``term_months`` | integer 1..36 | number of instalments |
 | ``method`` | text | ``equal_installment``, ``interest_first`` or ``equal_principal`` |
-| ``age_days`` | integer >= 0 | days from disbursement to day 0 (``as_of``) |
-| ``dpd`` | integer >= 0 | days past due at day 0 |
-| ``monthly_income`` | number > 0 | the borrower's monthly income, yuan |
+| ``age_days`` | integer 0..4766 | days from disbursement to day 0 (``as_of``) |
+| ``dpd`` | integer 0..3650 | days past due at day 0 |
+| ``monthly_income`` | number in (0, 1e9] | the borrower's monthly income, yuan |
 | ``base_pd`` | number in (0, 1) | the borrower's chance of missing a due payment, unstressed |
-| ``other_debt_service_ratio`` | number >= 0, optional (0.2) | per segment, constant within it |
-| ``unemployment_beta`` | number >= 0, optional (1.0) | per segment, constant within it |
+| ``other_debt_service_ratio`` | number 0..100, optional (0.2) | per segment, constant within it |
+| ``unemployment_beta`` | number 0..100, optional (1.0) | per segment, constant within it |
+
+A CSV tape is UTF-8 text with one header line; column names appear once. A borrower holds at
+most 10 drawdowns, all in one segment. The whole book's money, with every charge over the
+horizon, must fit the simulator's exact int64 micro-yuan arithmetic (the error says by how much
+it does not).
 
 Day-0 balances are not read: each drawdown is replayed from disbursement, paid on time until
 its first missed due date ``dpd`` days before day 0, so principal, interest, penalty and DPD
@@ -38,6 +43,11 @@ from simulator.contract.money import to_micro
 from simulator.contract.schedule import CALENDAR, METHOD_CODE, METHODS, due_day, epoch_day
 from simulator.errors import InputError
 from simulator.kernels.portfolio import Book
+from simulator.scenario import bounds as B
+from simulator.scenario.schema import check_name
+
+AGE_DAYS_MAX = B.TERM_MONTHS_MAX * B.PERIOD_DAYS_MAX + B.DPD_MAX
+_EXACT_FLOAT = 2**53  # whole numbers beyond this are not exact in a float column
 
 REQUIRED = ("borrower_id", "segment", "principal", "daily_rate", "term_months", "method",
             "age_days", "dpd", "monthly_income", "base_pd")
@@ -61,14 +71,48 @@ def _fail(path: Path, message: str, column: str | None = None, row: int | None =
                      path="book.tape", source=str(path))
 
 
+def _check_utf8(path: Path) -> None:
+    """A CSV tape must be UTF-8 text: name the row and column of the first byte that is not."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        _fail(path, f"cannot read the loan tape: {exc.strerror or exc}")
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line_start = raw.rfind(b"\n", 0, exc.start) + 1
+        line = raw.count(b"\n", 0, exc.start)  # 0: the header
+        header = raw[: raw.find(b"\n")].decode("utf-8", "replace").split(",")
+        field = raw.count(b",", line_start, exc.start)
+        column = header[field].strip() if line and field < len(header) else None
+        where = "the header" if line == 0 else None
+        _fail(path, f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start}"
+              + (f", in {where}" if where else "") + "); save the tape as UTF-8",
+              column, line - 1 if line else None)
+
+
+def _check_unique(path: Path, names: list[str]) -> None:
+    seen = set()
+    for name in names:
+        if name in seen:
+            _fail(path, f"column {name!r} appears more than once")
+        seen.add(name)
+
+
 def read_table(path: Path) -> pa.Table:
     """The tape as an Arrow table; unreadable files are an InputError."""
+    csv = path.suffix.lower() == ".csv"
     try:
-        if path.suffix.lower() == ".csv":
-            return pacsv.read_csv(path)
-        return pq.read_table(path)
+        if csv:
+            _check_utf8(path)
+            table = pacsv.read_csv(path)
+        else:
+            _check_unique(path, pq.read_schema(path).names)  # read_table refuses duplicates
+            table = pq.read_table(path)
     except (OSError, pa.ArrowInvalid) as exc:
         _fail(path, f"cannot read the loan tape: {exc}")
+    _check_unique(path, table.column_names)
+    return table
 
 
 def _column(path: Path, table: pa.Table, name: str, kind: str) -> np.ndarray:
@@ -77,7 +121,22 @@ def _column(path: Path, table: pa.Table, name: str, kind: str) -> np.ndarray:
         first = int(np.flatnonzero(pc.is_null(col).to_numpy(zero_copy_only=False))[0])
         _fail(path, "missing value", name, first)
     if kind == "text":
-        return np.array(col.cast(pa.string()).to_pylist(), dtype=object)
+        if pa.types.is_binary(col.type) or pa.types.is_large_binary(col.type):
+            for row, raw in enumerate(col.to_pylist()):  # text only if every value is UTF-8
+                try:
+                    raw.decode("utf-8")
+                except UnicodeDecodeError:
+                    _fail(path, "not UTF-8 text", name, row)
+        try:
+            return np.array(col.cast(pa.string()).to_pylist(), dtype=object)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            _fail(path, f"expected text, got {col.type}", name)
+    if kind == "int" and pa.types.is_integer(col.type):
+        if pa.types.is_unsigned_integer(col.type):
+            big = pc.greater(col, B.SEED_MAX).to_numpy(zero_copy_only=False)
+            if big.any():
+                _fail(path, "too large a whole number", name, int(np.flatnonzero(big)[0]))
+        return col.to_numpy().astype(np.int64)
     if not (pa.types.is_integer(col.type) or pa.types.is_floating(col.type)):
         _fail(path, f"expected numbers, got {col.type}", name)
     values = col.to_numpy().astype(np.float64)
@@ -87,8 +146,21 @@ def _column(path: Path, table: pa.Table, name: str, kind: str) -> np.ndarray:
         if (values != np.round(values)).any():
             _fail(path, "expected whole numbers", name,
                   int(np.flatnonzero(values != np.round(values))[0]))
+        if (np.abs(values) > _EXACT_FLOAT).any():
+            _fail(path, f"a whole number beyond {_EXACT_FLOAT:,} is not exact in a float column; "
+                  "write the column as integers", name,
+                  int(np.flatnonzero(np.abs(values) > _EXACT_FLOAT)[0]))
         return values.astype(np.int64)
     return values
+
+
+def _check_segment_names(path: Path, segments: np.ndarray) -> None:
+    names, first = np.unique(segments, return_index=True)
+    for name, row in sorted(zip(names, first, strict=True), key=lambda p: p[1]):
+        try:
+            check_name(str(name), "segment name")
+        except ValueError as exc:
+            _fail(path, str(exc), "segment", int(row))
 
 
 def _check(path: Path, ok: np.ndarray, column: str, message: str) -> None:
@@ -120,19 +192,25 @@ def tape_book(scenario) -> tuple[Book, SegmentParams]:
         nums[c] = (_column(path, table, c, "num") if c in names
                    else np.full(table.num_rows, default))
     _check(path, ints["borrower_id"] >= 0, "borrower_id", "must be >= 0")
-    _check(path, (ints["term_months"] >= 1) & (ints["term_months"] <= 36), "term_months",
-           "must be 1..36")
-    _check(path, ints["age_days"] >= 0, "age_days", "must be >= 0")
-    _check(path, ints["dpd"] >= 0, "dpd", "must be >= 0")
-    _check(path, nums["principal"] > 0, "principal", "must be > 0")
-    _check(path, (nums["daily_rate"] > 0) & (nums["daily_rate"] <= 0.001), "daily_rate",
-           "must be > 0 and <= 0.001")
-    _check(path, nums["monthly_income"] > 0, "monthly_income", "must be > 0")
+    _check(path, (ints["term_months"] >= B.TERM_MONTHS_MIN)
+           & (ints["term_months"] <= B.TERM_MONTHS_MAX), "term_months",
+           f"must be {B.TERM_MONTHS_MIN}..{B.TERM_MONTHS_MAX}")
+    _check(path, (ints["age_days"] >= 0) & (ints["age_days"] <= AGE_DAYS_MAX), "age_days",
+           f"must be 0..{AGE_DAYS_MAX}")
+    _check(path, (ints["dpd"] >= 0) & (ints["dpd"] <= B.DPD_MAX), "dpd",
+           f"must be 0..{B.DPD_MAX}")
+    for c in ("principal", "monthly_income"):
+        _check(path, (nums[c] > 0) & (nums[c] <= B.YUAN_MAX), c,
+               f"must be > 0 and <= {B.YUAN_MAX:g} yuan")
+    _check(path, (nums["daily_rate"] > 0) & (nums["daily_rate"] <= B.DAILY_RATE_MAX),
+           "daily_rate", f"must be > 0 and <= {B.DAILY_RATE_MAX:g}")
     _check(path, (nums["base_pd"] > 0) & (nums["base_pd"] < 1), "base_pd", "must be in (0, 1)")
     for c in OPTIONAL:
-        _check(path, nums[c] >= 0, c, "must be >= 0")
+        _check(path, (nums[c] >= 0) & (nums[c] <= B.SENSITIVITY_MAX), c,
+               f"must be 0..{B.SENSITIVITY_MAX:g}")
     _check(path, np.isin(texts["method"], METHODS), "method",
            "must be one of " + ", ".join(METHODS))
+    _check_segment_names(path, texts["segment"])
     co = scenario.contract.charge_off_dpd
     if co is not None:
         _check(path, ints["dpd"] < co, "dpd", f"must be below charge-off at {co} DPD")
@@ -170,9 +248,9 @@ def tape_book(scenario) -> tuple[Book, SegmentParams]:
     b_of_row = b_rank[inverse.ravel()]
     rows = np.argsort(b_of_row, kind="stable")
     counts = np.bincount(b_of_row, minlength=len(uniq))
-    if counts.max() > 10:
-        _fail(path, "a borrower holds more than 10 drawdowns", "borrower_id",
-              int(rows[np.repeat(counts, counts)[np.arange(len(rows))] > 10][0]))
+    if counts.max() > B.MAX_DRAWDOWNS:
+        _fail(path, f"a borrower holds more than {B.MAX_DRAWDOWNS} drawdowns", "borrower_id",
+              int(rows[np.repeat(counts, counts)[np.arange(len(rows))] > B.MAX_DRAWDOWNS][0]))
     first_rows = rows[np.concatenate([[0], np.cumsum(counts)[:-1]])]
     for c in ("monthly_income", "base_pd"):
         _check(path, nums[c][rows] == np.repeat(nums[c][first_rows], counts), c,
