@@ -9,12 +9,20 @@ from typing import Annotated
 import typer
 
 from simulator.cli.app import app
+from simulator.cli.numbers import check_count, check_finite
 from simulator.errors import InputError
+from simulator.scenario import bounds as B
 from simulator.studies import calibrate as C
 from simulator.studies import reverse as R
 
 _SET = typer.Option("--set", help="Override a value before validation, e.g. --set "
                     "horizon_days=180 (repeatable; kept in the fitted scenario).")
+
+
+def _check_study_counts(paths: int, borrowers: int, threads: int | None) -> None:
+    check_count("--paths", paths, 1, B.PATHS_MAX)
+    check_count("--borrowers", borrowers, 0, B.BORROWERS_MAX, "the scenario's own")
+    check_count("--threads", threads, 0, B.THREADS_MAX, "all cores")
 
 
 @app.command()
@@ -40,7 +48,7 @@ def calibrate(
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace --out if it exists.")] = False,
     set_: Annotated[list[str] | None, _SET] = None,
-    threads: Annotated[int | None, typer.Option("--threads", help="Threads (default: all).")
+    threads: Annotated[int | None, typer.Option("--threads", help="Threads (default or 0: all).")
                        ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No line per run.")] = False,
 ) -> None:
@@ -49,11 +57,12 @@ def calibrate(
     Every run uses the scenario's seed (common random numbers). Exit 0 when every target is
     reached within the tolerance, 1 when not (nothing is written then), 2 on bad input.
     """
+    _check_study_counts(paths, borrowers, threads)
+    check_count("--max-evals", max_evals, 1, 100_000)
+    check_finite("--tol", tol, positive=True)
     targets = [C.parse_target(t) for t in target]
     if out is not None and out.exists() and not force:
         raise InputError(f"{out} exists; use --force to replace it", path="--out")
-    if borrowers < 0:
-        raise InputError("--borrowers must be 0 or more", path="--borrowers")
 
     def progress(ev: C.Evaluation) -> None:
         if not quiet:
@@ -93,7 +102,7 @@ def reverse(
     seeds: Annotated[int, typer.Option(
         "--seeds", help="Other seeds to re-evaluate the breach point with (0: none).")] = 3,
     set_: Annotated[list[str] | None, _SET] = None,
-    threads: Annotated[int | None, typer.Option("--threads", help="Threads (default: all).")
+    threads: Annotated[int | None, typer.Option("--threads", help="Threads (default or 0: all).")
                        ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No line per run.")] = False,
 ) -> None:
@@ -103,9 +112,12 @@ def reverse(
     Exit 0 when found (or already breached at lo, which is said), 1 when not breached at hi,
     2 on bad input.
     """
+    _check_study_counts(paths, borrowers, threads)
+    check_count("--seeds", seeds, 0, 1000, "none")
+    check_finite("--hi", hi)
+    check_finite("--lo", lo)
+    check_finite("--tol", tol, positive=True)
     condition = R.parse_condition(target)
-    if borrowers < 0:
-        raise InputError("--borrowers must be 0 or more", path="--borrowers")
 
     def progress(p: R.Point) -> None:
         if not quiet:

@@ -15,7 +15,9 @@ from typing import Annotated
 import typer
 
 from simulator.cli.app import app
+from simulator.cli.numbers import check_count
 from simulator.errors import InputError
+from simulator.scenario import bounds as B
 
 check_app = typer.Typer(
     name="check",
@@ -57,6 +59,9 @@ def ledger(
     and every day's aggregates must agree exactly, to the micro-yuan."""
     from simulator.validation.checks import check_ledger
 
+    check_count("--drawdowns", drawdowns, 1, 10_000_000)
+    check_count("--seed", seed, 0, B.SEED_MAX)
+    check_count("--books", books, 1, 100_000)
     r = check_ledger(drawdowns=drawdowns, days=days, seed=seed, books=books)
     if fmt is Format.json:
         typer.echo(json.dumps({
@@ -100,7 +105,8 @@ def vasicek(
     seed: Annotated[int, typer.Option(min=0, help="Random seed.")] = 1,
     alpha: Annotated[float, typer.Option(min=0.0, max=1.0, help="Level of each comparison "
                                          "(two-sided).")] = 1e-3,
-    threads: Annotated[int | None, typer.Option(help="Threads (default: all cores).")] = None,
+    threads: Annotated[int | None, typer.Option(help="Threads (default or 0: all cores).")
+                       ] = None,
     fmt: FormatOption = Format.table,
 ) -> None:
     """One due date, no cure, constant PD: the share of loans that miss, across paths, against
@@ -113,6 +119,10 @@ def vasicek(
         raise InputError("--rho must lie strictly between 0 and 1", path="--rho")
     if not 0.0 < alpha < 1.0:
         raise InputError("--alpha must lie strictly between 0 and 1", path="--alpha")
+    check_count("--loans", loans, 1, 100_000_000)
+    check_count("--paths", paths, 2, B.PATHS_MAX)
+    check_count("--seed", seed, 0, B.SEED_MAX)
+    check_count("--threads", threads, 0, B.THREADS_MAX, "all cores")
     r = check_vasicek(pd, rho, loans=loans, paths=paths, seed=seed, alpha=alpha, threads=threads)
     if fmt is Format.json:
         typer.echo(json.dumps({
@@ -143,12 +153,16 @@ def conservation(
         "--set", help="Override a scenario value (repeatable).")] = None,
     paths: Annotated[int | None, typer.Option(help="Monte Carlo paths.")] = None,
     borrowers: Annotated[int | None, typer.Option(help="Borrowers in the synthetic book.")] = None,
-    threads: Annotated[int | None, typer.Option(help="Threads (default: all cores).")] = None,
+    threads: Annotated[int | None, typer.Option(help="Threads (default or 0: all cores).")
+                       ] = None,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Run SCENARIO in memory and check, on every path, day and segment: day-0 principal =
     outstanding + cumulative paid + cumulative charged-off principal (exact, micro-yuan), and
     drawdowns = n_M0..n_M6 + n_CO + n_closed."""
+    check_count("--paths", paths, 1, B.PATHS_MAX)
+    check_count("--borrowers", borrowers, 1, B.BORROWERS_MAX)
+    check_count("--threads", threads, 0, B.THREADS_MAX, "all cores")
     from simulator.scenario import load_scenario
     from simulator.validation.checks import check_conservation
 

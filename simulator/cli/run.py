@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from simulator.cli.app import app
+from simulator.cli.numbers import check_run_counts
 
 
 def _progress_bar():
@@ -43,9 +44,12 @@ def run(
                                              "folder under --out-root).")] = None,
     out_root: Annotated[Path, typer.Option(help="Where default run folders go.")] = Path("results"),
     force: Annotated[bool, typer.Option(help="Replace an existing run folder.")] = False,
-    threads: Annotated[int | None, typer.Option(help="Threads (default: all cores).")] = None,
-    chunk_size: Annotated[int | None, typer.Option(help="Borrowers per task.")] = None,
-    path_block: Annotated[int | None, typer.Option(help="Paths per task.")] = None,
+    threads: Annotated[int | None, typer.Option(help="Threads (default or 0: all "
+                                                "cores).")] = None,
+    chunk_size: Annotated[int | None, typer.Option(help="Borrowers per task (default or 0: "
+                                                   "50,000).")] = None,
+    path_block: Annotated[int | None, typer.Option(help="Paths per task (default or 0: "
+                                                   "8).")] = None,
     engine: Annotated[str, typer.Option(help="local (threads) or dask.")] = "local",
     scheduler: Annotated[str | None, typer.Option(
         help="Dask scheduler address tcp://HOST:PORT (--engine dask; default: a local "
@@ -62,6 +66,8 @@ def run(
     from simulator.api import run as run_scenario
     from simulator.scenario import load_scenario
 
+    check_run_counts(paths=paths, borrowers=borrowers, seed=seed, horizon_days=horizon_days,
+                     threads=threads, chunk_size=chunk_size, path_block=path_block)
     overrides = list(set_ or [])
     for key, value in (("monte_carlo.paths", paths), ("book.borrowers", borrowers),
                        ("monte_carlo.seed", seed), ("horizon_days", horizon_days)):
