@@ -25,9 +25,11 @@ from simulator.book.inputs import KernelInputs, kernel_inputs
 from simulator.engine.local import run_local
 from simulator.engine.tables import timeseries_table
 from simulator.engine.tasks import Task, plan_tasks, task_drawdown_days
-from simulator.errors import ExistingOutputError, InputError
+from simulator.errors import InputError
+from simulator.files import test_step
 from simulator.kernels.jit import set_threads
 from simulator.results import Run, default_run_dir, write_run
+from simulator.results.destination import check_run_destination
 from simulator.scenario import Scenario
 
 ENGINES = ("local", "dask")
@@ -57,6 +59,7 @@ def simulate(scenario: Scenario, *, threads: int | None = None, chunk_size: int 
             progress(done[0], total)
 
     n_threads = set_threads(threads)
+    test_step("simulating")
     if engine == "dask":
         from simulator.engine.dask import run_dask  # optional dependency
 
@@ -98,8 +101,7 @@ def run(scenario: Scenario, *, out: str | Path | None = None, out_root: str | Pa
     """Simulate ``scenario`` and write its run folder (``out``, or a new folder under
     ``out_root`` named after the scenario and the time); return the :class:`Run`."""
     folder = Path(out) if out is not None else default_run_dir(Path(out_root), scenario.name)
-    if folder.exists() and not force:  # fail before spending the compute
-        raise ExistingOutputError(f"{folder} exists; use --force to replace it", path=str(folder))
+    check_run_destination(folder, force)  # fail before spending the compute
     t0 = time.perf_counter()
     tables, facts = simulate(scenario, threads=threads, chunk_size=chunk_size,
                              path_block=path_block, engine=engine, scheduler=scheduler,

@@ -10,6 +10,7 @@ import typer
 
 from simulator.cli.app import app
 from simulator.cli.numbers import check_run_counts
+from simulator.errors import InputError
 
 
 def _progress_bar():
@@ -29,6 +30,18 @@ def _progress_bar():
     return bar, update
 
 
+def _as_typed(exc: InputError, typed: dict[str, str]) -> InputError:
+    """``exc`` quoting the option the user typed (``--paths 0``) where it quotes the ``--set``
+    override that option was turned into, which the user never wrote."""
+    message = exc.message
+    for generated, option in typed.items():
+        message = message.replace(f"--set {generated!r}", option)
+        message = message.replace(f"--set {generated}", option)
+    if message == exc.message:
+        return exc
+    return type(exc)(message, path=exc.path, line=exc.line, source=exc.source)
+
+
 @app.command()
 def run(
     scenario_file: Annotated[Path, typer.Argument(metavar="SCENARIO", help="Scenario YAML.")],
@@ -43,7 +56,9 @@ def run(
     out: Annotated[Path | None, typer.Option(help="The run folder to write (default: a new "
                                              "folder under --out-root).")] = None,
     out_root: Annotated[Path, typer.Option(help="Where default run folders go.")] = Path("results"),
-    force: Annotated[bool, typer.Option(help="Replace an existing run folder.")] = False,
+    force: Annotated[bool, typer.Option(help="Replace an existing run folder (or an empty "
+                                        "folder; any other folder is refused). The old run "
+                                        "stays until the new one is complete.")] = False,
     threads: Annotated[int | None, typer.Option(help="Threads (default or 0: all "
                                                 "cores).")] = None,
     chunk_size: Annotated[int | None, typer.Option(help="Borrowers per task (default or 0: "
@@ -69,11 +84,18 @@ def run(
     check_run_counts(paths=paths, borrowers=borrowers, seed=seed, horizon_days=horizon_days,
                      threads=threads, chunk_size=chunk_size, path_block=path_block)
     overrides = list(set_ or [])
-    for key, value in (("monte_carlo.paths", paths), ("book.borrowers", borrowers),
-                       ("monte_carlo.seed", seed), ("horizon_days", horizon_days)):
+    typed: dict[str, str] = {}  # the --set text an option becomes -> the option as typed
+    for option, key, value in (("--paths", "monte_carlo.paths", paths),
+                               ("--borrowers", "book.borrowers", borrowers),
+                               ("--seed", "monte_carlo.seed", seed),
+                               ("--horizon-days", "horizon_days", horizon_days)):
         if value is not None:
             overrides.append(f"{key}={value}")
-    scenario = load_scenario(scenario_file, overrides)
+            typed[f"{key}={value}"] = f"{option} {value}"
+    try:
+        scenario = load_scenario(scenario_file, overrides)
+    except InputError as exc:
+        raise _as_typed(exc, typed) from None
     bar, update = (None, None) if quiet else _progress_bar()
     if bar is not None:
         bar.start()

@@ -7,17 +7,27 @@ is refused before anything is analysed. Tables are read lazily, on first use.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from simulator import files
 from simulator.errors import InputError
 from simulator.results.registry import SCHEMA_VERSION, TABLES, validate_table
 from simulator.results.writer import MANIFEST, SCENARIO, sha256_file
 
-_ALTERED = "run folder is incomplete or altered"
+_DAMAGED = "damaged run folder"
+
+
+def _damaged(path: Path, what: str) -> InputError:
+    return InputError(f"{_DAMAGED}: {what}", path=str(path))
+
+
+def _why(exc: OSError) -> str:
+    return exc.strerror or str(exc)
 
 
 class Run:
@@ -46,23 +56,24 @@ class Run:
         Raises
         ------
         InputError
-            The folder or its manifest is missing, the manifest is unreadable or of another
-            schema version, or a file is missing or its sha256 does not match the manifest.
+            The folder or its manifest is missing or unreadable, the manifest is not a JSON
+            object listing the files, or is of another schema version, or a file is missing,
+            empty, unreadable or its sha256 does not match the manifest. The message names the
+            file and the damage.
         """
         folder = Path(folder)
-        if not folder.is_dir():
+        if not (folder.exists() or folder.is_symlink()):
+            # A --force killed between setting the old run aside and moving the new one in:
+            # put the old one back (see simulator.results.writer).
+            files.sweep(folder.parent)
+        if not folder.exists():
             raise InputError("run folder does not exist", path=str(folder))
+        if not folder.is_dir():
+            raise InputError("is a file, not a run folder", path=str(folder))
+        if not os.access(folder, os.R_OK | os.X_OK):
+            raise InputError("cannot read the run folder (permission denied)", path=str(folder))
         mpath = folder / MANIFEST
-        if not mpath.is_file():
-            raise InputError(f"{_ALTERED}: {MANIFEST} is missing", path=str(folder))
-        try:
-            manifest = json.loads(mpath.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise InputError(
-                f"{_ALTERED}: {MANIFEST} is unreadable ({exc})", path=str(folder)
-            ) from None
-        if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), dict):
-            raise InputError(f"{_ALTERED}: {MANIFEST} lists no files", path=str(folder))
+        manifest = _read_manifest(mpath)
         version = manifest.get("schema_version")
         if version != SCHEMA_VERSION:
             raise InputError(
@@ -70,20 +81,26 @@ class Run:
                 f"this overdue reads version {SCHEMA_VERSION!r}",
                 path=str(folder),
             )
-        expected = {f"{name}.parquet" for name in TABLES} | {SCENARIO}
-        absent = sorted(expected - set(manifest["files"]))
+        expected = [f"{name}.parquet" for name in TABLES] + [SCENARIO]
+        absent = [name for name in expected if name not in manifest["files"]]
         if absent:
-            raise InputError(f"{_ALTERED}: {MANIFEST} does not list {absent[0]}", path=str(folder))
-        if verify:
-            for fname, digest in manifest["files"].items():
-                fpath = folder / fname
-                if Path(fname).name != fname or not fpath.is_file():
-                    raise InputError(f"{_ALTERED}: {fname} is missing", path=str(folder))
-                if sha256_file(fpath) != digest:
-                    raise InputError(
-                        f"{_ALTERED}: {fname} does not match its sha256 in {MANIFEST}",
-                        path=str(folder),
-                    )
+            raise _damaged(mpath, f"does not list {absent[0]}")
+        for fname, digest in manifest["files"].items():
+            fpath = folder / fname
+            if Path(fname).name != fname or fname in (".", "..", MANIFEST):
+                raise _damaged(mpath, f"lists {fname!r}, which is not a file of the folder")
+            if not fpath.is_file():
+                what = "a folder, not a file" if fpath.is_dir() else "missing"
+                raise _damaged(fpath, what)
+            try:
+                size = fpath.stat().st_size
+                if size == 0:
+                    raise _damaged(fpath, "empty (0 bytes)")
+                if verify and sha256_file(fpath) != digest:
+                    raise _damaged(fpath, f"does not match its sha256 in {MANIFEST} ({size:,} "
+                                   "bytes): truncated or changed after the run")
+            except OSError as exc:
+                raise _damaged(fpath, f"cannot be read ({_why(exc)})") from None
         return cls(folder, manifest)
 
     @property
@@ -100,7 +117,13 @@ class Run:
     def scenario_yaml(self) -> str:
         """The resolved scenario as written at run time."""
         if self._scenario is None:
-            self._scenario = (self._folder / SCENARIO).read_text(encoding="utf-8")
+            path = self._folder / SCENARIO
+            try:
+                self._scenario = path.read_text(encoding="utf-8")
+            except OSError as exc:
+                raise _damaged(path, f"cannot be read ({_why(exc)})") from None
+            except UnicodeDecodeError:
+                raise _damaged(path, "not UTF-8 text") from None
         return self._scenario
 
     def table(self, name: str) -> pa.Table:
@@ -108,11 +131,22 @@ class Run:
         if name not in TABLES:
             raise KeyError(f"unknown results table {name!r}; known: {', '.join(TABLES)}")
         if name not in self._tables:
-            table = pq.read_table(self._folder / f"{name}.parquet")
+            path = self._folder / f"{name}.parquet"
+            try:
+                table = pq.read_table(path)
+            except OSError as exc:  # pyarrow's ArrowInvalid and ArrowIOError are OSErrors too
+                raise _damaged(path, f"not a readable Parquet file ({exc})") from None
+            except pa.ArrowException as exc:
+                raise _damaged(path, f"not a readable Parquet file ({exc})") from None
             try:
                 validate_table(name, table)
             except ValueError as exc:
-                raise InputError(f"{_ALTERED}: {exc}", path=str(self._folder)) from None
+                raise _damaged(path, str(exc)) from None
+            listed = (self._manifest.get("tables") or {}).get(name)
+            if isinstance(listed, int) and listed != table.num_rows:
+                raise _damaged(path, f"{table.num_rows:,} rows where {MANIFEST} says {listed:,}")
+            if table.num_rows == 0:
+                raise _damaged(path, "no rows")
             self._tables[name] = table
         return self._tables[name]
 
@@ -148,3 +182,33 @@ class Run:
 
     def __repr__(self) -> str:
         return f"Run({str(self._folder)!r})"
+
+
+def _read_manifest(mpath: Path) -> dict[str, Any]:
+    """The manifest as a dict with a ``files`` mapping of names to sha256 strings."""
+    if not mpath.is_file():
+        what = "missing" if not mpath.exists() else "not a file"
+        raise _damaged(mpath, f"{what}: an interrupted run, or not a run folder")
+    try:
+        text = mpath.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise _damaged(mpath, f"cannot be read ({_why(exc)})") from None
+    except UnicodeDecodeError:
+        raise _damaged(mpath, "not UTF-8 text") from None
+    if not text.strip():
+        raise _damaged(mpath, "empty")
+    try:
+        manifest = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise _damaged(mpath, f"not valid JSON ({exc})") from None
+    if not isinstance(manifest, dict):
+        raise _damaged(mpath, f"not a JSON object (it holds a {type(manifest).__name__})")
+    listed = manifest.get("files")
+    if not isinstance(listed, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in listed.items()):
+        raise _damaged(mpath, '"files" is not a mapping of file names to sha256 strings')
+    tables = manifest.get("tables")
+    if tables is not None and not (isinstance(tables, dict) and all(
+            isinstance(v, int) and not isinstance(v, bool) for v in tables.values())):
+        raise _damaged(mpath, '"tables" is not a mapping of table names to row counts')
+    return manifest
