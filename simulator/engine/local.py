@@ -31,7 +31,14 @@ def run_local(inputs: KernelInputs, tasks: list[Task], n_paths: int, threads: in
         for task in tasks:
             work(task)
     else:
-        with ThreadPoolExecutor(max_workers=threads) as pool:
+        # Not a with-block: its exit waits for every queued task, so an interrupted or failed
+        # run would go on simulating to the end. Cancel the queue instead; running tasks finish.
+        pool = ThreadPoolExecutor(max_workers=threads)
+        try:
             for future in [pool.submit(work, t) for t in tasks]:
                 future.result()
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
     return total
