@@ -27,9 +27,12 @@ def bench(
     scenario: Annotated[Path | None, typer.Option(help="Scenario YAML (default: "
                                                   "scenarios/baseline.yaml).")] = None,
 ) -> None:
-    """Measure the kernel's throughput (drawdown-days per second), thread scaling, the ratio to
-    a plain-numpy peer, peak memory, cold start and cache fallback; print a table and write
-    the results JSON. With --compare, gate on the kernel/numpy ratio."""
+    """Benchmark the kernel; print a table and write the results JSON.
+
+    Measures the kernel's throughput (drawdown-days per second), thread scaling, the ratio to a
+    plain-numpy peer, peak memory, cold start and cache fallback. With --compare, gate on the
+    kernel/numpy ratio.
+    """
     from rich.console import Console
     from rich.table import Table
 

@@ -52,9 +52,9 @@ def calibrate(
                        ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No line per run.")] = False,
 ) -> None:
-    """Fit behaviour parameters so that the scenario's metrics hit targets (mean over paths).
+    """Fit behaviour parameters so that the scenario's metrics hit targets.
 
-    Every run uses the scenario's seed (common random numbers). Exit 0 when every target is
+    Targets are means over paths. Every run uses the scenario's seed (common random numbers). Exit 0 when every target is
     reached within the tolerance, 1 when not (nothing is written then), 2 on bad input.
     """
     _check_study_counts(paths, borrowers, threads)
@@ -106,8 +106,10 @@ def reverse(
                        ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No line per run.")] = False,
 ) -> None:
-    """Find, by bisection with common random numbers, the first knob value from lo towards hi
-    at which the limit is breached, with its bracket and Monte Carlo band.
+    """Find the knob value at which a limit is first breached.
+
+    Bisection with common random numbers, from lo towards hi; prints the value with its bracket
+    and Monte Carlo band.
 
     Exit 0 when found (or already breached at lo, which is said), 1 when not breached at hi,
     2 on bad input.

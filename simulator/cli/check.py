@@ -21,7 +21,7 @@ from simulator.scenario import bounds as B
 
 check_app = typer.Typer(
     name="check",
-    help="Validate the model with the real kernel: ledger agreement, the Vasicek law, "
+    help="Validate the model with the real kernel.\n\nLedger agreement, the Vasicek law, "
     "conservation, the behaviour twin. Exit 0 only if every comparison holds.",
     no_args_is_help=True,
 )
@@ -55,8 +55,11 @@ def ledger(
                                               "default one per contract combination, 36.")] = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """Random books and forced payment plans through the kernel and the ledger: every end state
-    and every day's aggregates must agree exactly, to the micro-yuan."""
+    """Compare the kernel with the ledger on random books.
+
+    Random books and forced payment plans go through the kernel and the ledger: every end
+    state and every day's aggregates must agree exactly, to the micro-yuan.
+    """
     from simulator.validation.checks import check_ledger
 
     check_count("--drawdowns", drawdowns, 1, 10_000_000)
@@ -109,8 +112,11 @@ def vasicek(
                        ] = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """One due date, no cure, constant PD: the share of loans that miss, across paths, against
-    the Vasicek law (quantiles 0.5, 0.9, 0.99, 0.999 and the mean)."""
+    """Compare the share of loans that miss with the Vasicek law.
+
+    One due date, no cure, constant PD: the share that misses, across paths, against the
+    Vasicek law (quantiles 0.5, 0.9, 0.99, 0.999 and the mean).
+    """
     from simulator.validation.checks import check_vasicek
 
     if not 0.0 < pd < 1.0:
@@ -157,9 +163,12 @@ def conservation(
                        ] = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """Run SCENARIO in memory and check, on every path, day and segment: day-0 principal =
+    """Check that SCENARIO's money and drawdowns are conserved.
+
+    Runs SCENARIO in memory and checks, on every path, day and segment: day-0 principal =
     outstanding + cumulative paid + cumulative charged-off principal (exact, micro-yuan), and
-    drawdowns = n_M0..n_M6 + n_CO + n_closed."""
+    drawdowns = n_M0..n_M6 + n_CO + n_closed.
+    """
     check_count("--paths", paths, 1, B.PATHS_MAX)
     check_count("--borrowers", borrowers, 1, B.BORROWERS_MAX)
     check_count("--threads", threads, 0, B.THREADS_MAX, "all cores")
@@ -203,10 +212,13 @@ def twin(
         help="Kernel threads (default: all cores).")] = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """Run SCENARIO through the engine and through the behaviour twin, a plain-Python
-    simulation of every drawdown on every day, and compare every aggregate metric on every
-    path, day and segment: exact equality required. The twin is slow (about 10 s for 1,000
-    borrowers x 2 paths x 365 days), hence the small default size."""
+    """Compare the engine with the behaviour twin, exactly.
+
+    Runs SCENARIO through the engine and through the behaviour twin, a plain-Python simulation
+    of every drawdown on every day, and compares every aggregate metric on every path, day and
+    segment: exact equality required. The twin is slow (about 10 s for 1,000 borrowers x 2
+    paths x 365 days), hence the small default size.
+    """
     from simulator.scenario import load_scenario
     from simulator.validation.twin_check import check_twin
 

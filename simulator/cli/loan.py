@@ -230,7 +230,10 @@ def loan(
     ] = None,
     format: Annotated[str, typer.Option("--format", help="table | csv | json.")] = "table",
 ) -> None:
-    """Why a borrower owes what they owe: one drawdown's ledger, day by day."""
+    """Print one drawdown's ledger, day by day.
+
+    Why a borrower owes what they owe, under the terms and payments given as options.
+    """
     if format not in FORMATS:
         raise InputError(f"--format must be one of {', '.join(FORMATS)}, got {format!r}")
     terms = build_terms(

@@ -23,7 +23,10 @@ def report(
         "-o", "--output", help="The file to write (default RUN_DIR/report.pdf or .html).")] = None,
     format_: Annotated[str, typer.Option("--format", help="pdf or html.")] = "pdf",
 ) -> None:
-    """Write the risk-committee report of a run folder (nothing is re-simulated)."""
+    """Write the risk-committee report of a run folder.
+
+    Nothing is re-simulated: the report reads the run's tables.
+    """
     from simulator.reporting.report import build_report
 
     if format_ not in ("pdf", "html"):
@@ -42,8 +45,11 @@ def compare(
         help="Exit 1 when METRIC@STAT moved by more than REL (relative to the first run) beyond "
         "its Monte Carlo error, e.g. net_loss_rate@mean=0.05 (repeatable).")] = None,
 ) -> None:
-    """Compare run folders: key figures side by side, differences to the first run with their
-    confidence intervals (paired when runs share seed and book, Welch otherwise)."""
+    """Compare run folders: key figures side by side.
+
+    Differences are to the first run, with their confidence intervals (paired when runs share
+    seed and book, Welch otherwise).
+    """
     from simulator.analysis import compare as cmp
 
     if format_ not in ("table", "json", "csv"):

@@ -71,8 +71,10 @@ def run(
         "cluster).")] = None,
     quiet: Annotated[bool, typer.Option(help="No progress bar and no summary.")] = False,
 ) -> None:
-    """Simulate SCENARIO day by day on every path and write the run folder: manifest.json,
-    scenario.yaml, timeseries.parquet, paths.parquet, quantiles.parquet.
+    """Simulate SCENARIO and write its run folder.
+
+    Every path, day by day. The run folder holds manifest.json, scenario.yaml,
+    timeseries.parquet, paths.parquet and quantiles.parquet.
 
     Results do not depend on --threads, --chunk-size, --path-block or --engine: the same
     scenario and seed give the same bits. The run folder's path is the last line printed.

@@ -23,6 +23,9 @@ def schema(
         typer.Option("--format", "-f", help="Output format.", case_sensitive=False),
     ] = SchemaFormat.markdown,
 ) -> None:
-    """Print the results schema: each table's columns with type, unit and meaning."""
+    """Print the results schema.
+
+    Each table's columns, with type, unit and meaning.
+    """
     text = markdown_reference() if format is SchemaFormat.markdown else json_reference()
     typer.echo(text)

@@ -40,9 +40,9 @@ def validate(
         typer.Option("--show", help="Print each resolved scenario, every default written out."),
     ] = False,
 ) -> None:
-    """Check scenario files: keys, types, ranges and cross-checks, with every --set applied.
+    """Check scenario files, with every --set applied.
 
-    Prints one 'ok' line per valid file; stops at the first invalid one (exit code 2).
+    Keys, types, ranges and cross-checks. Prints one 'ok' line per valid file; stops at the first invalid one (exit code 2).
     """
     for i, file in enumerate(files):
         scenario = load_scenario(file, overrides=set_ or ())

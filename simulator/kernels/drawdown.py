@@ -31,6 +31,7 @@ from simulator.kernels.layout import (
     LAST_BUCKET,
     N_BY_CODE,
     N_RESTRUCTURED,
+    N_SLOT_FIELDS,
     NONACCRUAL_RUN,
     P_RESTRUCTURED,
     PENALTY_RUN,
@@ -88,6 +89,55 @@ def past_due(sl, st, j):
     for s in range(st[j, S_N_SLOTS]):
         total += owed(sl, j, s)
     return total
+
+
+@jit(inline="always")
+def principal_outstanding(st, sl, j):
+    """Principal not yet due plus the principal of the due, unpaid instalments."""
+    total = st[j, S_NORMAL_PRINCIPAL]
+    for s in range(st[j, S_N_SLOTS]):
+        total += sl[j, s, D_PRINCIPAL]
+    return total
+
+
+@jit(inline="always")
+def add_slot(st, sl, j, due, principal, interest):
+    """A new due instalment after the others, due on loan day ``due``; returns its slot."""
+    s = st[j, S_N_SLOTS]
+    for f in range(N_SLOT_FIELDS):
+        sl[j, s, f] = 0
+    sl[j, s, D_DUE_DAY] = due
+    sl[j, s, D_PRINCIPAL] = principal
+    sl[j, s, D_INTEREST] = interest
+    st[j, S_N_SLOTS] = s + 1
+    return s
+
+
+@jit(inline="always")
+def drop_paid(st, sl, j):
+    """Remove the instalments paid in full, keeping the others oldest first; returns how many
+    are left."""
+    keep = 0
+    for s in range(st[j, S_N_SLOTS]):
+        if owed(sl, j, s) > 0:
+            if keep != s:
+                for f in range(N_SLOT_FIELDS):
+                    sl[j, keep, f] = sl[j, s, f]
+            keep += 1
+    st[j, S_N_SLOTS] = keep
+    return keep
+
+
+@jit(inline="always")
+def settle_only_slot(st, sl, j):
+    """Pay the drawdown's only due instalment whole, the day it fell due (the common case,
+    without the general allocation); returns its principal and interest."""
+    principal = sl[j, 0, D_PRINCIPAL]
+    interest = sl[j, 0, D_INTEREST]
+    st[j, S_N_SLOTS] = 0
+    st[j, S_PAID_PRINCIPAL] += principal
+    st[j, S_PAID_INTEREST] += interest
+    return principal, interest
 
 
 @jit(inline="always")

@@ -114,6 +114,12 @@ N_SLOT_FIELDS = 9
 F_PREPAID = N_SLOT_FIELDS  # principal paid before it fell due (also counted in D_PRINCIPAL)
 N_FLOWS = F_PREPAID + 1
 
+# ---- scratch of the borrower in hand: its drawdowns' draw keys, the path's daily chances --
+K_CURE, K_MISS, K_PREPAY, K_RESTRUCTURE = 0, 1, 2, 3  # keys[j, K_*]: one per draw stream
+N_KEYS = 4
+H_CURE, H_PARTIAL = 0, 1  # hazard[month, bucket, H_*]: daily chance of a cure, of a part payment
+N_HAZARDS = 2
+
 # ---- forced payment plans (tests and `overdue check ledger`) -------------------------------
 PLAN_NONE, PLAN_AMOUNT, PLAN_DUE, PLAN_PAST_DUE, PLAN_ALL = 0, 1, 2, 3, 4
 

@@ -1,0 +1,386 @@
+"""A drawdown's full step on one of its event days, in the order of the day: accrue, fall due,
+decide, pay, end of day (late fee, arrears, acceleration, charge-off or close), report, redraw.
+
+The steps are inlined into the portfolio kernel's loop (``simulator.kernels.portfolio``) and
+take arrays and scalars: ``st``/``sl`` the borrower's scratch state and due instalments
+(``layout``), ``a`` the path's aggregate ``a[day, segment, metric]``, ``j`` the drawdown's row
+in the scratch, ``t`` the sim day and ``loan_day`` the day counted from the disbursement (or
+rescheduling) of its current schedule. The money mirrors ``simulator.contract.ledger``; the
+behaviour is MODEL.md 6.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from simulator.kernels import drawdown as dd
+from simulator.kernels import layout as L
+from simulator.kernels import rng
+from simulator.kernels.calendar import due_day
+from simulator.kernels.jit import jit
+from simulator.kernels.layout import (
+    ACTIVE,
+    CHARGED_OFF_STATUS,
+    CLOSED,
+    D_ACCELERATED,
+    D_COMPOUND,
+    D_DUE_DAY,
+    D_FEES,
+    D_HELD_COMPOUND,
+    D_HELD_PENALTY,
+    D_INTEREST,
+    D_PENALTY,
+    D_PRINCIPAL,
+    H_CURE,
+    H_PARTIAL,
+    K_CURE,
+    K_MISS,
+    K_PREPAY,
+    K_RESTRUCTURE,
+    PLAN_ALL,
+    PLAN_AMOUNT,
+    PLAN_DUE,
+    PLAN_PAST_DUE,
+    S_ACCELERATED,
+    S_ACCRUED_INTEREST,
+    S_CHARGED_OFF_PRINCIPAL,
+    S_DPD,
+    S_GENERATION,
+    S_N_SLOTS,
+    S_NEXT_INSTALMENT,
+    S_NORMAL_PRINCIPAL,
+    S_PAID_COMPOUND,
+    S_PAID_FEES,
+    S_PAID_INTEREST,
+    S_PAID_PENALTY,
+    S_PAID_PRINCIPAL,
+    S_PREPAID_PRINCIPAL,
+    S_PRINCIPAL_DAYS,
+    S_REPORTED_CODE,
+    S_RESTRUCTURED,
+    S_STATUS,
+    S_TERM,
+)
+
+
+# ---- before the step ------------------------------------------------------------------------
+@jit(inline="always")
+def report_new(a, t, seg, st, j, flow_day):
+    """A drawdown disbursed today: on the book, current (and new business from day 1)."""
+    if st[j, S_REPORTED_CODE] < 0:
+        dd.report(a, t, seg, st, j, 0, st[j, S_NORMAL_PRINCIPAL])
+        if flow_day:
+            a[t, seg, L.DISBURSED] += st[j, S_NORMAL_PRINCIPAL]
+            a[t, seg, L.N_NEW] += 1
+
+
+@jit(inline="always")
+def report_settled(a, t, seg, st, j):
+    """A drawdown closed or charged off before day 0, reported once."""
+    if st[j, S_REPORTED_CODE] < 0:
+        code = (L.CODE_CHARGED_OFF if st[j, S_STATUS] == CHARGED_OFF_STATUS
+                else L.CODE_CLOSED)
+        dd.report(a, t, seg, st, j, code, np.int64(0))
+
+
+# ---- 1. accrue --------------------------------------------------------------------------------
+@jit(inline="always")
+def accrue(a, t, seg, st, sl, j, loan_day, rate, penalty_multiplier, compound_interest,
+           grace_days, grace_retroactive, non_accrual_dpd, flow_day):
+    """The day's normal interest, and the penalty (and compound) interest of each overdue
+    instalment: held back within its grace days, then charged (with what was held back when
+    the grace is retroactive)."""
+    prate = rate * penalty_multiplier
+    was_nonaccrual = st[j, S_DPD] >= non_accrual_dpd
+    interest = dd.accrue(st[j, S_NORMAL_PRINCIPAL], rate)
+    st[j, S_PRINCIPAL_DAYS] += st[j, S_NORMAL_PRINCIPAL]
+    st[j, S_ACCRUED_INTEREST] += interest
+    pen_day = np.int64(0)
+    com_day = np.int64(0)
+    for s in range(st[j, S_N_SLOTS]):
+        st[j, S_PRINCIPAL_DAYS] += sl[j, s, D_PRINCIPAL]
+        if sl[j, s, D_DUE_DAY] >= loan_day:
+            continue
+        pen = dd.accrue(sl[j, s, D_PRINCIPAL], prate)
+        com = dd.accrue(sl[j, s, D_INTEREST], prate) if compound_interest else 0
+        late = loan_day - sl[j, s, D_DUE_DAY]
+        if sl[j, s, D_ACCELERATED] == 0 and late <= grace_days:
+            sl[j, s, D_HELD_PENALTY] += pen
+            sl[j, s, D_HELD_COMPOUND] += com
+            continue
+        if sl[j, s, D_ACCELERATED] == 0 and grace_days > 0 and late == grace_days + 1:
+            if grace_retroactive:
+                pen += sl[j, s, D_HELD_PENALTY]
+                com += sl[j, s, D_HELD_COMPOUND]
+            sl[j, s, D_HELD_PENALTY] = 0
+            sl[j, s, D_HELD_COMPOUND] = 0
+        sl[j, s, D_PENALTY] += pen
+        sl[j, s, D_COMPOUND] += com
+        pen_day += pen
+        com_day += com
+    if flow_day:
+        a[t, seg, L.INTEREST_ACCRUED] += interest
+        a[t, seg, L.PENALTY_ACCRUED] += pen_day
+        a[t, seg, L.COMPOUND_ACCRUED] += com_day
+        if was_nonaccrual:
+            a[t, seg, L.NONACCRUAL] += interest + pen_day + com_day
+
+
+# ---- 2. fall due ------------------------------------------------------------------------------
+@jit(inline="always")
+def fall_due(st, sl, j, loan_day, method, period, as_of):
+    """The next instalment falls due today: its principal part and the interest accrued
+    become a due slot. Returns whether a slot was added (nothing is due on a zero one)."""
+    k = st[j, S_NEXT_INSTALMENT]
+    if st[j, S_ACCELERATED] != 0 or k > st[j, S_TERM] or (
+        due_day(k, period, dd.disbursed_epoch(as_of, st, j)) != loan_day
+    ):
+        return False
+    st[j, S_NEXT_INSTALMENT] = k + 1
+    npr = st[j, S_NORMAL_PRINCIPAL]
+    part = dd.principal_due(st, j, k, method)
+    added = False
+    if part + st[j, S_ACCRUED_INTEREST] > 0:
+        dd.add_slot(st, sl, j, loan_day, part, st[j, S_ACCRUED_INTEREST])
+        added = True
+    st[j, S_NORMAL_PRINCIPAL] = npr - part
+    st[j, S_ACCRUED_INTEREST] = 0
+    return added
+
+
+# ---- 3. decide --------------------------------------------------------------------------------
+@jit(inline="always")
+def planned_amount(plan_code, plan_amount, d, t, st, sl, j, due_now):
+    """What a forced payment plan pays today (tests and ``overdue check ledger``)."""
+    code = plan_code[d, t]
+    if code == PLAN_AMOUNT:
+        return plan_amount[d, t]
+    if code == PLAN_DUE:
+        if due_now:
+            return dd.owed(sl, j, st[j, S_N_SLOTS] - 1)
+        return np.int64(0)
+    if code == PLAN_PAST_DUE or code == PLAN_ALL:
+        amount = dd.past_due(sl, st, j)
+        if code == PLAN_ALL:
+            amount += st[j, S_ACCRUED_INTEREST] + st[j, S_NORMAL_PRINCIPAL]
+        return amount
+    return np.int64(0)
+
+
+@jit(inline="always")
+def arrears_draws(a, t, seg, st, sl, keys, j, loan_day, m, hazard, rate, method, beh):
+    """A delinquent drawdown's day: restructured if its draw fires within the restructuring
+    window, else cured (pays all past due) or pays part of it, by the path's chances for its
+    bucket. Returns (amount paid, whether it was restructured)."""
+    dpd = loan_day - sl[j, 0, D_DUE_DAY]
+    if (beh.restructure_dpd_from > 0 and st[j, S_RESTRUCTURED] == 0
+            and beh.restructure_dpd_from <= dpd <= beh.restructure_dpd_to
+            and rng.uniform_at(keys[j, K_RESTRUCTURE], t) < beh.restructure_daily):
+        capitalised, waived = restructure(st, sl, j, t, rate, method,
+                                          beh.restructure_extra_months, beh.restructure_waive)
+        a[t, seg, L.CAPITALISED] += capitalised
+        a[t, seg, L.WAIVED] += waived
+        a[t, seg, L.N_RESTRUCTURINGS] += 1
+        return np.int64(0), True
+    bk = dd.bucket(dpd)
+    hc = hazard[m, bk, H_CURE]
+    hp = hazard[m, bk, H_PARTIAL]
+    u = rng.uniform_at(keys[j, K_CURE], t)
+    amount = np.int64(0)
+    if u < hc + hp:
+        amount = dd.past_due(sl, st, j)
+        if u < hc:
+            a[t, seg, L.N_CURED] += 1
+        else:  # a partial payment, whole fen
+            amount = np.int64(math.floor(amount * beh.partial_share)) // dd.FEN * dd.FEN
+    return amount, False
+
+
+@jit(inline="always")
+def due_draws(a, t, seg, st, sl, keys, j, loan_day, owed, limit, z, sqrt_rho, sqrt_1mrho,
+              phi_bounds, prepayment_monthly):
+    """A current drawdown's due date: it misses the payment if its draw falls below the
+    conditional PD (the one-factor model: ``limit`` is Phi^-1 of its PD, ``z`` the month's
+    factor), else it prepays everything or pays what fell due (``owed``). Returns the amount
+    left to allocate (the on-time payment is settled here)."""
+    threshold = (limit - sqrt_rho * z) / sqrt_1mrho
+    u = rng.uniform_at(keys[j, K_MISS], loan_day)
+    if rng.below_normal_cdf(u, threshold, phi_bounds):
+        a[t, seg, L.N_MISSED] += 1
+        return np.int64(0)
+    if rng.uniform_at(keys[j, K_PREPAY], loan_day) < prepayment_monthly:
+        a[t, seg, L.N_PREPAYMENTS] += 1
+        return owed + st[j, S_ACCRUED_INTEREST] + st[j, S_NORMAL_PRINCIPAL]
+    prin, intr = dd.settle_only_slot(st, sl, j)  # pays what fell due
+    a[t, seg, L.PRINCIPAL_PAID] += prin
+    a[t, seg, L.INTEREST_PAID] += intr
+    return np.int64(0)
+
+
+@jit(inline="always")
+def restructure(st, sl, j, t, rate, method, extra_months, waive):
+    """Capitalise the arrears into a new schedule over the remaining instalments plus the
+    extra months, from sim day ``t``; returns (capitalised, waived) in micro-yuan."""
+    principal = st[j, S_NORMAL_PRINCIPAL]
+    capitalised = st[j, S_ACCRUED_INTEREST]
+    charges = np.int64(0)
+    for s in range(st[j, S_N_SLOTS]):
+        principal += sl[j, s, D_PRINCIPAL]
+        capitalised += sl[j, s, D_INTEREST]
+        charges += sl[j, s, D_PENALTY] + sl[j, s, D_COMPOUND] + sl[j, s, D_FEES]
+    waived = np.int64(0)
+    if waive:
+        waived = charges
+    else:
+        capitalised += charges
+    remaining = max(1, st[j, S_TERM] - st[j, S_NEXT_INSTALMENT] + 1)
+    term = remaining + extra_months
+    total = principal + capitalised
+    dd.start_schedule(st, j, t, total, term, dd.instalment_for(total, rate, term, method))
+    st[j, S_RESTRUCTURED] = 1
+    return capitalised, waived
+
+
+# ---- 4. pay -----------------------------------------------------------------------------------
+@jit(inline="always")
+def pay(a, t, seg, st, sl, j, amount, allocation, flows, flow_day):
+    """Allocate a payment (at most all that is owed) in the contract's order."""
+    total = dd.past_due(sl, st, j) + st[j, S_ACCRUED_INTEREST] + st[j, S_NORMAL_PRINCIPAL]
+    for f in range(L.N_FLOWS):
+        flows[f] = 0
+    dd.pay(st, sl, j, min(amount, total), allocation, flows)
+    st[j, S_PAID_PRINCIPAL] += flows[D_PRINCIPAL]
+    st[j, S_PAID_INTEREST] += flows[D_INTEREST]
+    st[j, S_PAID_PENALTY] += flows[D_PENALTY]
+    st[j, S_PAID_COMPOUND] += flows[D_COMPOUND]
+    st[j, S_PAID_FEES] += flows[D_FEES]
+    st[j, S_PREPAID_PRINCIPAL] += flows[L.F_PREPAID]
+    if flow_day:
+        a[t, seg, L.PRINCIPAL_PAID] += flows[D_PRINCIPAL]
+        a[t, seg, L.PREPAID] += flows[L.F_PREPAID]
+        a[t, seg, L.INTEREST_PAID] += flows[D_INTEREST]
+        a[t, seg, L.PENALTY_PAID] += flows[D_PENALTY]
+        a[t, seg, L.COMPOUND_PAID] += flows[D_COMPOUND]
+        a[t, seg, L.FEES_PAID] += flows[D_FEES]
+
+
+# ---- 5. end of day ----------------------------------------------------------------------------
+@jit(inline="always")
+def late_fee(a, t, seg, st, sl, j, loan_day, fee, flow_day):
+    """The late fee on an instalment that fell due today and was not paid in full."""
+    n = st[j, S_N_SLOTS]
+    if fee > 0 and n > 0:
+        s = n - 1
+        if sl[j, s, D_DUE_DAY] == loan_day and dd.owed(sl, j, s) > 0:
+            sl[j, s, D_FEES] += fee
+            if flow_day:
+                a[t, seg, L.FEES_CHARGED] += fee
+
+
+@jit(inline="always")
+def days_past_due(a, t, seg, st, sl, j, loan_day, flow_day):
+    """Drop the instalments paid in full; the DPD is the oldest unpaid one's age (and a
+    drawdown reaching 30+ or 90+ today rolls)."""
+    keep = dd.drop_paid(st, sl, j)
+    dpd = loan_day - sl[j, 0, D_DUE_DAY] if keep > 0 else 0
+    st[j, S_DPD] = dpd
+    if flow_day and dpd == L.PAST_30_DPD:
+        a[t, seg, L.N_ROLL30] += 1
+    elif flow_day and dpd == L.PAST_90_DPD:
+        a[t, seg, L.N_ROLL90] += 1
+    return dpd
+
+
+@jit(inline="always")
+def accelerate(st, sl, j, loan_day, dpd, acceleration_dpd):
+    """From the acceleration DPD on, the principal not yet due (and its interest) falls due
+    at once, as one slot."""
+    if acceleration_dpd >= 0 and st[j, S_ACCELERATED] == 0 and dpd >= acceleration_dpd:
+        st[j, S_ACCELERATED] = 1
+        if st[j, S_NORMAL_PRINCIPAL] > 0 or st[j, S_ACCRUED_INTEREST] > 0:
+            s = dd.add_slot(st, sl, j, loan_day, st[j, S_NORMAL_PRINCIPAL],
+                            st[j, S_ACCRUED_INTEREST])
+            sl[j, s, D_ACCELERATED] = 1
+            st[j, S_NORMAL_PRINCIPAL] = 0
+            st[j, S_ACCRUED_INTEREST] = 0
+
+
+@jit(inline="always")
+def charge_off_or_close(a, t, seg, st, sl, j, d, dpd, outstanding, drawdown_id, path, horizon,
+                        charge_off_dpd, flow_day, beh):
+    """Charged off from the charge-off DPD on (with its recoveries to come), closed once
+    nothing is owed. Returns whether it closed today."""
+    if charge_off_dpd >= 0 and dpd >= charge_off_dpd:
+        st[j, S_STATUS] = CHARGED_OFF_STATUS
+        st[j, S_CHARGED_OFF_PRINCIPAL] = outstanding
+        if flow_day:
+            unit = dd.draw_unit(drawdown_id, st, j, d)
+            charge_off(a, t, seg, st, sl, j, outstanding, unit, path, horizon, beh.seed,
+                       beh.legal_share, beh.legal_rate, beh.legal_lag_days, beh.legal_cost,
+                       beh.apr_cap, beh.recovery_rate, beh.recovery_lag_days)
+        return False
+    if (st[j, S_N_SLOTS] == 0 and st[j, S_NORMAL_PRINCIPAL] == 0
+            and st[j, S_ACCRUED_INTEREST] == 0):
+        st[j, S_STATUS] = CLOSED
+        st[j, S_DPD] = 0
+        return True
+    return False
+
+
+@jit(inline="always")
+def charge_off(a, t, seg, st, sl, j, principal, unit, path, horizon, seed, legal_share,
+               legal_rate, legal_lag_days, legal_cost, apr_cap, recovery_rate,
+               recovery_lag_days):
+    """Charge-off flows: the principal written off, and what comes back later: a litigated
+    drawdown recovers a share of its claim capped at the enforceable claim (all-in APR cap on
+    principal-days, less charges already paid) after the legal lag; others the base recovery
+    rate of principal after the recovery lag."""
+    a[t, seg, L.CHARGED_OFF] += principal
+    if legal_share > 0.0 and rng.uniform(seed, rng.LEGAL, path, unit, 0) < legal_share:
+        charges = st[j, S_ACCRUED_INTEREST]
+        for s in range(st[j, S_N_SLOTS]):
+            charges += (sl[j, s, D_INTEREST] + sl[j, s, D_PENALTY] + sl[j, s, D_COMPOUND]
+                        + sl[j, s, D_FEES])
+        paid_charges = (st[j, S_PAID_INTEREST] + st[j, S_PAID_PENALTY] + st[j, S_PAID_COMPOUND]
+                        + st[j, S_PAID_FEES])
+        allowance = dd.accrue(st[j, S_PRINCIPAL_DAYS], apr_cap / L.DAYS_PER_YEAR)
+        claim = principal + min(charges, max(0, allowance - paid_charges))
+        a[t, seg, L.N_LITIGATED] += 1
+        a[t, seg, L.LEGAL_COST] += legal_cost
+        if t + legal_lag_days <= horizon:
+            got = dd.accrue(claim, legal_rate)
+            a[t + legal_lag_days, seg, L.RECOVERIES] += got
+            a[t + legal_lag_days, seg, L.LEGAL_RECOVERIES] += got
+    elif t + recovery_lag_days <= horizon:
+        a[t + recovery_lag_days, seg, L.RECOVERIES] += dd.accrue(principal, recovery_rate)
+
+
+# ---- 6. report, redraw ------------------------------------------------------------------------
+@jit(inline="always")
+def report(a, t, seg, st, j, outstanding):
+    """The drawdown's bucket (or charged off, closed) and principal, and whether it is a
+    restructured drawdown on book, as changes from what was last reported."""
+    if st[j, S_STATUS] == CHARGED_OFF_STATUS:
+        dd.report(a, t, seg, st, j, L.CODE_CHARGED_OFF, np.int64(0))
+    elif st[j, S_STATUS] == CLOSED:
+        dd.report(a, t, seg, st, j, L.CODE_CLOSED, np.int64(0))
+    else:
+        dd.report(a, t, seg, st, j, dd.bucket(st[j, S_DPD]), outstanding)
+    restructured_on_book = st[j, S_RESTRUCTURED] != 0 and st[j, S_STATUS] == ACTIVE
+    dd.report_restructured(a, t, seg, st, j, outstanding if restructured_on_book else -1)
+
+
+@jit(inline="always")
+def redraw(a, t, seg, st, j, principal, term, instalment):
+    """A new drawdown on the closed one's row, disbursed today, on the book from tomorrow."""
+    st[j, S_GENERATION] += 1
+    st[j, S_STATUS] = ACTIVE
+    st[j, S_RESTRUCTURED] = 0
+    st[j, S_PRINCIPAL_DAYS] = 0
+    dd.start_schedule(st, j, t, principal, term, instalment)
+    st[j, S_REPORTED_CODE] = -1  # a new drawdown: n_closed keeps the old one
+    dd.report(a, t, seg, st, j, 0, st[j, S_NORMAL_PRINCIPAL])
+    a[t, seg, L.DISBURSED] += st[j, S_NORMAL_PRINCIPAL]
+    a[t, seg, L.N_NEW] += 1
