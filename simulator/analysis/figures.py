@@ -99,59 +99,85 @@ def bucket_ranges(charge_off: int | None) -> dict[str, DpdRange | None]:
 
 
 # --------------------------------------------------------------------------------------------
-# Five-category classification (五级分类) rows from bucket principal
+# Regulatory tables by DPD band: five-category classification (五级分类) and IFRS 9 stages
 # --------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class CategoryRow:
-    """One row of the five-category table: the categories it covers and the buckets in them.
+class Stage:
+    """An IFRS 9 stage by DPD alone (the 30 and 90 DPD backstops)."""
 
-    A bucket whose DPD range straddles a category boundary (M6 when charge-off is off or later
-    than 271 DPD) cannot be split from aggregates, so it gets a row of its own naming every
-    category it spans. ``buckets`` is empty when no on-book DPD falls in the category.
+    key: str
+    english: str
+    dpd: DpdRange
+    chinese: str = ""
+
+
+STAGES: tuple[Stage, ...] = (
+    Stage("stage1", "Stage 1", DpdRange(0, 30)),
+    Stage("stage2", "Stage 2", DpdRange(31, 90)),
+    Stage("stage3", "Stage 3 (credit-impaired)", DpdRange(91, None)),
+)
+
+Band = Category | Stage
+
+
+@dataclass(frozen=True)
+class BandRow:
+    """One row of a table by DPD band: the bands it covers and the buckets in them.
+
+    A bucket whose DPD range straddles a band boundary (M6 in the five-category table when
+    charge-off is off or later than 271 DPD) cannot be split from aggregates, so it gets a row of
+    its own naming every band it spans. ``buckets`` is empty when no on-book DPD falls in the
+    band.
     """
 
-    categories: tuple[Category, ...]
+    bands: tuple[Band, ...]
     buckets: tuple[str, ...]
     dpd: DpdRange | None  # the DPD the row's buckets hold on book (None: nothing)
 
     def name(self, chinese: bool) -> str:
-        parts = [f"{c.chinese} {c.english}" if chinese else c.english for c in self.categories]
-        return " / ".join(parts)
+        return " / ".join(f"{b.chinese} {b.english}" if chinese and b.chinese else b.english
+                          for b in self.bands)
 
     def bucket_label(self) -> str:
         if not self.buckets or self.dpd is None:
             return "—"
         if self.dpd.lo == 0:
-            return f"{span(self.buckets)} (current)"
+            return f"{span(self.buckets)} (current)" if self.dpd.hi == 0 else (
+                f"{span(self.buckets)} (DPD ≤ {self.dpd.hi})")
         return f"{span(self.buckets)} ({self.dpd.label()})"
 
 
-def five_category_rows(charge_off: int | None) -> list[CategoryRow]:
-    """The rows of the five-category table at a given charge-off threshold, in category order."""
+def band_rows(bands: tuple[Band, ...], charge_off: int | None) -> list[BandRow]:
+    """The rows of a table by DPD band under a charge-off threshold, in band order."""
     ranges = bucket_ranges(charge_off)
-    placed: dict[str, tuple[Category, ...]] = {}
+    placed: dict[str, tuple[Band, ...]] = {}
     for b, r in ranges.items():
         if r is not None:
-            placed[b] = tuple(c for c in CATEGORIES if c.dpd.overlaps(r))
-    rows: list[CategoryRow] = []
-    done: set[tuple[str, ...]] = set()
-    for c in CATEGORIES:
-        own = tuple(b for b, cats in placed.items() if cats == (c,))
+            placed[b] = tuple(band for band in bands if band.dpd.overlaps(r))
+    rows: list[BandRow] = []
+    for band in bands:
+        own = tuple(b for b, hit in placed.items() if hit == (band,))
         if own:
-            rows.append(CategoryRow((c,), own, _join(ranges, own)))
-        shared = [b for b, cats in placed.items() if len(cats) > 1 and cats[0] == c]
-        for b in shared:
-            key = placed[b]
-            if key not in done:
-                group = tuple(x for x, cats in placed.items() if cats == key)
-                rows.append(CategoryRow(key, group, _join(ranges, group)))
-                done.add(key)
-        covered = own or any(c in cats for cats in placed.values())
-        if not covered:
-            rows.append(CategoryRow((c,), (), None))
+            rows.append(BandRow((band,), own, _join(ranges, own)))
+        straddling = {hit for hit in placed.values() if len(hit) > 1 and hit[0] == band}
+        for hit in sorted(straddling, key=len):
+            group = tuple(b for b, h in placed.items() if h == hit)
+            rows.append(BandRow(hit, group, _join(ranges, group)))
+        if not own and not any(band in hit for hit in placed.values()):
+            rows.append(BandRow((band,), (), None))
     return rows
+
+
+def five_category_rows(charge_off: int | None) -> list[BandRow]:
+    """The five-category (五级分类) table's rows under a charge-off threshold."""
+    return band_rows(CATEGORIES, charge_off)
+
+
+def stage_rows(charge_off: int | None) -> list[BandRow]:
+    """The IFRS 9 stage table's rows under a charge-off threshold."""
+    return band_rows(STAGES, charge_off)
 
 
 def _join(ranges: dict[str, DpdRange | None], buckets: tuple[str, ...]) -> DpdRange:

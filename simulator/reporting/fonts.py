@@ -1,12 +1,13 @@
 """Find a font that renders Chinese (segment names, 五级分类) for the plots and the report.
 
-Matplotlib's default font (DejaVu Sans) has no CJK glyphs. :func:`setup` looks for a CJK-capable
-font among those matplotlib knows and those fontconfig lists for ``:lang=zh``, and puts it after
-DejaVu Sans in the sans-serif list, so Latin text keeps its usual look and Chinese characters fall
-back to the CJK font glyph by glyph. When the machine has none, the bundled subset of Droid Sans
-Fallback (GB 2312 level 1, ``simulator/data/FONTS.md``) is used, so Chinese renders everywhere;
-rarer characters than that subset holds would show as boxes, and the report says which font it
-used and how to install a full one (``apt-get install fonts-noto-cjk``).
+Matplotlib's default font (DejaVu Sans) has no CJK glyphs. :func:`find_cjk_font` looks for a
+CJK-capable font among those matplotlib knows and those fontconfig lists for ``:lang=zh``, and
+:func:`context` puts it after DejaVu Sans in the font list while a figure or the report is drawn,
+so Latin text keeps its usual look and Chinese characters fall back to the CJK font glyph by
+glyph. When the machine has none, the bundled subset of Droid Sans Fallback (GB 2312 level 1,
+``simulator/data/FONTS.md``) is used, so Chinese renders everywhere; rarer characters than that
+subset holds would show as boxes, and the report says which font it used and how to install a
+full one (``apt-get install fonts-noto-cjk``).
 """
 
 from __future__ import annotations
@@ -131,16 +132,29 @@ def bundled_font() -> FontInfo:
     return FontInfo(family, path)
 
 
-def setup() -> FontInfo:
-    """Configure matplotlib's fonts for the report and return the CJK font used (if any)."""
+def rc_params(info: FontInfo | None = None) -> dict:
+    """matplotlib settings for the report's text: the CJK font after DejaVu Sans, searchable PDF
+    text, an ASCII minus sign. Applied in :func:`context`, never to the global rcParams."""
+    info = info or find_cjk_font()
+    families = ["DejaVu Sans"] + ([info.family] if info.family else [])
+    return {
+        "font.family": families,  # a list: glyph-by-glyph fallback
+        "pdf.fonttype": 42,  # TrueType: text a reader can search and copy
+        "axes.unicode_minus": False,
+    }
+
+
+@contextmanager
+def context():
+    """Draw (and save) within this block to use the report's fonts; rcParams are restored after.
+
+    Yields the :class:`FontInfo` of the CJK font used.
+    """
     import matplotlib
 
     info = find_cjk_font()
-    families = ["DejaVu Sans"] + ([info.family] if info.family else [])
-    matplotlib.rcParams["font.family"] = families  # a list: glyph-by-glyph fallback
-    matplotlib.rcParams["pdf.fonttype"] = 42  # TrueType: text a reader can search and copy
-    matplotlib.rcParams["axes.unicode_minus"] = False
-    return info
+    with matplotlib.rc_context(rc_params(info)):
+        yield info
 
 
 @contextmanager

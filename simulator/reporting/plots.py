@@ -2,32 +2,35 @@
 
 Every function takes a :class:`~simulator.results.Run` (or a :class:`RunData` built from one) and
 returns a matplotlib :class:`~matplotlib.figure.Figure` (or draws into the ``fig`` it is given,
-which may be a sub-figure of a report page). Figures are made with the object API, never pyplot,
-so nothing is left in global state. They are meant to survive black-and-white print: bands are
-grey shades with outlines, series differ by line style, marker or hatching, not by colour alone.
+which may be a sub-figure of a report page). Figures are made with the object API and their own
+Agg canvas, never pyplot, and the report's fonts are set in a ``matplotlib.rc_context`` while a
+figure is drawn, so nothing is left in matplotlib's global state. They are meant to survive
+black-and-white print: bands are grey shades with outlines, series differ by line style, marker
+or hatching, not by colour alone.
 
-Conventions, as in :mod:`simulator.analysis.summary`: the 30+ ratio is principal at DPD >= 31 (M2..M6)
-over on-book principal (M0..M6), the 90+ ratio principal at DPD >= 91 (M4..M6) over the same;
-charged-off principal is off book. When a book runs off (no revolving lending) the on-book
+The ratios are :mod:`simulator.analysis.figures`'s: the 30+ ratio is principal at DPD >= 31
+(M2..M6) over on-book principal (M0..M6), the 90+ ratio principal at DPD >= 91 (M4..M6) over the
+same; charged-off principal is off book. When a book runs off (no revolving lending) the on-book
 denominator shrinks and ratios drift up late in the horizon; titles say so when it happens.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import functools
+from dataclasses import dataclass
 
-import matplotlib
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
-matplotlib.use("Agg")
+from simulator.analysis import risk
+from simulator.analysis.figures import DPD30, DPD90, ON_BOOK, RATIOS, principal_columns, ratio
+from simulator.analysis.grid import Grid
+from simulator.contract.buckets import BUCKET_DAYS, BUCKETS, span
+from simulator.reporting import fonts
 
-import numpy as np  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import FuncFormatter  # noqa: E402
-
-from simulator.reporting import fonts  # noqa: E402
-from simulator.results.registry import BUCKETS  # noqa: E402
-
-MONTH_DAYS = 30  # month ends for roll rates: days 0, 30, 60, ...
+MONTH_DAYS = BUCKET_DAYS  # month ends for roll rates (0, 30, 60, ...): one bucket a month
 BANDS = ((0.01, 0.99, "98%"), (0.05, 0.95, "90%"), (0.25, 0.75, "50%"))
 _BAND_GREYS = ("0.88", "0.74", "0.56")
 _HATCHES = ("", "////", "\\\\\\\\", "xx", "..", "++", "oo", "**")
@@ -70,25 +73,13 @@ class RunData:
 
     name: str
     run_id: str
-    paths: np.ndarray
-    days: np.ndarray
-    segments: list[str]
+    grid: Grid
     path_table: dict[str, np.ndarray]
-    _ts: object = field(repr=False)
-    _cache: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
-    _key: np.ndarray | None = field(default=None, repr=False)
 
     @classmethod
     def from_run(cls, run) -> RunData:
         if isinstance(run, RunData):
             return run
-        ts = run.timeseries
-        path = ts.column("path").to_numpy()
-        day = ts.column("day").to_numpy()
-        paths = np.unique(path)
-        days = np.unique(day)
-        key = np.searchsorted(paths, path) * len(days) + np.searchsorted(days, day)
-        segs = sorted(set(ts.column("segment").unique().to_pylist()))
         pt = run.paths
         table = {n: pt.column(n).to_numpy().astype(np.float64) for n in pt.schema.names}
         order = np.argsort(table["path"], kind="stable")
@@ -96,38 +87,37 @@ class RunData:
         name = str(run.manifest.get("scenario_name", run.folder.name))
         if name != run.folder.name:  # two runs of one scenario differ by run id
             name = f"{name} [{run.folder.name}]"
-        return cls(name, run.folder.name, paths, days, segs, table, ts, {}, key)
+        return cls(name, run.folder.name, Grid(run.timeseries), table)
+
+    @property
+    def paths(self) -> np.ndarray:
+        return self.grid.paths
+
+    @property
+    def days(self) -> np.ndarray:
+        return self.grid.days
+
+    @property
+    def segments(self) -> list[str]:
+        return self.grid.segments
 
     def col(self, name: str) -> np.ndarray:
-        if name not in self._cache:
-            v = self._ts.column(name).to_numpy().astype(np.float64)
-            n = len(self.paths) * len(self.days)
-            self._cache[name] = np.bincount(self._key, weights=v, minlength=n).reshape(
-                len(self.paths), len(self.days)
-            )
-        return self._cache[name]
+        return self.grid.book(name)
 
-    def principal(self, buckets) -> np.ndarray:
-        return sum(self.col(f"principal_{b}") for b in buckets)
+    def principal(self, buckets: tuple[str, ...]) -> np.ndarray:
+        return self.grid.book(principal_columns(buckets))
 
     @property
     def on_book(self) -> np.ndarray:
-        return self.principal(BUCKETS)
+        return self.principal(ON_BOOK)
 
     def ratio(self, which: str) -> np.ndarray:
-        """(paths, days) delinquency ratio: 'dpd30' (M2..M6) or 'dpd90' (M4..M6) over M0..M6."""
-        num = self.principal(BUCKETS[2:] if which == "dpd30" else BUCKETS[4:])
-        den = self.on_book
-        out = np.zeros_like(num)
-        np.divide(num, den, out=out, where=den != 0)
-        return out
+        """(paths, days) delinquency ratio: 'dpd30' or 'dpd90' (analysis.figures.RATIOS)."""
+        return ratio(self.grid.book(RATIOS[which].columns), self.on_book)
 
     def cum_net_loss_rate(self) -> np.ndarray:
         net = self.col("cum_charged_off_principal") - self.col("cum_recoveries")
-        den = self.on_book[:, :1]
-        out = np.zeros_like(net)
-        np.divide(net, den, out=out, where=den != 0)
-        return out
+        return ratio(net, self.on_book[:, :1])
 
     def month_ends(self) -> np.ndarray:
         """Indices into ``days`` of days 0, 30, 60, ... present in the run."""
@@ -138,10 +128,22 @@ class RunData:
 
 
 def _new(fig, figsize=PAGE_FIGSIZE):
+    """``fig`` itself, or a new figure on its own Agg canvas (no pyplot, no global backend)."""
     if fig is None:
-        fonts.setup()
         fig = Figure(figsize=figsize, layout="constrained")
+        FigureCanvasAgg(fig)
     return fig
+
+
+def _styled(draw):
+    """Run a figure function with the report's fonts in a ``matplotlib.rc_context``."""
+
+    @functools.wraps(draw)
+    def wrapper(*args, **kwargs):
+        with fonts.context():
+            return draw(*args, **kwargs)
+
+    return wrapper
 
 
 THIN_BOOK = 0.10  # on-book principal below this share of day 0: ratios are read with care
@@ -167,7 +169,7 @@ def _mark_thin(ax, d: RunData, values: np.ndarray | None = None) -> bool:
     before = d.days < day
     if not before.any():
         return False
-    top = float(np.quantile(values[:, before], 0.99, axis=0).max()) * 1.25
+    top = float(risk.quantile(values[:, before], 0.99, axis=0).max()) * 1.25
     if top > 0 and float(values.max()) > top:
         ax.set_ylim(0, top)
         return True
@@ -177,7 +179,7 @@ def _mark_thin(ax, d: RunData, values: np.ndarray | None = None) -> bool:
 def _bands(ax, x, values, label_prefix="", grey=True):
     """Median line with 98/90/50% bands across paths (axis 0) of ``values``."""
     for (lo, hi, name), shade in zip(BANDS, _BAND_GREYS, strict=True):
-        q = np.quantile(values, [lo, hi], axis=0)
+        q = risk.quantile(values, [lo, hi], axis=0)
         ax.fill_between(x, q[0], q[1], facecolor=shade if grey else "none",
                         edgecolor="0.35", linewidth=0.4, label=f"{label_prefix}{name} band")
     med = np.median(values, axis=0)
@@ -190,14 +192,15 @@ def _bands(ax, x, values, label_prefix="", grey=True):
 # --------------------------------------------------------------------------------------------
 
 
+@_styled
 def fan_chart(run, which: str = "dpd30", baseline=None, fig=None) -> Figure:
     """Fan chart of the 30+ (``which='dpd30'``) or 90+ (``'dpd90'``) ratio over the horizon.
 
     Median across paths with 50/90/98% bands, computed per day from each path's ratio. With a
     ``baseline`` run, its median (dashed) and 90% band edges (dotted) are drawn over it.
     """
-    if which not in ("dpd30", "dpd90"):
-        raise ValueError(f"which must be 'dpd30' or 'dpd90', got {which!r}")
+    if which not in RATIOS:
+        raise ValueError(f"which must be one of {', '.join(RATIOS)}, got {which!r}")
     d = RunData.from_run(run)
     fig = _new(fig)
     ax = fig.subplots()
@@ -207,13 +210,13 @@ def fan_chart(run, which: str = "dpd30", baseline=None, fig=None) -> Figure:
         r = b.ratio(which)
         ax.plot(b.days, np.median(r, axis=0), color="black", linestyle="--", linewidth=1.3,
                 label=f"baseline {b.name}: median")
-        q = np.quantile(r, [0.05, 0.95], axis=0)
+        q = risk.quantile(r, [0.05, 0.95], axis=0)
         ax.plot(b.days, q[0], color="black", linestyle=":", linewidth=1.0,
                 label=f"baseline {b.name}: 90% band")
         ax.plot(b.days, q[1], color="black", linestyle=":", linewidth=1.0)
     ax.set_ylim(bottom=0)
     clipped = _mark_thin(ax, d, d.ratio(which))
-    label = "30+ (DPD ≥ 31, M2–M6)" if which == "dpd30" else "90+ (DPD ≥ 91, M4–M6)"
+    label = RATIOS[which].describe()
     second = ("book runs off: the denominator shrinks, so the ratio rises late; "
               "y axis clipped in the dotted zone" if clipped
               else "median with 50%, 90% and 98% bands across paths")
@@ -228,11 +231,12 @@ def fan_chart(run, which: str = "dpd30", baseline=None, fig=None) -> Figure:
     return fig
 
 
+@_styled
 def bucket_composition(run, fig=None) -> Figure:
     """Stacked on-book principal by bucket over time, mean across paths.
 
-    Left: yuan in M0..M6 (the whole book). Right: the delinquent buckets M1..M6 as % of on-book
-    principal, so that the small buckets can be read.
+    Left: yuan in every on-book bucket (the whole book). Right: the delinquent buckets (all but
+    M0) as % of on-book principal, so that the small buckets can be read.
     """
     d = RunData.from_run(run)
     fig = _new(fig)
@@ -259,7 +263,7 @@ def bucket_composition(run, fig=None) -> Figure:
         bottom = bottom + share
     ax2.set_ylim(bottom=0)
     clipped = _mark_thin(ax2, d, bottom[None, :])
-    ax2.set_title("Delinquent buckets M1–M6, % of on-book"
+    ax2.set_title(f"Delinquent buckets {span(BUCKETS[1:])}, % of on-book"
                   + ("\n(y axis clipped in the dotted zone)" if clipped else ""), fontsize=10)
     ax2.set_xlabel("day of horizon")
     ax2.set_ylabel("% of on-book principal")
@@ -273,16 +277,14 @@ def bucket_composition(run, fig=None) -> Figure:
 
 def loss_measures(rates: np.ndarray) -> dict[str, float]:
     """Expected loss, VaR 99 / 99.9 (quantiles) and ES 99 (mean of worst 1%) of ``rates``."""
-    x = np.sort(np.asarray(rates, dtype=np.float64))
-    k = max(1, int(np.ceil(round(x.size * 0.01, 9))))
-    return {
-        "EL": float(x.mean()),
-        "VaR 99": float(np.quantile(x, 0.99)),
-        "VaR 99.9": float(np.quantile(x, 0.999)),
-        "ES 99": float(x[x.size - k:].mean()),
-    }
+    return {name: float(risk.statistic(rates, stat)) for name, stat in LOSS_MEASURES.items()}
 
 
+LOSS_MEASURES = {"EL": "mean", "VaR 99": "p99", "VaR 99.9": "p999", "ES 99": "es99"}
+"""The loss measures marked on the loss distribution, by their statistic in analysis.risk."""
+
+
+@_styled
 def loss_distribution(run, baseline=None, fig=None) -> Figure:
     """Histogram of the net loss rate across paths, with EL, VaR 99, VaR 99.9 and ES 99 marked."""
     d = RunData.from_run(run)
@@ -341,6 +343,7 @@ def roll_rates(run) -> tuple[list[str], np.ndarray, np.ndarray]:
     return labels, d.days[idx[:-1]], rates
 
 
+@_styled
 def roll_rate_heatmap(run, fig=None) -> Figure:
     """Heat map of :func:`roll_rates` (rows: transition, columns: month) with numbers in cells."""
     d = RunData.from_run(run)
@@ -363,6 +366,7 @@ def roll_rate_heatmap(run, fig=None) -> Figure:
     return fig
 
 
+@_styled
 def income_split(run, fig=None) -> Figure:
     """Cumulative income, accrued (recognised) vs collected, mean across paths, in yuan.
 
@@ -395,6 +399,7 @@ def income_split(run, fig=None) -> Figure:
     return fig
 
 
+@_styled
 def scenario_vs_baseline(run, baseline, fig=None) -> Figure:
     """Medians across paths of the 30+ and 90+ ratios and the cumulative net loss rate, scenario
     (solid) against baseline (dashed), with the 90% band of each (scenario grey, baseline dotted).
@@ -403,12 +408,12 @@ def scenario_vs_baseline(run, baseline, fig=None) -> Figure:
     b = RunData.from_run(baseline)
     fig = _new(fig)
     axes = fig.subplots(1, 3)
-    series = (("30+ ratio", lambda r: r.ratio("dpd30")), ("90+ ratio", lambda r: r.ratio("dpd90")),
+    series = (*((f"{q.label} ratio", lambda r, q=q: r.ratio(q.key)) for q in (DPD30, DPD90)),
               ("cumulative net loss rate", lambda r: r.cum_net_loss_rate()))
     for ax, (title, f) in zip(axes, series, strict=True):
         for r, ls, lab in ((d, "-", d.name), (b, "--", f"baseline {b.name}:")):
             v = f(r)
-            q = np.quantile(v, [0.05, 0.5, 0.95], axis=0)
+            q = risk.quantile(v, [0.05, 0.5, 0.95], axis=0)
             if r is d:
                 ax.fill_between(r.days, q[0], q[2], facecolor="0.85", edgecolor="none",
                                 label=f"{lab} 90% band")

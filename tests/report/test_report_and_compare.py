@@ -124,7 +124,7 @@ def test_report_cli_bad_input_exits_2(base_run, tmp_path, capsys, monkeypatch):
 def test_fonts_report_which_font_renders_cjk():
     from simulator.reporting import fonts
 
-    info = fonts.setup()
+    info = fonts.find_cjk_font()
     assert ("Chinese text is set in" in info.note()) == info.renders_cjk
     assert fonts.has_cjk("五级分类") and not fonts.has_cjk("M0")
 
