@@ -23,24 +23,10 @@ from simulator.analysis.summary import (
 from simulator.results.registry import (
     QUANTILE_METRICS,
     QUANTILE_STATS,
-    TIMESERIES,
     arrow_schema,
     validate_table,
 )
-
-
-def make_timeseries(rows: list[dict], dictionary_segment: bool = False) -> pa.Table:
-    """A timeseries table from sparse rows: every column not given is 0."""
-    cols = {}
-    for c in TIMESERIES:
-        if c.name == "segment":
-            values = [r["segment"] for r in rows]
-            arr = pa.array(values, pa.string())
-            cols[c.name] = arr.dictionary_encode() if dictionary_segment else arr
-        else:
-            cols[c.name] = pa.array([r.get(c.name, 0) for r in rows], c.type)
-    return pa.table(cols)
-
+from tests.results.synthetic_tables import timeseries_from_rows
 
 # Three paths x three days (0, 1, 2) x two segments (a, b); numbers chosen for hand checking.
 HAND_ROWS = [
@@ -83,7 +69,7 @@ def hand_timeseries(shuffle_seed: int | None = 7, dictionary_segment: bool = Tru
     if shuffle_seed is not None:
         order = np.random.default_rng(shuffle_seed).permutation(len(rows))
         rows = [rows[i] for i in order]
-    return make_timeseries(rows, dictionary_segment=dictionary_segment)
+    return timeseries_from_rows(rows, dictionary_segment=dictionary_segment)
 
 
 def test_hand_timeseries_is_valid():
@@ -119,7 +105,7 @@ def test_peak_differs_from_end():
     for r in rows:  # path 0 cures its 30+ on day 2
         if r["path"] == 0 and r["day"] == 2:
             r["principal_M0"] += r.pop("principal_M3", 0.0) + r.pop("principal_M5", 0.0)
-    p = paths_table(make_timeseries(rows)).to_pydict()
+    p = paths_table(timeseries_from_rows(rows)).to_pydict()
     assert p["peak_dpd30_ratio"][0] == pytest.approx(150 / 1850, rel=1e-15)
     assert p["peak_dpd90_ratio"][0] == pytest.approx(50 / 1850, rel=1e-15)
     assert p["end_dpd30_ratio"][0] == 0.0
@@ -196,13 +182,13 @@ def test_incomplete_grid_is_refused(drop, message):
     else:
         rows.pop(drop + 3)
     with pytest.raises(ValueError, match=message):
-        paths_table(make_timeseries(rows))
+        paths_table(timeseries_from_rows(rows))
 
 
 def test_missing_day_zero_is_refused():
     rows = [r for r in HAND_ROWS if r["day"] != 0]
     with pytest.raises(ValueError, match="day 0"):
-        paths_table(make_timeseries(rows))
+        paths_table(timeseries_from_rows(rows))
 
 
 def test_derive_tables_at_scale_matches_a_naive_loop():
@@ -220,7 +206,7 @@ def test_derive_tables_at_scale_matches_a_naive_loop():
                 r["cum_recoveries"] = float(d * rng.integers(0, 10))
                 r["penalty_accrued"] = float(rng.integers(0, 500)) / 100 if d else 0.0
                 rows.append(r)
-    ts = make_timeseries(rows)
+    ts = timeseries_from_rows(rows)
     tables = derive_tables(ts)
     paths = tables["paths"].to_pydict()
     for p in range(n_paths):

@@ -12,10 +12,12 @@ from typer.testing import CliRunner
 
 import simulator
 from simulator.analysis import metrics as M
+from simulator.analysis.summary import derive_tables
 from simulator.cli import app
 from simulator.errors import InputError
 from simulator.studies import calibrate as C
 from tests.cli_helpers import exit_code as _exit
+from tests.results.synthetic_tables import timeseries_from_rows
 
 BASE = "scenarios/baseline.yaml"
 SMALL = ["horizon_days=180"]
@@ -43,15 +45,66 @@ def test_metrics_are_per_path_and_sane(truth):
     for name, v in values.items():
         assert v.shape == (16,), name
         assert np.all(np.isfinite(v)), name
-    paths = tables["paths"]
-    assert np.allclose(values["dpd30_end"], paths.column("end_dpd30_ratio").to_numpy())
-    # horizon 180 < 365: the year-end ratio is the last day's
+    # horizon 180 < 365: the year-end ratio (read from the grid on the last day) is the end
+    # ratio (from the paths table)
     assert np.allclose(values["dpd30_year_end"], values["dpd30_end"])
-    assert np.allclose(values["m1_cure_30d"] + values["roll_m1_m2"], 1.0)
     assert 0.3 < np.mean(values["m1_cure_30d"]) < 1.0
     assert M.stat(values["dpd30_end"], "p50") <= M.stat(values["dpd30_end"], "p95")
     est, se = M.stat_with_error(values["dpd30_end"], "mean")
     assert se > 0 and est == pytest.approx(np.mean(values["dpd30_end"]))
+
+
+# Two paths, one segment, days 0..400, 1,000 yuan current every day unless a row says more.
+HORIZON = 400
+SPARSE = {
+    (0, 365): dict(principal_M2=50.0, principal_M4=25.0),  # 30+ 75 and 90+ 25 of 1,075
+    (0, HORIZON): dict(principal_M3=100.0, cum_charged_off_principal=30.0, cum_recoveries=5.0),
+    (1, HORIZON): dict(principal_M0=900.0, principal_M5=100.0),
+    # path 0 cohorts, each window's edges tried: missed payments count on t = 1..H-31 (369),
+    # rolls to 31 DPD on days 32..H; for roll_30_90, rolls to 31 DPD count on t = 1..H-60 (340)
+    # and rolls to 91 DPD on days 61..H
+    (0, 1): dict(n_missed=10), (0, 369): dict(n_missed=10), (0, 370): dict(n_missed=50),
+    (0, 31): dict(n_roll30=7), (0, 32): dict(n_roll30=3), (0, 340): dict(n_roll30=1),
+    (0, 341): dict(n_roll30=2), (0, 60): dict(n_roll90=5), (0, 61): dict(n_roll90=2),
+    # path 1 misses 4 and all of them roll
+    (1, 100): dict(n_missed=4), (1, 131): dict(n_roll30=4),
+}
+
+
+def test_metrics_by_hand():
+    rows = []
+    for path in (0, 1):
+        for day in range(HORIZON + 1):
+            row = dict(path=path, day=day, segment="a", principal_M0=1000.0)
+            row.update(SPARSE.get((path, day), {}))
+            rows.append(row)
+    tables = derive_tables(timeseries_from_rows(rows))
+    v = M.compute(tables, list(M.METRICS))
+    expect = {
+        "dpd30_end": [100 / 1100, 100 / 1000],
+        "dpd90_end": [0.0, 100 / 1000],
+        "dpd30_year_end": [75 / 1075, 0.0],
+        "dpd90_year_end": [25 / 1075, 0.0],
+        "dpd30_peak": [100 / 1100, 100 / 1000],
+        "dpd90_peak": [25 / 1075, 100 / 1000],
+        "net_loss_rate": [25 / 1000, 0.0],
+        "m1_cure_30d": [1 - (3 + 1 + 2) / (10 + 10), 1 - 4 / 4],
+        "roll_m1_m2": [(3 + 1 + 2) / (10 + 10), 4 / 4],
+        "roll_30_90": [2 / (7 + 3 + 1), 0.0],
+    }
+    for name, want in expect.items():
+        assert v[name] == pytest.approx(want, rel=1e-12), name
+    # es99 of two paths is the worse one; p50 interpolates halfway
+    assert M.stat(v["dpd30_end"], "es99") == pytest.approx(0.1, rel=1e-12)
+    assert M.stat(v["net_loss_rate"], "p50") == pytest.approx(0.0125, rel=1e-12)
+
+
+def test_lagged_metrics_need_a_long_enough_horizon():
+    rows = [dict(path=0, day=d, segment="a", principal_M0=1.0) for d in range(61)]
+    tables = derive_tables(timeseries_from_rows(rows))
+    assert M.compute(tables, ["m1_cure_30d"])["m1_cure_30d"].shape == (1,)
+    with pytest.raises(InputError, match="roll_30_90 needs a horizon longer than 60 days"):
+        M.compute(tables, ["roll_30_90"])
 
 
 def test_metric_syntax_errors():

@@ -1,4 +1,5 @@
-"""Random but valid run tables for the writer and reader tests."""
+"""Run tables for tests: random but valid ones for the writer and reader, and sparse ones written
+by hand for known-answer tests of the derived figures."""
 
 from __future__ import annotations
 
@@ -29,3 +30,15 @@ def random_run_tables(seed: int, n_paths: int, n_days: int, segments: list[str],
         else:
             cols[c.name] = pa.array(rng.integers(0, money_cents_max, n) / 100, c.type)
     return derive_tables(pa.table(cols))
+
+
+def timeseries_from_rows(rows: list[dict], dictionary_segment: bool = False) -> pa.Table:
+    """A timeseries table from sparse rows: every column not given is 0."""
+    cols = {}
+    for c in TIMESERIES:
+        if c.name == "segment":
+            arr = pa.array([r["segment"] for r in rows], pa.string())
+            cols[c.name] = arr.dictionary_encode() if dictionary_segment else arr
+        else:
+            cols[c.name] = pa.array([r.get(c.name, 0) for r in rows], c.type)
+    return pa.table(cols)
