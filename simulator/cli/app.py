@@ -12,4 +12,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain click help: it rewraps docstrings to the terminal and never cuts an option's name
+    # short, where typer's rich panels keep the source's line breaks and, in 80 columns,
+    # truncate long options ("--penalty-multip…").
+    rich_markup_mode=None,
 )

@@ -52,10 +52,11 @@ def calibrate(
                        ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No line per run.")] = False,
 ) -> None:
-    """Fit behaviour parameters so that the scenario's metrics hit targets.
+    """Fit behaviour parameters so that metrics hit their targets.
 
-    Targets are means over paths. Every run uses the scenario's seed (common random numbers). Exit 0 when every target is
-    reached within the tolerance, 1 when not (nothing is written then), 2 on bad input.
+    The metrics are the scenario's, means over paths. Every run uses the scenario's seed
+    (common random numbers). Exit 0 when every target is reached within the tolerance, 1 when
+    not (nothing is written then), 2 on bad input.
     """
     _check_study_counts(paths, borrowers, threads)
     check_count("--max-evals", max_evals, 1, 100_000)

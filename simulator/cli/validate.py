@@ -42,7 +42,8 @@ def validate(
 ) -> None:
     """Check scenario files, with every --set applied.
 
-    Keys, types, ranges and cross-checks. Prints one 'ok' line per valid file; stops at the first invalid one (exit code 2).
+    Keys, types, ranges and cross-checks. Prints one 'ok' line per valid file; stops at the
+    first invalid one (exit code 2).
     """
     for i, file in enumerate(files):
         scenario = load_scenario(file, overrides=set_ or ())
