@@ -141,9 +141,8 @@ def difference(a: np.ndarray, b: np.ndarray, stat: str, is_paired: bool,
     if stat == "mean":
         if is_paired:
             d = b - a
-            n = d.size
-            se = float(d.std(ddof=1) / math.sqrt(n)) if n > 1 else math.nan
-            df = n - 1
+            se = risk.mean_with_error(d)["se"]
+            df = d.size - 1
         else:
             va = a.var(ddof=1) / a.size if a.size > 1 else math.nan
             vb = b.var(ddof=1) / b.size if b.size > 1 else math.nan

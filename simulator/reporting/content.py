@@ -131,8 +131,8 @@ def _sentences(f: _Facts, b: _Facts | None, diffs: dict) -> list[str]:
     t_idx = len(f.data.days) - 1 if thin is None else max(0, int(np.searchsorted(
         f.data.days, thin)) - 1)
     t_day = int(f.data.days[t_idx])
-    med30 = np.median(f.ratio30, axis=0)
-    med90 = np.median(f.ratio90, axis=0)
+    med30 = risk.quantile(f.ratio30, 0.5, axis=0)
+    med90 = risk.quantile(f.ratio90, 0.5, axis=0)
     ob = f.on_book.mean(axis=0)
     lent = float(f.col("disbursed_principal").mean())
     if ob[-1] < 0.9 * ob[0]:
@@ -225,9 +225,8 @@ def _executive(f: _Facts, b: _Facts | None, diffs: dict) -> list[Block]:
             row += [_pct(b.summary["metrics"][key]["estimate"]), _pp(d["difference"]),
                     f"{_pp(d['ci_low'])} to {_pp(d['ci_high'])}"]
         rows.append(row)
-    rows.append(["Expected net loss (yuan)", _yuan(float(f.col("net_loss").mean())),
-                 _yuan(float(f.col("net_loss").std(ddof=1) / math.sqrt(f.col("net_loss").size)))
-                 if f.col("net_loss").size > 1 else "n/a"]
+    loss = risk.mean_with_error(f.col("net_loss"))
+    rows.append(["Expected net loss (yuan)", _yuan(loss["estimate"]), _yuan(loss["se"])]
                 + ([_yuan(float(b.col("net_loss").mean())), "", ""] if b is not None else []))
     blocks = [Block("h2", "Executive summary")]
     blocks += [Block("p", s) for s in _sentences(f, b, diffs)]
@@ -259,10 +258,9 @@ def _year_end_idx(f: _Facts) -> list[tuple[str, int]]:
 
 def _regulatory(f: _Facts) -> list[Block]:
     def row(label, x, places=3):
-        x = np.asarray(x, dtype=np.float64)
-        se = x.std(ddof=1) / math.sqrt(x.size) if x.size > 1 else math.nan
-        return [label, _pct(float(x.mean()), places), _pct(float(np.median(x)), places),
-                _pct(float(risk.quantile(x, 0.99)), places), _pct(se, places)]
+        mean = risk.mean_with_error(x)
+        return [label, _pct(mean["estimate"], places), _pct(risk.statistic(x, "p50"), places),
+                _pct(risk.statistic(x, "p99"), places), _pct(mean["se"], places)]
 
     rows = [row(f"Net loss rate over {f.horizon} days, % of average balance",
                 f.col("loss_rate_avg_balance")),
@@ -339,7 +337,7 @@ def five_category_note(rows: list[BandRow], charge_off: int | None, chinese: boo
 
 def _figures(f: _Facts, b: _Facts | None) -> list[Block]:
     run, base = f.data, (b.data if b is not None else None)
-    med30 = np.median(f.ratio30, axis=0)
+    med30 = risk.quantile(f.ratio30, 0.5, axis=0)
     m = f.summary["metrics"]
     thin = plots.thin_book_day(f.data)
     thin_txt = (f" From day {thin} (dotted) less than {plots.THIN_BOOK:.0%} of the day-0 book is "

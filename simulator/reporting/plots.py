@@ -27,10 +27,10 @@ from matplotlib.ticker import FuncFormatter
 from simulator.analysis import risk
 from simulator.analysis.figures import DPD30, DPD90, ON_BOOK, RATIOS, principal_columns, ratio
 from simulator.analysis.grid import Grid
-from simulator.contract.buckets import BUCKET_DAYS, BUCKETS, span
+from simulator.analysis.rolls import flow_rates, month_ends
+from simulator.contract.buckets import BUCKETS, span
 from simulator.reporting import fonts
 
-MONTH_DAYS = BUCKET_DAYS  # month ends for roll rates (0, 30, 60, ...): one bucket a month
 BANDS = ((0.01, 0.99, "98%"), (0.05, 0.95, "90%"), (0.25, 0.75, "50%"))
 _BAND_GREYS = ("0.88", "0.74", "0.56")
 _HATCHES = ("", "////", "\\\\\\\\", "xx", "..", "++", "oo", "**")
@@ -121,10 +121,7 @@ class RunData:
 
     def month_ends(self) -> np.ndarray:
         """Indices into ``days`` of days 0, 30, 60, ... present in the run."""
-        want = np.arange(0, int(self.days[-1]) + 1, MONTH_DAYS)
-        idx = np.searchsorted(self.days, want)
-        ok = (idx < len(self.days)) & (self.days[np.minimum(idx, len(self.days) - 1)] == want)
-        return idx[ok]
+        return month_ends(self.days)
 
 
 def _new(fig, figsize=PAGE_FIGSIZE):
@@ -182,7 +179,7 @@ def _bands(ax, x, values, label_prefix="", grey=True):
         q = risk.quantile(values, [lo, hi], axis=0)
         ax.fill_between(x, q[0], q[1], facecolor=shade if grey else "none",
                         edgecolor="0.35", linewidth=0.4, label=f"{label_prefix}{name} band")
-    med = np.median(values, axis=0)
+    med = risk.quantile(values, 0.5, axis=0)
     ax.plot(x, med, color="black", linewidth=1.6, label=f"{label_prefix}median")
     return med
 
@@ -208,7 +205,7 @@ def fan_chart(run, which: str = "dpd30", baseline=None, fig=None) -> Figure:
     if baseline is not None:
         b = RunData.from_run(baseline)
         r = b.ratio(which)
-        ax.plot(b.days, np.median(r, axis=0), color="black", linestyle="--", linewidth=1.3,
+        ax.plot(b.days, risk.quantile(r, 0.5, axis=0), color="black", linestyle="--", linewidth=1.3,
                 label=f"baseline {b.name}: median")
         q = risk.quantile(r, [0.05, 0.95], axis=0)
         ax.plot(b.days, q[0], color="black", linestyle=":", linewidth=1.0,
@@ -317,30 +314,10 @@ def loss_distribution(run, baseline=None, fig=None) -> Figure:
 
 
 def roll_rates(run) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """Month-over-month flow rates from bucket principal at month ends (days 0, 30, 60, ...).
-
-    Returns (transition labels ``M0→M1 .. M6→CO``, month-end days of the starting months, and a
-    (transitions, months) array). The rate for ``Mk→Mk+1`` in month m is principal in bucket
-    k+1 at month m+1 over principal in bucket k at month m, pooled over paths (sum over sum);
-    for ``M6→CO`` the numerator is principal charged off during the month. These are flow rates
-    from aggregates, not loan-level transitions; NaN where the starting bucket is empty.
-    """
-    d = RunData.from_run(run)
-    idx = d.month_ends()
-    labels = [f"{BUCKETS[k]}→{BUCKETS[k + 1]}" for k in range(len(BUCKETS) - 1)]
-    labels.append(f"{BUCKETS[-1]}→CO")
-    if len(idx) < 2:
-        return labels, d.days[idx[:-1]], np.full((len(labels), 0), np.nan)
-    rates = np.full((len(labels), len(idx) - 1), np.nan)
-    co = d.col("cum_charged_off_principal")
-    for k in range(len(BUCKETS)):
-        den = d.col(f"principal_{BUCKETS[k]}")[:, idx[:-1]].sum(axis=0)
-        if k + 1 < len(BUCKETS):
-            num = d.col(f"principal_{BUCKETS[k + 1]}")[:, idx[1:]].sum(axis=0)
-        else:
-            num = (co[:, idx[1:]] - co[:, idx[:-1]]).sum(axis=0)
-        np.divide(num, den, out=rates[k], where=den > 0)
-    return labels, d.days[idx[:-1]], rates
+    """Month-over-month flow rates of principal (:func:`simulator.analysis.rolls.flow_rates`):
+    transition labels ``M0→M1 .. M6→CO``, month-end days of the starting months, and a
+    (transitions, months) array."""
+    return flow_rates(RunData.from_run(run).grid)
 
 
 @_styled

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import stats
 
+from simulator.analysis.figures import ON_BOOK, principal_columns
 from simulator.book.inputs import KernelInputs, allocation_table
 from simulator.book.macro import factor_paths
 from simulator.contract.ledger import Day, Ledger, Payment, bucket_index
@@ -609,7 +610,7 @@ def check_conservation(scenario, threads: int | None = None, chunk_size: int | N
     # The same identity on the float yuan columns users read.
     tab = timeseries_table(agg, inputs.segments, inputs.collection_cost)
     cols = {c: tab.column(c).to_numpy() for c in tab.column_names}
-    out = sum(cols[f"principal_M{i}"] for i in range(7))
+    out = sum(cols[c] for c in principal_columns(ON_BOOK))
     shape = agg.shape[:3]
     out3 = out.reshape(shape)
     added = np.cumsum((cols["disbursed_principal"] + cols["capitalised"]).reshape(shape), axis=1)
