@@ -120,3 +120,24 @@ def test_numpy_peer_counts_every_live_drawdown_once():
     assert counts[0] <= len(book.principal) and np.all(np.diff(counts) <= 0)
     assert np.all(out["buckets"] >= 0) and np.all(out["paid"] >= 0)
     assert out["buckets"][:, 1:].sum() > 0  # some drawdowns are past due
+
+
+def _git(cwd: Path, *args: str) -> None:
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+                   cwd=cwd, check=True, capture_output=True)
+
+
+def test_git_commit_only_for_the_checkout_the_code_runs_from(tmp_path):
+    # An installed package has no commit of its own, even when its site-packages lies inside
+    # some other repository (a virtual environment in a project folder).
+    other = tmp_path / "project"
+    site = other / ".venv" / "site-packages"
+    site.mkdir(parents=True)
+    _git(other, "init", "-q")
+    (other / "README").write_text("another project\n")
+    _git(other, "add", "README")
+    _git(other, "commit", "-q", "-m", "first")
+    assert bench._git_state(site) == (None, None)
+    assert bench._git_state(tmp_path) == (None, None)  # no repository at all
+    commit, _ = bench._git_state(other)
+    assert commit and len(commit) >= 7

@@ -42,10 +42,12 @@ import numpy as np
 
 from simulator.bench.numpy_peer import peer_book, simulate_numpy
 from simulator.errors import InputError
+from simulator.scenario.shipped import shipped_scenario
 
 SCHEMA = "overdue-bench/1"
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_SCENARIO = REPO_ROOT / "scenarios" / "baseline.yaml"
+SOURCE_ROOT = Path(__file__).resolve().parents[2]
+"""The folder holding the imported ``simulator`` package: a checkout's root, or site-packages."""
+DEFAULT_SCENARIO = shipped_scenario("baseline.yaml")
 GATE_TOLERANCE = 0.25  # a kernel/numpy ratio more than 25% below the baseline's fails
 
 SIZES = {
@@ -92,19 +94,29 @@ def versions() -> dict:
 
     from simulator._version import __version__
 
-    commit = dirty = None
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT,
-                                capture_output=True, text=True, timeout=10).stdout.strip() or None
-        dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no",
-                                     "--", "simulator"],
-                                    cwd=REPO_ROOT, capture_output=True, text=True,
-                                    timeout=10).stdout.strip()) if commit else None
-    except (OSError, subprocess.SubprocessError):
-        pass
+    commit, dirty = _git_state(SOURCE_ROOT)
     return {"overdue": __version__, "git_commit": commit,
             "uncommitted_changes_in_simulator": dirty, "python": sys.version.split()[0],
             "numpy": np.__version__, "numba": numba.__version__, "pyarrow": pyarrow.__version__}
+
+
+def _git_state(root: Path) -> tuple[str | None, bool | None]:
+    """(commit, uncommitted changes under simulator/) of the checkout the code runs from;
+    (None, None) for an installed package, even one inside some other repository, or no git."""
+
+    def git(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True,
+                              timeout=10)
+
+    try:
+        top = git("rev-parse", "--show-toplevel")
+        if top.returncode != 0 or Path(top.stdout.strip()).resolve() != root.resolve():
+            return None, None
+        commit = git("rev-parse", "--short", "HEAD").stdout.strip() or None
+        status = git("status", "--porcelain", "--untracked-files=no", "--", "simulator")
+        return commit, (bool(status.stdout.strip()) if commit else None)
+    except (OSError, subprocess.SubprocessError):
+        return None, None
 
 
 def _rates(drawdown_days: int, seconds: float) -> dict:
@@ -114,12 +126,15 @@ def _rates(drawdown_days: int, seconds: float) -> dict:
             "ns_per_drawdown_day": round(seconds * 1e9 / max(drawdown_days, 1), 3)}
 
 
-def _child_env(cache_dir: str | None) -> dict:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("NUMBA_CACHE_DIR", "OVERDUE_CACHE_DIR", "OVERDUE_NO_CACHE")}
+def _child_env(cache_dir: str | None = None) -> dict:
+    """The environment of a benchmark child: this one, importing the same ``simulator``; with
+    ``cache_dir``, compiled kernels go there instead of this process's cache folder."""
+    env = dict(os.environ)
     if cache_dir is not None:
+        for key in ("NUMBA_CACHE_DIR", "OVERDUE_NO_CACHE"):
+            env.pop(key, None)
         env["OVERDUE_CACHE_DIR"] = cache_dir
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SOURCE_ROOT), env.get("PYTHONPATH")]))
     return env
 
 
@@ -252,8 +267,7 @@ def case_numpy_peer(scenario: Path, drawdowns: int, repeats: int) -> dict:
 def case_large_memory(scenario: Path, borrowers: int, paths: int, threads: int = 2) -> dict:
     args = [sys.executable, "-c", _LARGE_CHILD, str(scenario), str(borrowers), str(paths),
             str(threads)]
-    wall, out = _run_child(args, _child_env(os.environ.get("OVERDUE_CACHE_DIR")
-                                            or os.environ.get("NUMBA_CACHE_DIR")), timeout=3600)
+    wall, out = _run_child(args, _child_env(), timeout=3600)  # this process's cache folder
     child = json.loads(out.strip().splitlines()[-1])
     rss_mb = child["maxrss_kb"] / 1024 if sys.platform != "darwin" else child["maxrss_kb"] / 2**20
     return {"borrowers": borrowers, "paths": paths, "threads": threads,

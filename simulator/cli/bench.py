@@ -24,8 +24,9 @@ def bench(
         "benchmarks/results/<YYYY-MM-DD>-<host>.json).")] = None,
     skip_large: Annotated[bool, typer.Option(help="Skip the 10,000,000-borrower peak-memory "
                                              "case.")] = False,
-    scenario: Annotated[Path | None, typer.Option(help="Scenario YAML (default: "
-                                                  "scenarios/baseline.yaml).")] = None,
+    scenario: Annotated[Path | None, typer.Option(
+        help="Scenario YAML (default: the shipped baseline, scenarios/baseline.yaml, also "
+        "installed with the package).")] = None,
 ) -> None:
     """Benchmark the kernel; print a table and write the results JSON.
 
