@@ -22,6 +22,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from simulator.scenario import bounds as B
+from simulator.scenario.located import LocatedError
 
 DelinquentBucket = Literal["M1", "M2", "M3", "M4", "M5", "M6"]
 Grade = Literal["A", "B", "C", "D", "E"]
@@ -64,9 +65,8 @@ class Pricing(_Model):
     def _rates(cls, value: dict[str, float]) -> dict[str, float]:
         for grade, rate in value.items():
             if not 0 < rate <= B.DAILY_RATE_MAX:
-                raise ValueError(
-                    f"grade {grade}: daily rate must be > 0 and <= {B.DAILY_RATE_MAX:g}, "
-                    f"got {rate:g}"
+                raise LocatedError(
+                    f"daily rate must be > 0 and <= {B.DAILY_RATE_MAX:g}, got {rate:g}", (grade,)
                 )
         return value
 

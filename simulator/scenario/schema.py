@@ -29,6 +29,7 @@ from pydantic import (
 
 from simulator.contract.buckets import BUCKETS
 from simulator.scenario import bounds as B
+from simulator.scenario.located import LocatedError
 from simulator.scenario.policy import Policy
 from simulator.scenario.yaml_io import dump_yaml
 
@@ -50,22 +51,6 @@ _DEFAULT_CURE_DAILY = {"M1": 0.06, "M2": 0.02, "M3": 0.01, "M4": 0.005, "M5": 0.
 _DEFAULT_PARTIAL_DAILY = {
     "M1": 0.02, "M2": 0.01, "M3": 0.005, "M4": 0.003, "M5": 0.002, "M6": 0.001,
 }
-
-
-class LocatedError(ValueError):
-    """A validation failure that points below the model being validated.
-
-    Parameters
-    ----------
-    message
-        What is wrong.
-    where
-        Key path relative to the validated model or field, e.g. ``("segments", 1, "name")``.
-    """
-
-    def __init__(self, message: str, where: tuple[str | int, ...] = ()) -> None:
-        super().__init__(message)
-        self.where = where
 
 
 class _Model(BaseModel):
