@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy.stats import norm
 
+from simulator.analysis import risk
 from simulator.analysis.risk import expected_shortfall_with_error, quantile_with_error
 from simulator.analysis.summary import (
     derive_tables,
@@ -381,3 +382,32 @@ def test_expected_shortfall_is_at_least_the_quantile(x):
     assert es["estimate"] >= np.quantile(x, 0.99) - 1e-12
     assert es["estimate"] <= x.max() + 1e-12
     assert es["k"] == max(1, math.ceil(round(x.size * 0.01, 9)))
+
+
+def test_statistics_by_name_by_hand():
+    x = np.arange(1.0, 1001.0)  # 1..1000
+    assert risk.statistic(x, "mean") == 500.5
+    assert risk.statistic(x, "p50") == 500.5  # linear interpolation between ranks 500 and 501
+    assert risk.statistic(x, "p99") == pytest.approx(990.01)  # 1 + 0.99 * 999
+    assert risk.statistic(x, "es99") == 995.5  # the worst 10: 991..1000
+    batch = np.stack([x, 2 * x])
+    assert list(risk.statistic(batch, "es99", axis=1)) == [995.5, 1991.0]
+    assert list(risk.statistic(batch, "p50", axis=1)) == [500.5, 1001.0]
+    with pytest.raises(ValueError, match="es99"):
+        risk.statistic(x, "p42")
+
+
+def test_bucket_ranges_follow_charge_off():
+    from simulator.contract.buckets import DpdRange, bucket_index, five_category, on_book_range
+
+    assert [on_book_range(k, 180) for k in (0, 1, 5, 6)] == [
+        DpdRange(0, 0), DpdRange(1, 30), DpdRange(121, 150), DpdRange(151, 179)]
+    assert on_book_range(6, None) == DpdRange(151, None)
+    assert on_book_range(6, 360) == DpdRange(151, 359)
+    assert on_book_range(4, 120) == DpdRange(91, 119)
+    assert on_book_range(5, 120) is None and on_book_range(6, 120) is None
+    assert [bucket_index(d) for d in (0, 1, 30, 31, 150, 151, 400)] == [0, 1, 1, 2, 5, 6, 6]
+    assert [five_category(d, False) for d in (0, 1, 90, 91, 270, 271, 360, 361)] == [
+        "normal", "special_mention", "special_mention", "substandard", "substandard",
+        "doubtful", "doubtful", "loss"]
+    assert five_category(10, True) == "written_off"

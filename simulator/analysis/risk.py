@@ -18,8 +18,11 @@ import math
 import numpy as np
 from scipy.special import ndtri  # the normal quantile (scipy.stats.norm.ppf's own)
 
-QUANTILES = {"p50": 0.50, "p95": 0.95, "p99": 0.99, "p999": 0.999}
-"""Quantile statistics by name: the level of each."""
+from simulator.results.registry import QUANTILE_LEVELS
+
+QUANTILES = {name: QUANTILE_LEVELS[name] for name in ("p50", "p95", "p99", "p999")}
+"""Quantile statistics across paths by name, with their levels (named as in the quantiles
+table)."""
 
 SHORTFALLS = {"es99": 0.99}
 """Expected-shortfall statistics by name: the level of each."""
