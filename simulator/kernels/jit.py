@@ -57,8 +57,14 @@ def _cache_dir() -> Path | None:
 
 CACHE_DIR = _cache_dir()
 
+try:  # numba's locator interface is not public API: should it change, compile in memory
+    _LOCATOR_BASES = (caching._SourceFileBackedLocatorMixin, caching._CacheLocator)
+    _LOCATORS = (getattr(caching, "CacheImpl", None) or caching._CacheImpl)._locator_classes
+except AttributeError:  # (_CacheImpl is the older numba's name)
+    _LOCATOR_BASES, _LOCATORS, CACHE_DIR = (object,), None, None
 
-class PackageCacheLocator(caching._SourceFileBackedLocatorMixin, caching._CacheLocator):
+
+class PackageCacheLocator(*_LOCATOR_BASES):
     """numba's cache locator for functions defined in this package's files: their cache goes
     to :data:`CACHE_DIR`. It declines any other file, so numba's own locators handle it."""
 
@@ -77,17 +83,16 @@ class PackageCacheLocator(caching._SourceFileBackedLocatorMixin, caching._CacheL
         return super().from_function(py_func, py_file)
 
 
-def _register(locator: type) -> None:
+def _register(locator: type, locators: list) -> None:
     """Put ``locator`` first among numba's locators, replacing an earlier copy of it (a module
     imported again) rather than stacking a second one."""
-    impl = getattr(caching, "CacheImpl", None) or caching._CacheImpl  # _CacheImpl in older numba
-    classes = impl._locator_classes
-    classes[:] = [c for c in classes
-                  if (c.__module__, c.__qualname__) != (locator.__module__, locator.__qualname__)]
-    classes.insert(0, locator)
+    locators[:] = [c for c in locators
+                   if (c.__module__, c.__qualname__) != (locator.__module__, locator.__qualname__)]
+    locators.insert(0, locator)
 
 
-_register(PackageCacheLocator)
+if _LOCATORS is not None:
+    _register(PackageCacheLocator, _LOCATORS)
 
 _OPTIONS = dict(nogil=True, fastmath=False, error_model="numpy",
                 cache=CACHE_DIR is not None)

@@ -80,3 +80,17 @@ def test_a_child_process_loads_what_this_one_compiled(tmp_path):
     assert _child(call, env) == ["0", "1"]  # compiled and saved
     assert any(tmp_path.glob("src-*/*/rng.uniform-*.nbi"))
     assert _child(call, env) == ["1", "0"]  # loaded, not compiled
+
+
+def test_locator_registered_once_and_in_memory_without_numba_internals():
+    # Imported again (a reload), the locator replaces its earlier copy; with a numba whose
+    # private locator classes are gone, kernels still compile, in memory.
+    out = _child("import importlib\n"
+                 "import simulator.kernels.jit as n\n"
+                 "importlib.reload(n)\n"
+                 "print(sum(c.__name__ == 'PackageCacheLocator' for c in n._LOCATORS))\n"
+                 "import numba.core.caching as c\n"
+                 "del c._CacheLocator\n"
+                 "importlib.reload(n)\n"
+                 "print(n.CACHE_DIR, n._OPTIONS['cache'], n.jit(lambda x: x + 1)(1))")
+    assert out == ["1", "None", "False", "2"]
