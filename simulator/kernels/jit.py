@@ -7,9 +7,10 @@ parallel), ``fastmath=False`` (money must round the same way as the plain-Python
 caching is switched off and kernels compile in memory, never failing a run because of a
 read-only home. Each version of the compiled sources gets its own subfolder (``src-<digest>``).
 
-Importing this module changes nothing for the rest of the process: no environment variable and
-no numba setting is written. The folder reaches numba through a cache locator that answers only
-for files of this package; every other function cached with numba keeps numba's own locators.
+Importing this module sets no environment variable and no numba configuration for the rest of
+the process. The folder reaches numba through a cache locator, put in front of numba's own, that
+answers only for files of this package: any other function cached with numba is located as if
+this package had never been imported.
 Child processes (Dask workers, the benchmark's runs) inherit the same environment, read the same
 sources, and so find the same folder.
 """
