@@ -19,8 +19,9 @@ SOURCES = ("pyproject.toml", "setup.py", "README.md", "simulator", "scenarios")
 
 
 def _run(args: list, cwd: Path, **env: str) -> str:
+    clean = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # no path to the checkout
     proc = subprocess.run([str(a) for a in args], cwd=cwd, capture_output=True, text=True,
-                          timeout=600, env={**os.environ, **env})
+                          timeout=600, env={**clean, **env})
     assert proc.returncode == 0, f"{args[:3]}: {proc.stdout[-2000:]}{proc.stderr[-3000:]}"
     return proc.stdout
 
