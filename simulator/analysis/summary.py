@@ -228,19 +228,17 @@ _SUMMARY_LABELS = {
     "mean_end_dpd90_ratio": "End 90+ ratio (mean over paths)",
 }
 
-_LOSS_STATS = {  # summary key -> statistic of the net loss rate across paths
-    "expected_net_loss_rate": "mean",
-    "net_loss_rate_q95": "p95",
-    "net_loss_rate_q99": "p99",
-    "net_loss_rate_q999": "p999",
-    "net_loss_rate_es99": "es99",
-}
-
-_MEAN_COLUMNS = {
-    "mean_peak_dpd30_ratio": "peak_dpd30_ratio",
-    "mean_peak_dpd90_ratio": "peak_dpd90_ratio",
-    "mean_end_dpd30_ratio": "end_dpd30_ratio",
-    "mean_end_dpd90_ratio": "end_dpd90_ratio",
+MEASURES: dict[str, tuple[str, str]] = {
+    # summary key -> (paths column, statistic across paths), in the order they are shown
+    "expected_net_loss_rate": ("net_loss_rate", "mean"),
+    "net_loss_rate_q95": ("net_loss_rate", "p95"),
+    "net_loss_rate_q99": ("net_loss_rate", "p99"),
+    "net_loss_rate_q999": ("net_loss_rate", "p999"),
+    "net_loss_rate_es99": ("net_loss_rate", "es99"),
+    "mean_peak_dpd30_ratio": ("peak_dpd30_ratio", "mean"),
+    "mean_peak_dpd90_ratio": ("peak_dpd90_ratio", "mean"),
+    "mean_end_dpd30_ratio": ("end_dpd30_ratio", "mean"),
+    "mean_end_dpd90_ratio": ("end_dpd90_ratio", "mean"),
 }
 
 
@@ -293,13 +291,9 @@ def summary(paths: pa.Table, confidence: float = 0.95) -> dict:
     def col(name: str) -> np.ndarray:
         return paths.column(name).to_numpy().astype(np.float64)
 
-    loss = col("net_loss_rate")
-    metrics: dict[str, dict] = {}
-    for key, stat in _LOSS_STATS.items():
-        metrics[key] = _entry(_SUMMARY_LABELS[key],
-                              risk.statistic_with_error(loss, stat, confidence))
-    for key, column in _MEAN_COLUMNS.items():
-        metrics[key] = _entry(_SUMMARY_LABELS[key], risk.mean_with_error(col(column), confidence))
+    metrics = {key: _entry(_SUMMARY_LABELS[key],
+                           risk.statistic_with_error(col(column), stat, confidence))
+               for key, (column, stat) in MEASURES.items()}
     return {"n_paths": n, "confidence": confidence, "z": risk.z_value(confidence),
             "metrics": metrics}
 

@@ -31,22 +31,11 @@ from simulator.analysis.figures import (
     stage_rows,
 )
 from simulator.analysis.grid import Grid
+from simulator.analysis.summary import MEASURES
 from simulator.analysis.summary import summary as mc_summary
 from simulator.contract.buckets import span
 from simulator.reporting import fonts, plots
 from simulator.results import Run
-
-_SUMMARY_KEYS = {  # analysis.summary key -> (paths metric, stat) for differences
-    "expected_net_loss_rate": ("net_loss_rate", "mean"),
-    "net_loss_rate_q95": ("net_loss_rate", "p95"),
-    "net_loss_rate_q99": ("net_loss_rate", "p99"),
-    "net_loss_rate_q999": ("net_loss_rate", "p999"),
-    "net_loss_rate_es99": ("net_loss_rate", "es99"),
-    "mean_peak_dpd30_ratio": ("peak_dpd30_ratio", "mean"),
-    "mean_peak_dpd90_ratio": ("peak_dpd90_ratio", "mean"),
-    "mean_end_dpd30_ratio": ("end_dpd30_ratio", "mean"),
-    "mean_end_dpd90_ratio": ("end_dpd90_ratio", "mean"),
-}
 
 
 @dataclass
@@ -449,7 +438,7 @@ def build_blocks(run: Run, baseline: Run | None = None) -> tuple[list[Block], fo
     diffs = {}
     if b is not None:
         is_paired = paired(RunInfo.load(run.folder), RunInfo.load(baseline.folder))
-        for key, (metric, stat) in _SUMMARY_KEYS.items():
+        for key, (metric, stat) in MEASURES.items():
             diffs[key] = difference(b.col(metric), f.col(metric), stat, is_paired)
     blocks = _cover(run, f, font) + _executive(f, b, diffs) + _figures(f, b)
     blocks += _regulatory(f) + _assumptions(f) + _reproducibility(run, font)
