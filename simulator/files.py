@@ -165,6 +165,16 @@ def owned(path: Path) -> Iterator[Path]:
         _owned.discard(path)
 
 
+def own(path: Path) -> None:
+    """Own ``path`` from now on (see :func:`owned`) until :func:`disown`."""
+    _owned.add(Path(path))
+
+
+def disown(path: Path) -> None:
+    """No longer own ``path``."""
+    _owned.discard(Path(path))
+
+
 def remove_owned() -> None:
     """Remove every temporary entry this process owns (called when it is interrupted)."""
     for path in list(_owned):
@@ -184,6 +194,7 @@ def atomic_write(target: Path, write: Callable[[Path], None]) -> Path:
     tmp = temp_path(target)
     with owned(tmp):
         remove(tmp)
+        test_step("file_writing")
         write(tmp)
         apply_umask(tmp)
         with open(tmp, "rb") as f:
@@ -204,5 +215,6 @@ def test_step(step: str) -> None:
     at exactly that point. Does nothing otherwise."""
     if os.environ.get("OVERDUE_TEST_STEP") != step:
         return
-    print(f"overdue-test-step {step}", file=sys.stderr, flush=True)
+    sys.stderr.write(f"overdue-test-step {step}\n")  # one write: a signal cannot split it
+    sys.stderr.flush()
     time.sleep(float(os.environ.get("OVERDUE_TEST_STEP_SLEEP", "60")))

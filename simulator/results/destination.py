@@ -56,6 +56,12 @@ def _nearest_existing(path: Path) -> Path:
     return Path(path.anchor or "/")
 
 
+def _show(path: Path) -> str:
+    """``path`` as the user would write it: relative to the current folder when inside it."""
+    rel = os.path.relpath(path)
+    return str(path) if rel == ".." or rel.startswith(".." + os.sep) else rel
+
+
 def _write_problem(folder: Path) -> str | None:
     """Why this process cannot create entries in the existing folder ``folder``, or None."""
     if os.access(folder, os.W_OK | os.X_OK):
@@ -96,16 +102,17 @@ def check_new_output(path: Path, shown: str, what: str = "output",
     absolute = Path(os.path.abspath(path))
     anchor = _nearest_existing(absolute.parent)
     if not anchor.is_dir():
-        raise InputError(f"the {what} would sit under {str(anchor)!r}, which is a file, "
+        raise InputError(f"the {what} would sit under {_show(anchor)!r}, which is a file, "
                          "not a folder", path=shown)
     for folder in () if inside_run_ok else (anchor, *anchor.parents):
         if is_run_folder(folder):
-            raise InputError(f"the {what} would sit inside the run folder {str(folder)!r}; "
+            raise InputError(f"the {what} would sit inside the run folder {_show(folder)!r}; "
                              "choose a place outside it", path=shown)
     check_name_lengths(absolute, shown)
     problem = _write_problem(anchor)
     if problem:
-        raise InputError(f"cannot write the {what} there: {str(anchor)!r} {problem}", path=shown)
+        raise InputError(f"cannot write the {what} there: {_show(anchor)!r} {problem}",
+                         path=shown)
     return anchor
 
 

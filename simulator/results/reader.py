@@ -51,7 +51,8 @@ class Run:
         folder
             A folder written by ``write_run``.
         verify
-            Check the sha256 of every file the manifest lists (on by default).
+            Check the sha256 of every file the manifest lists, and that each table's Parquet
+            footer reads with the manifest's row count (on by default).
 
         Raises
         ------
@@ -101,6 +102,8 @@ class Run:
                                    "bytes): truncated or changed after the run")
             except OSError as exc:
                 raise _damaged(fpath, f"cannot be read ({_why(exc)})") from None
+        for name in TABLES if verify else ():  # footers: cheap, catch damage then re-hashing
+            _check_footer(folder / f"{name}.parquet", (manifest.get("tables") or {}).get(name))
         return cls(folder, manifest)
 
     @property
@@ -134,19 +137,13 @@ class Run:
             path = self._folder / f"{name}.parquet"
             try:
                 table = pq.read_table(path)
-            except OSError as exc:  # pyarrow's ArrowInvalid and ArrowIOError are OSErrors too
-                raise _damaged(path, f"not a readable Parquet file ({exc})") from None
-            except pa.ArrowException as exc:
+            except (OSError, pa.ArrowException) as exc:  # ArrowInvalid, ArrowIOError, ...
                 raise _damaged(path, f"not a readable Parquet file ({exc})") from None
             try:
                 validate_table(name, table)
             except ValueError as exc:
                 raise _damaged(path, str(exc)) from None
-            listed = (self._manifest.get("tables") or {}).get(name)
-            if isinstance(listed, int) and listed != table.num_rows:
-                raise _damaged(path, f"{table.num_rows:,} rows where {MANIFEST} says {listed:,}")
-            if table.num_rows == 0:
-                raise _damaged(path, "no rows")
+            _check_rows(path, table.num_rows, (self._manifest.get("tables") or {}).get(name))
             self._tables[name] = table
         return self._tables[name]
 
@@ -212,3 +209,19 @@ def _read_manifest(mpath: Path) -> dict[str, Any]:
             isinstance(v, int) and not isinstance(v, bool) for v in tables.values())):
         raise _damaged(mpath, '"tables" is not a mapping of table names to row counts')
     return manifest
+
+
+def _check_rows(path: Path, rows: int, listed: Any) -> None:
+    if isinstance(listed, int) and listed != rows:
+        raise _damaged(path, f"{rows:,} rows where {MANIFEST} says {listed:,}")
+    if rows == 0:
+        raise _damaged(path, "no rows")
+
+
+def _check_footer(path: Path, listed: Any) -> None:
+    """The Parquet footer of ``path`` is readable and its row count is the manifest's."""
+    try:
+        rows = pq.read_metadata(path).num_rows
+    except (OSError, pa.ArrowException) as exc:
+        raise _damaged(path, f"not a readable Parquet file ({exc})") from None
+    _check_rows(path, rows, listed)

@@ -212,10 +212,11 @@ def _move_into_place(tmp: Path, out_dir: Path, force: bool) -> None:
             os.rename(old, out_dir)
             raise
         files.written.append(out_dir)
+        files.own(old)  # the replaced run is now ours to delete, even if interrupted
         _fsync_dir(parent)
         files.test_step("moved")
-    with files.owned(old):
-        files.remove(old)
+    files.remove(old)
+    files.disown(old)
 
 
 _UNSAFE = re.compile(r"[\s\x00-\x1f\x7f/\\:*?\"<>|]+")
