@@ -133,7 +133,7 @@ def _column(path: Path, table: pa.Table, name: str, kind: str) -> np.ndarray:
             _fail(path, f"expected text, got {col.type}", name)
     if kind == "int" and pa.types.is_integer(col.type):
         if pa.types.is_unsigned_integer(col.type):
-            big = pc.greater(col, B.SEED_MAX).to_numpy(zero_copy_only=False)
+            big = col.to_numpy().astype(np.uint64) > np.uint64(B.SEED_MAX)
             if big.any():
                 _fail(path, "too large a whole number", name, int(np.flatnonzero(big)[0]))
         return col.to_numpy().astype(np.int64)
