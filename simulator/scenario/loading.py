@@ -254,7 +254,9 @@ def _plain_message(error: dict[str, Any]) -> tuple[str, Loc]:
         return message, ()
     if kind in _BOUND_WORDS:
         key, sign = _BOUND_WORDS[kind]
-        return f"must be {sign} {_got(ctx.get(key))}, got {_got(value)}", ()
+        bound = ctx.get(key)  # a date bound arrives as its ISO text: show it unquoted
+        shown = bound if isinstance(bound, str) else _got(bound)
+        return f"must be {sign} {shown}, got {_got(value)}", ()
     if kind == "finite_number":
         return f"must be a finite number, got {_got(value)}", ()
     if kind == "literal_error":
