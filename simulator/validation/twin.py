@@ -153,7 +153,7 @@ class Twin:
         # hazards lifted by exp(loading x Z), the two together at most 1
         self.hazards = []
         for m in range(self.n_months):
-            lift = math.exp(self.beh.cure_factor_loading * self.z[path][m])
+            lift = _exp(self.beh.cure_factor_loading * self.z[path][m])
             row = []
             for k in range(len(BUCKETS)):
                 cure = min(1.0, float(self.beh.cure_daily[k]) * lift)
@@ -364,7 +364,7 @@ class Twin:
         other = other0 * (1.0 + beh.other_debt_rate_sensitivity * self.rate_bp[m] / 100.0)
         dsr = (due + other) / max(income, 1e-9)
         dsr0 = (due + other0) / income0
-        pd = float(beh.base_pd[seg]) * math.exp(beh.dsr_sensitivity * (dsr - dsr0))
+        pd = float(beh.base_pd[seg]) * _exp(beh.dsr_sensitivity * (dsr - dsr0))
         if self.pd_multiplier is not None:
             pd *= self.pd_multiplier[b]
         if loan.restructured:
@@ -507,6 +507,15 @@ class Twin:
                              self.redraw_instalment[d])
         self._add("disbursed_principal", t, seg, loan.normal_principal)
         self._add("n_new", t, seg, 1)
+
+
+def _exp(x: float) -> float:
+    """``math.exp`` with IEEE overflow to infinity, as compiled code has it (an unemployed
+    borrower without income has an unbounded debt-service ratio: PD capped at 0.999)."""
+    try:
+        return math.exp(x)
+    except OverflowError:
+        return math.inf
 
 
 def _allocation_groups(table: np.ndarray) -> tuple[tuple[str, ...], ...]:

@@ -54,6 +54,8 @@ def test_vasicek_fails_against_a_broken_law(monkeypatch):
     ["check", "ledger", "--drawdowns", "0"],
     ["check", "ledger", "--format", "xml"],
     ["check", "conservation", "no/such/scenario.yaml"],
+    ["check", "twin", "no/such/scenario.yaml"],
+    ["check", "twin", "scenarios/baseline.yaml", "--borrowers", "0"],
 ])
 def test_bad_arguments_exit_2(argv, monkeypatch):
     assert _exit(argv, monkeypatch) == 2
@@ -101,3 +103,37 @@ def test_conservation_fails_when_charge_offs_are_lost(monkeypatch):
     data = json.loads(result.output)
     assert data["ok"] is False and data["principal_max_diff"] > 0
     assert data["count_max_diff"] == 0
+
+
+SMALL_TWIN = ["check", "twin", "scenarios/baseline.yaml", "--borrowers", "60", "--paths", "2",
+              "--horizon-days", "120"]
+
+
+def test_twin_passes(monkeypatch):
+    result = runner.invoke(app, SMALL_TWIN)
+    assert result.exit_code == 0, result.output
+    assert "differing: 0" in result.output and "result: PASS" in result.output
+    assert _exit([*SMALL_TWIN, "--format", "json"], monkeypatch) == 0
+
+
+def test_twin_fails_naming_the_cell_when_the_kernel_is_off_by_one_micro_yuan(monkeypatch):
+    import simulator.validation.twin_check as twin_check
+
+    real = twin_check.kernel_aggregates
+
+    def off_by_one(inputs, n_paths, threads=None):
+        out = real(inputs, n_paths, threads)
+        out["penalty_accrued"][1, 77, 0] += 1
+        return out
+
+    monkeypatch.setattr(twin_check, "kernel_aggregates", off_by_one)
+    result = runner.invoke(app, SMALL_TWIN)
+    assert result.exit_code == 1, result.output
+    assert "first difference: penalty_accrued on path 1, day 77, segment salaried" in result.output
+    assert "result: FAIL" in result.output
+    data = json.loads(runner.invoke(app, [*SMALL_TWIN, "--format", "json"]).output)
+    assert data["ok"] is False and data["differences"] == 1
+    first = data["first_difference"]
+    assert (first["metric"], first["path"], first["day"]) == ("penalty_accrued", 1, 77)
+    assert first["kernel"] == first["twin"] + 1
+    assert _exit(SMALL_TWIN, monkeypatch) == 1
