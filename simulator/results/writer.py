@@ -15,6 +15,7 @@ it deletes the set-aside folder instead.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -159,7 +160,21 @@ def write_run(
     check_run_destination(out_dir, force)
 
     parent = out_dir.parent
+    created = [p for p in (parent, *parent.parents) if not os.path.lexists(p)]
     parent.mkdir(parents=True, exist_ok=True)
+    try:
+        _write_and_move(out_dir, tables, scenario_yaml, manifest, force)
+    except BaseException:
+        for folder in created:  # the folders made for it, if still empty
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
+    return out_dir
+
+
+def _write_and_move(out_dir: Path, tables: dict[str, pa.Table], scenario_yaml: str,
+                    manifest: dict, force: bool) -> None:
+    parent = out_dir.parent
     files.sweep(parent, keep=is_run_folder)
     tmp = files.temp_path(out_dir)
     with files.owned(tmp):
@@ -183,7 +198,6 @@ def write_run(
         _fsync_dir(tmp)
         files.test_step("written")
         _move_into_place(tmp, out_dir, force)
-    return out_dir
 
 
 def _move_into_place(tmp: Path, out_dir: Path, force: bool) -> None:
@@ -204,12 +218,13 @@ def _move_into_place(tmp: Path, out_dir: Path, force: bool) -> None:
     old = files.temp_path(out_dir, "old")
     with deferred():  # steps 2 and 3 together; a signal waits until both are done
         files.remove(old)
-        os.rename(out_dir, old)
-        files.test_step("set_aside")
         try:
+            os.rename(out_dir, old)
+            files.test_step("set_aside")
             os.rename(tmp, out_dir)
-        except BaseException:
-            os.rename(old, out_dir)
+        except BaseException:  # (a KeyboardInterrupt where no handler of ours defers it)
+            if os.path.lexists(old) and not os.path.lexists(out_dir):
+                os.rename(old, out_dir)
             raise
         files.written.append(out_dir)
         files.own(old)  # the replaced run is now ours to delete, even if interrupted

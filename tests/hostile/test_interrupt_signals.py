@@ -132,11 +132,11 @@ def test_run_interrupted(moment, sig, tmp_path, old_run):
     before = _listing(tmp_path)
     size, sleep = {"starting": (SMALL, 0), "simulating": (MEDIUM, 0), "writing": (SMALL, 60)}[
         moment]
-    proc = Proc(["run", str(BASELINE), *size, "--out", "new"], tmp_path, moment, sleep)
+    proc = Proc(["run", str(BASELINE), *size, "--out", "sub/new"], tmp_path, moment, sleep)
     proc.wait_for_step()
     code, lines = proc.finish(sig)
     _assert_interrupted(code, lines, sig, "overdue run")
-    assert _listing(tmp_path) == before  # no run folder, no temporary folder
+    assert _listing(tmp_path) == before  # no run folder, no temporary folder, no sub/
 
 
 @pytest.mark.parametrize("sig", SIGNALS, ids=SIG_IDS)

@@ -110,3 +110,15 @@ def test_options_are_quoted_as_typed():
     assert shown == "s.yaml: monte_carlo.paths: must be >= 1, got 0 (from --paths 0)"
     other = InputError("bad (from --set horizon_days=5)")
     assert _as_typed(other, {"monte_carlo.paths=0": "--paths 0"}) is other  # typed --set kept
+
+
+def test_a_failed_write_removes_the_folders_it_made(tmp_path, monkeypatch):
+    from simulator.results import writer as writer_mod
+
+    def failing(name, table, path):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(writer_mod, "write_parquet", failing)
+    with pytest.raises(OSError, match="disk full"):
+        write_run(tmp_path / "a" / "b" / "run", small_tables(), SCENARIO, MANIFEST)
+    assert list(tmp_path.iterdir()) == []
