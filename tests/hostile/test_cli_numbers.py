@@ -36,7 +36,8 @@ VALUES = ["nan", "inf", "-inf", "-1", "0", "1" + "0" * 400, "9" * 5000, "1e308",
 # how: "run" a tiny overdue run; "loan" a short ledger; "fast" the command as given;
 # "missing" the command on a scenario that does not exist.
 OPTIONS: list[tuple[list[str], str, type, float, float, str]] = [
-    *[(["run", BASELINE, *[a for a in TINY_RUN if a != "--quiet"]], option, int, low, high,
+    *[(["run", BASELINE, "--threads", "1", *[a for a in TINY_RUN if a != "--quiet"]], option,
+       int, low, high,
        "run") for option, (low, high, _) in RUN_COUNTS.items()],
     (["loan"], "--principal", float, 1e-6, B.YUAN_MAX, "loan"),
     (["loan", "--principal", "1000"], "--daily-rate", float, 1e-9, B.DAILY_RATE_MAX, "loan"),
@@ -64,7 +65,7 @@ OPTIONS: list[tuple[list[str], str, type, float, float, str]] = [
         ("--tol", float, 1e-300, 1e300), ("--paths", int, 1, B.PATHS_MAX),
         ("--borrowers", int, 0, B.BORROWERS_MAX), ("--seeds", int, 0, 1000),
         ("--threads", int, 0, B.THREADS_MAX))],
-    *[(["check", "conservation", BASELINE, "--paths", "1", "--borrowers", "30",
+    *[(["check", "conservation", BASELINE, "--threads", "1", "--paths", "1", "--borrowers", "30",
         "--set", "horizon_days=30"], option, int, low, high, "fast")
       for option, low, high in (("--paths", 1, B.PATHS_MAX),
                                 ("--borrowers", 1, B.BORROWERS_MAX),
