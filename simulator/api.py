@@ -99,7 +99,11 @@ def run(scenario: Scenario, *, out: str | Path | None = None, out_root: str | Pa
         path_block: int | None = None, engine: str = "local", scheduler: str | None = None,
         progress: Progress | None = None, command: list[str] | None = None) -> Run:
     """Simulate ``scenario`` and write its run folder (``out``, or a new folder under
-    ``out_root`` named after the scenario and the time); return the :class:`Run`."""
+    ``out_root`` named after the scenario and the time); return the :class:`Run`.
+
+    The destination is checked before anything is simulated: InputError (exit 2) when it
+    cannot hold a run folder, or exists and ``force`` is false or it is neither a run folder
+    nor empty (see :mod:`simulator.results.destination`)."""
     folder = Path(out) if out is not None else default_run_dir(Path(out_root), scenario.name)
     check_run_destination(folder, force)  # fail before spending the compute
     t0 = time.perf_counter()
