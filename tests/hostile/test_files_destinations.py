@@ -20,7 +20,9 @@ import pytest
 
 import simulator.api
 from simulator.cli import main
+from simulator.errors import InputError
 from simulator.files import TEMP_SUFFIX_BYTES
+from simulator.results import Run
 from simulator.results.destination import check_run_destination
 from simulator.results.writer import default_run_dir
 
@@ -273,3 +275,17 @@ def test_report_refuses_a_bad_path(case_id, tmp_path, small_run):
     code, text = _cli(argv, tmp_path)
     _assert_refused(code, text, shown, words, before, _tree(tmp_path))
     assert _tree(small_run) == run_before
+
+
+def test_report_refuses_a_run_folder_it_cannot_read(tmp_path, small_run, monkeypatch):
+    """Permission denied on the run folder (as root too: the read check itself says no)."""
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode, **kw: False if Path(p) == small_run
+                        else real_access(p, mode, **kw))
+    before = _tree(tmp_path)
+    code, text = _cli(["report", str(small_run), "-o", "r.pdf"], tmp_path)
+    assert code == 2 and "Traceback" not in text, text
+    assert str(small_run) in text and ("not readable" in text or "cannot read" in text), text
+    assert _tree(tmp_path) == before
+    with pytest.raises(InputError, match="cannot read the run folder"):
+        Run.open(small_run)
