@@ -9,13 +9,20 @@ import numpy as np
 from simulator.contract.money import MICRO, to_micro
 from simulator.errors import InputError
 from simulator.kernels.portfolio import Book
-from simulator.scenario.bounds import MONEY_LIMIT_MICRO, money_limit_factor, redraw_cycles
+from simulator.scenario.bounds import (
+    MONEY_LIMIT_MICRO,
+    charge_factor,
+    money_limit_factor,
+    principal_days_factor,
+    redraw_cycles,
+)
 from simulator.scenario.schema import Scenario
 
 
 def book_money_bound(scenario: Scenario, book: Book) -> tuple[float, np.ndarray]:
-    """The most any int64 money aggregate of one path can reach (micro-yuan, a float) and each
-    drawdown's share of it (see :func:`~simulator.scenario.bounds.money_limit_factor`)."""
+    """The most any int64 money sum can reach (micro-yuan, a float): an aggregate of one path
+    (:func:`~simulator.scenario.bounds.money_limit_factor`) or one drawdown's principal-days
+    (:func:`~simulator.scenario.bounds.principal_days_factor`); and each drawdown's part."""
     redraws = scenario.book.revolving.redraw_probability > 0 and len(book.redraw_principal) > 0
     principal = book.principal.astype(np.float64)
     rate = book.daily_rate
@@ -37,7 +44,15 @@ def book_money_bound(scenario: Scenario, book: Book) -> tuple[float, np.ndarray]
     fees = (to_micro(scenario.contract.late_fee) * (book.term.astype(np.float64) + extra)
             + per_case) * cycles
     each = principal * factor + fees
-    return float(each.sum()), each
+    g = charge_factor(daily_rate=rate, penalty_multiplier=scenario.contract.penalty_multiplier,
+                      horizon_days=scenario.horizon_days, term_months=book.term.astype(np.float64),
+                      extra_months=extra)
+    days = principal * principal_days_factor(
+        g=g, capitalises=restructuring is not None, age_days=np.maximum(book.age, 0),
+        horizon_days=scenario.horizon_days)
+    # the larger of the book's summed money and one drawdown's principal-days
+    need = max(float(each.sum()), float(days.max(initial=0.0)))
+    return need, np.maximum(each, days)
 
 
 def check_money_fits(scenario: Scenario, book: Book, segment_names: tuple[str, ...]) -> None:
@@ -58,7 +73,8 @@ def check_money_fits(scenario: Scenario, book: Book, segment_names: tuple[str, .
         f"the book's money does not fit the simulator's exact arithmetic: {len(book.principal):,} "
         f"drawdowns of {book.principal.sum(dtype=np.float64) / MICRO:,.0f} yuan with every "
         f"charge, fee and redraw over {scenario.horizon_days} days could reach "
-        f"{total / MICRO:,.0f} yuan on one path, above the {MONEY_LIMIT_MICRO / MICRO:,.0f} "
-        f"yuan that int64 micro-yuan hold with headroom; {advice}",
+        f"{total / MICRO:,.0f} yuan in one exact sum (a path's total, or one drawdown's "
+        f"principal x days), above the {MONEY_LIMIT_MICRO / MICRO:,.0f} that int64 micro-yuan "
+        f"hold with headroom; {advice}",
         path=path,
     )

@@ -53,10 +53,10 @@ PATH_BLOCK_MAX = PATHS_MAX
 
 YUAN_MAX = 1_000_000_000
 """Largest single amount of money (yuan) anywhere in a scenario, a tape or ``overdue loan``: a
-principal, an income, a fee or a cost. A billion yuan is 1e15 micro-yuan; one drawdown of it
-with every charge and redraw of ten years at the largest rates (:func:`money_limit_factor`,
-about 1,900 then) is 1.9e18, inside int64. Books whose *total* does not fit are refused when
-the book is drawn or read (:func:`simulator.book.money.check_money_fits`)."""
+principal, an income, a fee or a cost. A billion yuan is 1e15 micro-yuan, so every amount
+converts to int64 exactly and with room; whether a book of such amounts still fits once its
+charges, redraws and principal-days over the horizon are counted is checked when the book is
+drawn or read (:func:`simulator.book.money.check_money_fits`)."""
 
 INT64_MAX = 2**63 - 1
 
@@ -92,16 +92,37 @@ def money_limit_factor(
       paid) ``redraw_cycles`` times but no more principal-days than the horizon has.
 
     Every int64 aggregate (a level, a day's flow or its running sum over days) is thus at most
-    ``P x (redraw_cycles + g [+ (1 + g)(1 + g)])``: the returned factor.
+    ``P x (redraw_cycles + g [+ (1 + g)(1 + g)])``: the returned factor. Aggregates are kept
+    per path (paths are added up only in float64, in the summary), so the number of paths does
+    not enter the bound.
     """
-    r = daily_rate  # a float, or an array of one rate per drawdown
-    m = max(1.0, float(penalty_multiplier))
-    schedule_days = (term_months + extra_months) * PERIOD_DAYS_MAX
-    g = r * m * horizon_days * (1.0 + r * schedule_days)
+    g = charge_factor(daily_rate=daily_rate, penalty_multiplier=penalty_multiplier,
+                      horizon_days=horizon_days, term_months=term_months,
+                      extra_months=extra_months)
     factor = redraw_cycles + g
     if capitalises:
         factor += (1.0 + g) * (1.0 + g)
     return factor
+
+
+def charge_factor(*, daily_rate: Any, penalty_multiplier: float, horizon_days: int,
+                  term_months: Any, extra_months: int) -> Any:
+    """``g = r m H (1 + r L)``: the charges of the horizon per unit of principal (see
+    :func:`money_limit_factor`)."""
+    m = max(1.0, float(penalty_multiplier))
+    schedule_days = (term_months + extra_months) * PERIOD_DAYS_MAX
+    return daily_rate * m * horizon_days * (1.0 + daily_rate * schedule_days)
+
+
+def principal_days_factor(*, g: Any, capitalises: bool, age_days: Any,
+                          horizon_days: int) -> Any:
+    """How many times its principal one drawdown's principal-days (kept per drawdown in int64
+    for the enforceable claim under the APR cap) can reach: the principal, grown at most to
+    ``1 + g`` times itself by capitalisation, over the days from disbursement (``age_days``
+    before day 0) to the end of the horizon. Redraws in the same slot follow one another, so
+    together they count no more days."""
+    growth = 1.0 + g if capitalises else 1.0
+    return growth * (age_days + horizon_days)
 
 
 def redraw_cycles(horizon_days: int, period_days: int | None) -> int:

@@ -25,8 +25,9 @@ BORROWERS = 3
 
 def _extreme(principal: float) -> str:
     """Every knob that makes money grow at its bound: the top rate and penalty, compound
-    interest, no charge-off or acceleration, ten years, 36 instalments of 7 days, ten drawdowns
-    a borrower, every repaid drawdown redrawn, restructuring that capitalises, PD near 1."""
+    interest, no acceleration and charge-off only at 3650 DPD (then litigated, the claim read
+    from principal-days), ten years, 36 instalments of 7 days, ten drawdowns a borrower, every
+    repaid drawdown redrawn, restructuring that capitalises, PD near 1."""
     return yaml.safe_dump({
         "name": "largest_book",
         "horizon_days": B.HORIZON_DAYS_MAX,
@@ -43,11 +44,16 @@ def _extreme(principal: float) -> str:
             }],
         },
         "contract": {"penalty_multiplier": B.PENALTY_MULTIPLIER_MAX, "compound_interest": True,
-                     "acceleration_dpd": None, "charge_off_dpd": None, "schedule_period": 7},
-        "behaviour": {"prepayment_monthly": 0.3},
-        "policy": {"restructuring": {"dpd_from": 1, "dpd_to": B.DPD_MAX,
+                     "acceleration_dpd": None, "charge_off_dpd": B.DPD_MAX,
+                     "schedule_period": 7},
+        "behaviour": {"prepayment_monthly": 0.3,  # no cures: arrears run to charge-off
+                      "cure_daily": {b: 0.0 for b in ("M1", "M2", "M3", "M4", "M5", "M6")},
+                      "partial_daily": {b: 0.0 for b in ("M1", "M2", "M3", "M4", "M5", "M6")}},
+        "recovery": {"rate": 1.0, "lag_days": 0},
+        "policy": {"restructuring": {"dpd_from": 1, "dpd_to": 60,
                                      "acceptance_daily": 0.01, "waive_penalties": False,
-                                     "extra_months": B.RESTRUCTURE_EXTRA_MONTHS_MAX}},
+                                     "extra_months": B.RESTRUCTURE_EXTRA_MONTHS_MAX},
+                   "legal": {"share": 1.0, "recovery_rate": 1.0, "lag_days": 0}},
     })
 
 
