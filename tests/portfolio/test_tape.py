@@ -135,3 +135,16 @@ def test_tape_docs_are_the_module_docstring():
     assert tape.__doc__.strip() in text, "docs/tape.md is stale: copy simulator/tape.py's docstring"
     for column in tape.REQUIRED + tuple(tape.OPTIONAL):
         assert f"``{column}``" in text
+
+
+def test_tape_docs_quote_the_bounds_the_reader_enforces():
+    import simulator.book.tape as tape
+    from simulator.scenario import bounds as B
+
+    doc = " ".join(tape.__doc__.split())
+    assert f"integer {B.TERM_MONTHS_MIN}..{B.TERM_MONTHS_MAX}" in doc
+    assert f"number in (0, {B.DAILY_RATE_MAX:g}]" in doc
+    assert f"integer 0..{tape.AGE_DAYS_MAX}" in doc and f"integer 0..{B.DPD_MAX}" in doc
+    assert "number in (0, 1e9]" in doc and B.YUAN_MAX == 10**9
+    assert f"number 0..{B.SENSITIVITY_MAX}" in doc
+    assert f"at most {B.MAX_DRAWDOWNS} drawdowns" in doc
