@@ -10,6 +10,9 @@ Three checks, each a function returning a result object (nothing is printed here
 * :func:`check_conservation`: on every path, day and segment of a scenario run, the day-0
   principal equals outstanding + cumulative paid + cumulative charged-off principal, exactly in
   micro-yuan, and every drawdown is in exactly one of M0..M6, CO, closed.
+
+The fourth, ``overdue check twin``, compares the kernel with the behaviour twin, a plain-Python
+simulation of the whole portfolio: :mod:`simulator.validation.twin` and ``twin_check``.
 """
 
 from __future__ import annotations
