@@ -34,10 +34,11 @@ def book_money_bound(scenario: Scenario, book: Book) -> tuple[float, np.ndarray]
         if redraws else 1
     restructuring = scenario.policy.restructuring
     extra = restructuring.extra_months if restructuring is not None else 0
+    days = scenario.horizon_days + np.maximum(book.age, 0).astype(np.float64)  # disbursed..end
     factor = money_limit_factor(
-        daily_rate=rate, penalty_multiplier=scenario.contract.penalty_multiplier,
-        horizon_days=scenario.horizon_days, term_months=book.term.astype(np.float64),
-        extra_months=extra, redraw_cycles=cycles, capitalises=restructuring is not None,
+        daily_rate=rate, penalty_multiplier=scenario.contract.penalty_multiplier, days=days,
+        term_months=book.term.astype(np.float64), extra_months=extra, redraw_cycles=cycles,
+        capitalises=restructuring is not None,
     )
     legal = scenario.policy.legal
     per_case = to_micro(legal.cost_per_case) if legal is not None else 0
@@ -45,14 +46,12 @@ def book_money_bound(scenario: Scenario, book: Book) -> tuple[float, np.ndarray]
             + per_case) * cycles
     each = principal * factor + fees
     g = charge_factor(daily_rate=rate, penalty_multiplier=scenario.contract.penalty_multiplier,
-                      horizon_days=scenario.horizon_days, term_months=book.term.astype(np.float64),
-                      extra_months=extra)
-    days = principal * principal_days_factor(
-        g=g, capitalises=restructuring is not None, age_days=np.maximum(book.age, 0),
-        horizon_days=scenario.horizon_days)
+                      days=days, term_months=book.term.astype(np.float64), extra_months=extra)
+    principal_days = principal * principal_days_factor(
+        g=g, capitalises=restructuring is not None, days=days)
     # the larger of the book's summed money and one drawdown's principal-days
-    need = max(float(each.sum()), float(days.max(initial=0.0)))
-    return need, np.maximum(each, days)
+    need = max(float(each.sum()), float(principal_days.max(initial=0.0)))
+    return need, np.maximum(each, principal_days)
 
 
 def check_money_fits(scenario: Scenario, book: Book, segment_names: tuple[str, ...]) -> None:

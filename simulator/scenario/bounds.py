@@ -69,7 +69,7 @@ def money_limit_factor(
     *,
     daily_rate: Any,
     penalty_multiplier: float,
-    horizon_days: int,
+    days: Any,
     term_months: Any,
     extra_months: int,
     redraw_cycles: int,
@@ -84,45 +84,44 @@ def money_limit_factor(
     * per day, the principal P bears at most ``P r max(1, m) = P r m`` (m >= 1);
     * overdue interest never exceeds the schedule's interest, at most ``P r L`` for a schedule
       of L days (``(term + extra) x 31``), so compound adds at most ``P r m x r L`` a day;
-    * over the ``H`` days of the horizon the charges therefore sum to at most
-      ``g = r m H (1 + r L)`` times P; days before day 0 are replayed, not reported;
+    * over the ``H`` days from disbursement to the horizon's end (a seasoned drawdown's days
+      before day 0 count: what was charged then is paid, and reported, later) the charges
+      therefore sum to at most ``g = r m H (1 + r L)`` times P;
     * restructuring capitalises at most the charges so far (``g P``) into principal, which
       then bears at most ``g`` times itself again: ``g (1 + g)`` more, and is itself a flow;
     * redraws run one after another in the same slot, so they add principal flows (disbursed,
-      paid) ``redraw_cycles`` times but no more principal-days than the horizon has.
+      paid) ``redraw_cycles`` times but no more principal-days than those ``H`` days.
 
     Every int64 aggregate (a level, a day's flow or its running sum over days) is thus at most
     ``P x (redraw_cycles + g [+ (1 + g)(1 + g)])``: the returned factor. Aggregates are kept
     per path (paths are added up only in float64, in the summary), so the number of paths does
     not enter the bound.
     """
-    g = charge_factor(daily_rate=daily_rate, penalty_multiplier=penalty_multiplier,
-                      horizon_days=horizon_days, term_months=term_months,
-                      extra_months=extra_months)
+    g = charge_factor(daily_rate=daily_rate, penalty_multiplier=penalty_multiplier, days=days,
+                      term_months=term_months, extra_months=extra_months)
     factor = redraw_cycles + g
     if capitalises:
         factor += (1.0 + g) * (1.0 + g)
     return factor
 
 
-def charge_factor(*, daily_rate: Any, penalty_multiplier: float, horizon_days: int,
+def charge_factor(*, daily_rate: Any, penalty_multiplier: float, days: Any,
                   term_months: Any, extra_months: int) -> Any:
-    """``g = r m H (1 + r L)``: the charges of the horizon per unit of principal (see
+    """``g = r m H (1 + r L)``: the charges of ``days`` (``H``) per unit of principal (see
     :func:`money_limit_factor`)."""
     m = max(1.0, float(penalty_multiplier))
     schedule_days = (term_months + extra_months) * PERIOD_DAYS_MAX
-    return daily_rate * m * horizon_days * (1.0 + daily_rate * schedule_days)
+    return daily_rate * m * days * (1.0 + daily_rate * schedule_days)
 
 
-def principal_days_factor(*, g: Any, capitalises: bool, age_days: Any,
-                          horizon_days: int) -> Any:
+def principal_days_factor(*, g: Any, capitalises: bool, days: Any) -> Any:
     """How many times its principal one drawdown's principal-days (kept per drawdown in int64
     for the enforceable claim under the APR cap) can reach: the principal, grown at most to
-    ``1 + g`` times itself by capitalisation, over the days from disbursement (``age_days``
-    before day 0) to the end of the horizon. Redraws in the same slot follow one another, so
-    together they count no more days."""
+    ``1 + g`` times itself by capitalisation, over the ``days`` from disbursement to the end of
+    the horizon. Redraws in the same slot follow one another, so together they count no more
+    days."""
     growth = 1.0 + g if capitalises else 1.0
-    return growth * (age_days + horizon_days)
+    return growth * days
 
 
 def redraw_cycles(horizon_days: int, period_days: int | None) -> int:
