@@ -160,3 +160,13 @@ def test_hostile_pay(tmp_path, capsys, monkeypatch, item):
     err = capsys.readouterr().err
     assert code == 2 and "--pay" in err and "Traceback" not in err, err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_what_zero_means_matches_the_engine():
+    from simulator.engine.tasks import DEFAULT_CHUNK, DEFAULT_PATH_BLOCK
+
+    assert RUN_COUNTS["--chunk-size"][2] == f"the default, {DEFAULT_CHUNK:,} borrowers"
+    assert RUN_COUNTS["--path-block"][2] == f"the default, {DEFAULT_PATH_BLOCK} paths"
+    help_text = " ".join(p.help or "" for p in _COMMAND.commands["run"].params)
+    assert f"(default or 0: {DEFAULT_CHUNK:,})" in help_text
+    assert f"(default or 0: {DEFAULT_PATH_BLOCK})" in help_text
