@@ -139,50 +139,37 @@ class Macro(NamedTuple):
     rate_bp: np.ndarray  # float64 [months]
 
 
-@jit(inline="always")
-def _miss_probability(b, seg, m, path, owed, restructured, income, borrower_id, pd_multiplier,
-                      base_pd, other_dsr, unemployment_beta, unemployment_pp,
-                      income_multiplier, rate_bp, beh):
-    """P(missing this due payment) given affordability under the month's shocks, before the
-    factor: the borrower's PD scaled by exp(sensitivity x rise of the debt-service ratio).
+class Plan(NamedTuple):
+    """Forced payments (tests and ``overdue check ledger``): ``code[d, day]`` (``PLAN_*``)
+    with ``amount[d, day]`` for every drawdown ``d`` of the book; no rows: payments are
+    drawn."""
 
-    Arrays come one by one (not in their tuples) and ``beh`` is read for scalars only, so the
-    hot loop does no reference counting."""
-    inc0 = income[b]
-    unemployed = rng.uniform(beh.seed, rng.UNEMPLOYMENT, path, borrower_id[b], m) < (
-        max(0.0, unemployment_pp[m]) / 100.0 * unemployment_beta[seg]
-    )
-    inc = inc0 * income_multiplier[seg, m]
-    if unemployed:
-        inc *= beh.unemployed_income_ratio
-    due = owed / 1e6
-    other0 = other_dsr[seg] * inc0
-    other = other0 * (1.0 + beh.other_debt_rate_sensitivity * rate_bp[m] / 100.0)
-    dsr = (due + other) / max(inc, 1e-9)
-    dsr0 = (due + other0) / inc0
-    pd = base_pd[seg] * math.exp(beh.dsr_sensitivity * (dsr - dsr0))
-    if pd_multiplier.shape[0] > 0:
-        pd *= pd_multiplier[b]
-    if restructured:
-        pd *= beh.restructure_pd_multiplier
-    return min(0.999, pd)
+    code: np.ndarray  # int8 [drawdowns, days]
+    amount: np.ndarray  # int64 [drawdowns, days]
 
 
-@jit(inline="always")
-def _pd_quantile(quantile_pd, shocked, b, seg, m, path, owed, restructured, income, borrower_id,
-                 pd_multiplier, base_pd, other_dsr, unemployment_beta, unemployment_pp,
-                 income_multiplier, rate_bp, beh):
-    """Phi^-1 of the PD of missing the payment ``owed``. In a month without shocks the PD is
-    the borrower's own, whatever the instalment: its quantile is cached in ``quantile_pd``
-    (plain, restructured)."""
-    limit = quantile_pd[int(restructured)]
-    if shocked[m] or limit == np.inf:
-        limit = rng.normal_ppf(_miss_probability(
-            b, seg, m, path, owed, restructured, income, borrower_id, pd_multiplier, base_pd,
-            other_dsr, unemployment_beta, unemployment_pp, income_multiplier, rate_bp, beh))
-        if not shocked[m]:
-            quantile_pd[int(restructured)] = limit
-    return limit
+class Chunk(NamedTuple):
+    """A task's paths ``[path_lo, path_hi)`` and borrowers ``[b_lo, b_hi)``, to the horizon."""
+
+    path_lo: int
+    path_hi: int
+    b_lo: int
+    b_hi: int
+    horizon: int
+
+
+class Scratch(NamedTuple):
+    """Working arrays of the borrower and path in hand, and tables prepared once per chunk:
+    allocated by :func:`simulate_block` so that the compiled loop allocates nothing."""
+
+    state: np.ndarray  # int64 [drawdowns, N_STATE]: ``st``
+    slots: np.ndarray  # int64 [drawdowns, instalments + 2, N_SLOT_FIELDS]: ``sl``
+    keys: np.ndarray  # uint64 [drawdowns, N_KEYS]: the drawdowns' draw keys by stream
+    flows: np.ndarray  # int64 [N_FLOWS]: a payment's allocation
+    quantile_pd: np.ndarray  # float64 [2]: the borrower's cached PD quantiles
+    hazard: np.ndarray  # float64 [months, N_BUCKETS, N_HAZARDS]: the path's daily chances
+    shocked: np.ndarray  # bool [months]: months with a shock to affordability
+    phi_bounds: np.ndarray  # rng.normal_cdf_bounds()
 
 
 @jit(inline="always")
@@ -207,30 +194,31 @@ def _path_hazard(hazard, z, path, loading, cure_daily, partial_daily):
 
 
 @jit(inline="always")
-def _start_borrower(st, keys, d0, nd, age, dpd0, principal, term, instalment, drawdown_id,
-                    rates, method, path_keys, skip_quiet_days, period, as_of):
+def _start_borrower(st, keys, d0, nd, book, path_keys, contract, as_of):
     """Fresh state for the borrower's drawdowns (book rows ``[d0, d0 + nd)``), brought to the
     first day stepped, which it returns: the earliest day initial arrears began, or day 0
     (always stepped: every drawdown is reported there). Seasoning before it was paid on time
     and is replayed one due date at a time."""
     first = 0
     for j in range(nd):
-        if dpd0[d0 + j] > 0:
-            first = min(first, -dpd0[d0 + j])
+        if book.dpd0[d0 + j] > 0:
+            first = min(first, -book.dpd0[d0 + j])
     for j in range(nd):
         d = d0 + j
         for f in range(L.N_STATE):
             st[j, f] = 0
-        dd.start_schedule(st, j, -age[d], principal[d], term[d], instalment[d])
+        dd.start_schedule(st, j, -book.age[d], book.principal[d], book.term[d],
+                          book.instalment[d])
         st[j, S_REPORTED_CODE] = -1
         st[j, S_REPORTED_RESTRUCTURED] = -1
-        _draw_keys(keys, j, path_keys, drawdown_id[d])
-        if not skip_quiet_days:  # the reference: every day from the oldest disbursement
-            first = min(first, -age[d] + 1)
-    if skip_quiet_days:
+        _draw_keys(keys, j, path_keys, book.drawdown_id[d])
+        if not contract.skip_quiet_days:  # the reference: every day from the oldest
+            first = min(first, -book.age[d] + 1)
+    if contract.skip_quiet_days:
         for j in range(nd):
             if st[j, S_ORIGIN] < first:
-                dd.replay_on_time(st, j, rates[d0 + j], method[d0 + j], first, period, as_of)
+                dd.replay_on_time(st, j, book.daily_rate[d0 + j], book.method[d0 + j], first,
+                                  contract.period, as_of)
     for j in range(nd):
         st[j, S_NEXT_STEP] = first
         st[j, S_UNACCRUED_FROM] = first
@@ -238,12 +226,12 @@ def _start_borrower(st, keys, d0, nd, age, dpd0, principal, term, instalment, dr
 
 
 @jit(inline="always")
-def _settle_quiet_days(a, seg, st, sl, j, d, t, rates, redraw_rates, penalty_multiplier,
-                       compound_interest, non_accrual_dpd):
+def _settle_quiet_days(a, seg, st, sl, j, d, t, book, contract):
     """The quiet days since drawdown ``j`` last stepped, accrued at once up to day ``t``."""
     if st[j, S_ORIGIN] < st[j, S_UNACCRUED_FROM] < t and st[j, S_STATUS] == ACTIVE:
-        dd.accrue_run(rates, redraw_rates, st, sl, a, seg, j, d, st[j, S_UNACCRUED_FROM], t,
-                      penalty_multiplier, compound_interest, non_accrual_dpd)
+        dd.accrue_run(book.daily_rate, book.redraw_rate, st, sl, a, seg, j, d,
+                      st[j, S_UNACCRUED_FROM], t, contract.penalty_multiplier,
+                      contract.compound_interest, contract.non_accrual_dpd)
     st[j, S_UNACCRUED_FROM] = t + 1
 
 
@@ -264,33 +252,17 @@ def _report_borrower(a, t, seg, st, sl, nd, dpd30, dpd90):
     return new30, new90
 
 
-@jit(inline="always")
-def _schedule(st, sl, keys, nd, d0, t, horizon, plan_code, period, as_of, n_months, draws,
-              hazard, contract, beh):
-    """The next day any of the borrower's drawdowns steps (``horizon + 1``: none); those
-    stepped on day ``t`` look ahead from tomorrow. Day 0 is stepped for every drawdown: all
-    are reported there."""
-    nt = t + 1
-    cap = horizon + 1 if nt >= 1 else 0
-    upcoming = horizon + 1
-    for j in range(nd):
-        if st[j, S_NEXT_STEP] == t:
-            if contract.skip_quiet_days and nt != 0:
-                st[j, S_NEXT_STEP] = _next_step(
-                    st, sl, keys, j, d0 + j, nt, cap, plan_code, period, as_of, n_months,
-                    contract.grace_days, contract.non_accrual_dpd, contract.acceleration_dpd,
-                    contract.charge_off_dpd, draws and nt >= 1, hazard, beh.restructure_dpd_from,
-                    beh.restructure_dpd_to, beh.restructure_daily)
-            else:
-                st[j, S_NEXT_STEP] = nt
-        upcoming = min(upcoming, st[j, S_NEXT_STEP])
-    return upcoming
+@jit(_nrt=False)  # rare: called, not inlined (see ``steps``)
+def _redraw(a, t, seg, st, keys, j, d, path, path_keys, book, beh):
+    """A drawdown closed today is followed by a new one with the redraw probability."""
+    unit = dd.draw_unit(book.drawdown_id, st, j, d)
+    if rng.uniform(beh.seed, rng.REDRAW, path, unit, t) < beh.redraw_probability:
+        steps.redraw(a, t, seg, st, j, d, book)
+        _draw_keys(keys, j, path_keys, dd.draw_unit(book.drawdown_id, st, j, d))
 
 
 @jit(inline="always")
-def _next_step(st, sl, keys, j, d, t, cap, plan_code, period, as_of, n_months, grace_days,
-               non_accrual_dpd, acceleration_dpd, charge_off_dpd, draws, hazard,
-               restructure_from, restructure_to, restructure_daily):
+def _next_step(st, sl, keys, j, d, t, cap, plan, as_of, draws, hazard, contract, beh):
     """The first day from ``t`` (before ``cap``, else ``cap``) on which drawdown ``j`` needs a
     full step.
 
@@ -311,25 +283,28 @@ def _next_step(st, sl, keys, j, d, t, cap, plan_code, period, as_of, n_months, g
         st[j, S_ACCELERATED] != 0 or st[j, S_NEXT_INSTALMENT] > st[j, S_TERM]
     ):
         return t
-    e = dd.next_event(st, sl, j, t, cap, period, as_of, grace_days, non_accrual_dpd,
-                      acceleration_dpd, charge_off_dpd)
-    if plan_code.shape[0] > 0 and t >= 1:
-        for tt in range(t, min(e, plan_code.shape[1])):
-            if plan_code[d, tt] != PLAN_NONE:
+    e = dd.next_event(st, sl, j, t, cap, contract.period, as_of, contract.grace_days,
+                      contract.non_accrual_dpd, contract.acceleration_dpd,
+                      contract.charge_off_dpd)
+    if plan.code.shape[0] > 0 and t >= 1:
+        for tt in range(t, min(e, plan.code.shape[1])):
+            if plan.code[d, tt] != PLAN_NONE:
                 return tt
     if not draws or st[j, S_N_SLOTS] == 0 or e <= t:
         return e
+    n_months = hazard.shape[0]
     m = min(t // L.DAYS_PER_MONTH, n_months - 1)
     if m < n_months - 1:  # the cure chances change with the month's factor
         e = min(e, (m + 1) * L.DAYS_PER_MONTH)
     oldest = origin + sl[j, 0, D_DUE_DAY]
     bk = dd.bucket(t - oldest)
     fires = hazard[m, bk, H_CURE] + hazard[m, bk, H_PARTIAL]
+    restructure_from = beh.restructure_dpd_from
     restructurable = restructure_from > 0 and st[j, S_RESTRUCTURED] == 0
     for tt in range(t, e):  # the draws, day by day until one fires
         dpd = tt - oldest
-        if restructurable and restructure_from <= dpd <= restructure_to and (
-            rng.uniform_at(keys[j, K_RESTRUCTURE], tt) < restructure_daily
+        if restructurable and restructure_from <= dpd <= beh.restructure_dpd_to and (
+            rng.uniform_at(keys[j, K_RESTRUCTURE], tt) < beh.restructure_daily
         ):
             return tt
         if rng.uniform_at(keys[j, K_CURE], tt) < fires:
@@ -357,12 +332,18 @@ def simulate_block(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, hor
     # Months without any shock: PD is then the borrower's own, whatever the instalment.
     shocked = ((macro.unemployment_pp > 0.0) | (macro.rate_bp != 0.0)
                | (macro.income_multiplier != 1.0).any(axis=0))
-    _simulate(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, horizon, plan_code,
-              plan_amount, agg, end_state,
-              np.zeros((max_dd, L.N_STATE), np.int64),
-              np.zeros((max_dd, max_term + 2, L.N_SLOT_FIELDS), np.int64),
-              np.zeros((max_dd, L.N_KEYS), np.uint64), np.zeros(L.N_FLOWS, np.int64), np.empty(2),
-              shocked, np.empty((n_months, L.N_BUCKETS, L.N_HAZARDS)), _phi_bounds())
+    scratch = Scratch(
+        state=np.zeros((max_dd, L.N_STATE), np.int64),
+        slots=np.zeros((max_dd, max_term + 2, L.N_SLOT_FIELDS), np.int64),
+        keys=np.zeros((max_dd, L.N_KEYS), np.uint64),
+        flows=np.zeros(L.N_FLOWS, np.int64),
+        quantile_pd=np.empty(2),
+        hazard=np.empty((n_months, L.N_BUCKETS, L.N_HAZARDS)),
+        shocked=shocked,
+        phi_bounds=_phi_bounds(),
+    )
+    _simulate(book, contract, beh, macro, Chunk(path_lo, path_hi, b_lo, b_hi, horizon),
+              Plan(plan_code, plan_amount), scratch, agg, end_state)
 
 
 @functools.cache
@@ -374,57 +355,44 @@ def _phi_bounds() -> np.ndarray:
 
 
 @jit(_nrt=False)
-def _simulate(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, horizon, plan_code,
-              plan_amount, agg, end_state, st, sl, keys, flows, quantile_pd, shocked, hazard,
-              phi_bounds):
-    """:func:`simulate_block` with its scratch arrays allocated: ``st``/``sl``, the state and
-    due instalments of the borrower in hand; ``keys``, its drawdowns' draw keys by stream;
-    ``quantile_pd``, its cached PD quantiles; ``hazard``, the path's daily cure and
-    partial-payment chances by month and bucket; ``phi_bounds``, ``rng.normal_cdf_bounds()``.
+def _simulate(book, contract, beh, macro, chunk, plan, scratch, agg, end_state):
+    """:func:`simulate_block` with its scratch arrays allocated (``Scratch``).
 
     Compiled without reference counting: it allocates nothing and every array it touches
     outlives the call, and the atomic count updates numba otherwise makes for each array
-    handed to an inlined helper took over a third of the time.
+    handed to an inlined helper took over a third of the time (and without them, handing
+    the helpers whole groups of arrays costs nothing).
     """
-    b_start = book.borrower_start
-    d_age = book.age
-    d_dpd0 = book.dpd0
-    d_term = book.term
-    d_method = book.method
-    d_redraw_principal = book.redraw_principal
-    d_id = book.drawdown_id
-    d_rate = book.daily_rate
-    d_redraw_rate = book.redraw_rate
-    z_paths = macro.z
-    period = contract.period
+    st = scratch.state
+    sl = scratch.slots
+    keys = scratch.keys
+    horizon = chunk.horizon
     # every drawdown of a book shares day 0: its epoch day is disbursement + age
-    as_of = book.disbursed[0] + d_age[0] if d_age.shape[0] > 0 else 0
-    forced = plan_code.shape[0] > 0
-    redraws = beh.redraw_probability > 0.0 and d_redraw_principal.shape[0] > 0
-    n_months = z_paths.shape[1]
+    as_of = book.disbursed[0] + book.age[0] if book.age.shape[0] > 0 else 0
+    redraws = beh.redraw_probability > 0.0 and book.redraw_principal.shape[0] > 0
+    n_months = macro.z.shape[1]
     sqrt_rho = math.sqrt(beh.rho)
     sqrt_1mrho = math.sqrt(1.0 - beh.rho)
+    forced = plan.code.shape[0] > 0
     draws = not forced and contract.skip_quiet_days
 
-    for path in range(path_lo, path_hi):
-        a = agg[path - path_lo]
+    for path in range(chunk.path_lo, chunk.path_hi):
+        a = agg[path - chunk.path_lo]
         # Draw keys hashed once per path and stream here, once per drawdown in _draw_keys.
         path_keys = (rng.path_key(beh.seed, rng.CURE, path),  # in K_* order
                      rng.path_key(beh.seed, rng.MISS, path),
                      rng.path_key(beh.seed, rng.PREPAY, path),
                      rng.path_key(beh.seed, rng.RESTRUCTURE, path))
-        _path_hazard(hazard, z_paths, path, beh.cure_factor_loading, beh.cure_daily,
+        _path_hazard(scratch.hazard, macro.z, path, beh.cure_factor_loading, beh.cure_daily,
                      beh.partial_daily)
-        for b in range(b_lo, b_hi):
-            d0 = b_start[b]
-            nd = b_start[b + 1] - d0
+        for b in range(chunk.b_lo, chunk.b_hi):
+            d0 = book.borrower_start[b]
+            nd = book.borrower_start[b + 1] - d0
             seg = book.segment[b]
             may_redraw = redraws and (book.approved.shape[0] == 0 or book.approved[b] != 0)
-            quantile_pd[0] = np.inf  # Phi^-1 of the borrower's unshocked PD (plain,
-            quantile_pd[1] = np.inf  # restructured): computed when first needed
-            t = _start_borrower(st, keys, d0, nd, d_age, d_dpd0, book.principal, d_term,
-                                book.instalment, d_id, d_rate, d_method, path_keys,
-                                contract.skip_quiet_days, period, as_of)
+            scratch.quantile_pd[0] = np.inf  # Phi^-1 of the borrower's unshocked PD (plain,
+            scratch.quantile_pd[1] = np.inf  # restructured): computed when first needed
+            t = _start_borrower(st, keys, d0, nd, book, path_keys, contract, as_of)
             dpd30 = 0
             dpd90 = 0
             # Each drawdown is stepped only on its own event days; in between, its quiet days
@@ -441,9 +409,7 @@ def _simulate(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, horizon,
                     loan_day = t - st[j, S_ORIGIN]
                     if loan_day < 0:  # not yet disbursed
                         continue
-                    _settle_quiet_days(a, seg, st, sl, j, d, t, d_rate, d_redraw_rate,
-                                       contract.penalty_multiplier, contract.compound_interest,
-                                       contract.non_accrual_dpd)
+                    _settle_quiet_days(a, seg, st, sl, j, d, t, book, contract)
                     if last:
                         continue
                     if loan_day == 0:  # disbursed today
@@ -454,65 +420,65 @@ def _simulate(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, horizon,
                         if report:
                             steps.report_settled(a, t, seg, st, j)
                         continue
-                    rate = dd.daily_rate(d_rate, d_redraw_rate, st, j, d)
+                    rate = dd.daily_rate(book.daily_rate, book.redraw_rate, st, j, d)
                     delinquent = st[j, S_N_SLOTS] > 0
-                    steps.accrue(a, t, seg, st, sl, j, loan_day, rate, contract.penalty_multiplier,
-                                 contract.compound_interest, contract.grace_days,
-                                 contract.grace_retroactive, contract.non_accrual_dpd, flow_day)
-                    due_now = steps.fall_due(st, sl, j, loan_day, d_method[d], period, as_of)
+                    steps.accrue(a, t, seg, st, sl, j, loan_day, rate, contract, flow_day)
+                    due_now = steps.fall_due(st, sl, j, loan_day, book.method[d],
+                                             contract.period, as_of)
+                    # decide and pay
                     amount = np.int64(0)
                     if t <= 0:  # seasoning: paid on time until the initial arrears began
-                        if due_now and not delinquent and (d_dpd0[d] == 0 or t < -d_dpd0[d]):
+                        if due_now and not delinquent and (book.dpd0[d] == 0
+                                                           or t < -book.dpd0[d]):
                             dd.settle_only_slot(st, sl, j)  # no flows before day 1
                     elif forced:
-                        amount = steps.planned_amount(plan_code, plan_amount, d, t, st, sl, j,
-                                                      due_now)
+                        amount = steps.planned_amount(plan, d, t, st, sl, j, due_now)
                     elif delinquent:
                         amount, rescheduled = steps.arrears_draws(
-                            a, t, seg, st, sl, keys, j, loan_day, m, hazard, rate, d_method[d],
-                            beh)
+                            a, t, seg, st, sl, keys, j, loan_day, m, scratch.hazard, rate,
+                            book.method[d], beh)
                         if rescheduled:  # a new schedule, from today
                             loan_day = 0
                     elif due_now:
-                        owed = dd.owed(sl, j, st[j, S_N_SLOTS] - 1)
-                        limit = _pd_quantile(
-                            quantile_pd, shocked, b, seg, m, path, owed,
-                            st[j, S_RESTRUCTURED] != 0, book.income, book.borrower_id,
-                            book.pd_multiplier, beh.base_pd, beh.other_debt_service_ratio,
-                            beh.unemployment_beta, macro.unemployment_pp,
-                            macro.income_multiplier, macro.rate_bp, beh)
-                        amount = steps.due_draws(a, t, seg, st, sl, keys, j, loan_day, owed,
-                                                 limit, z_paths[path, m], sqrt_rho, sqrt_1mrho,
-                                                 phi_bounds, beh.prepayment_monthly)
+                        amount = steps.due_draws(a, t, seg, b, j, path, m, loan_day, book, beh,
+                                                 macro, scratch, sqrt_rho, sqrt_1mrho)
                     if amount > 0:
-                        steps.pay(a, t, seg, st, sl, j, amount, contract.allocation, flows,
-                                  flow_day)
+                        steps.pay(a, t, seg, st, sl, j, amount, contract.allocation,
+                                  scratch.flows, flow_day)
                     # end of day
                     steps.late_fee(a, t, seg, st, sl, j, loan_day, contract.late_fee, flow_day)
                     dpd = steps.days_past_due(a, t, seg, st, sl, j, loan_day, flow_day)
                     steps.accelerate(st, sl, j, loan_day, dpd, contract.acceleration_dpd)
                     outstanding = dd.principal_outstanding(st, sl, j)
-                    closed = steps.charge_off_or_close(
-                        a, t, seg, st, sl, j, d, dpd, outstanding, d_id, path, horizon,
-                        contract.charge_off_dpd, flow_day, beh)
+                    closed = steps.charge_off_or_close(a, t, seg, st, sl, j, d, dpd, outstanding,
+                                                       path, horizon, flow_day, book, contract,
+                                                       beh)
                     if report:
                         steps.report(a, t, seg, st, j, outstanding)
-                    if closed and may_redraw and flow_day and t < horizon and (
-                        rng.uniform(beh.seed, rng.REDRAW, path, dd.draw_unit(d_id, st, j, d), t)
-                        < beh.redraw_probability
-                    ):  # a new drawdown, disbursed today, on the book from tomorrow
-                        steps.redraw(a, t, seg, st, j, d_redraw_principal[d], d_term[d],
-                                     book.redraw_instalment[d])
-                        _draw_keys(keys, j, path_keys, dd.draw_unit(d_id, st, j, d))
+                    if closed and may_redraw and flow_day and t < horizon:
+                        _redraw(a, t, seg, st, keys, j, d, path, path_keys, book, beh)
                 if last:
                     break
                 if report:
                     dpd30, dpd90 = _report_borrower(a, t, seg, st, sl, nd, dpd30, dpd90)
-                t = _schedule(st, sl, keys, nd, d0, t, horizon, plan_code, period, as_of,
-                              n_months, draws, hazard, contract, beh)
+                # The next day any drawdown steps; those stepped today look ahead from tomorrow.
+                # Day 0 is stepped for every drawdown: all are reported there.
+                nt = t + 1
+                cap = horizon + 1 if nt >= 1 else 0
+                upcoming = horizon + 1
+                for j in range(nd):
+                    if st[j, S_NEXT_STEP] == t:
+                        if contract.skip_quiet_days and nt != 0:
+                            st[j, S_NEXT_STEP] = _next_step(st, sl, keys, j, d0 + j, nt, cap, plan,
+                                                            as_of, draws and nt >= 1,
+                                                            scratch.hazard, contract, beh)
+                        else:
+                            st[j, S_NEXT_STEP] = nt
+                    upcoming = min(upcoming, st[j, S_NEXT_STEP])
+                t = upcoming
             if end_state.shape[0] > 0:
                 for j in range(nd):
-                    _end_state(end_state[d0 + j - b_start[b_lo]], st, sl, j)
+                    _end_state(end_state[d0 + j - book.borrower_start[chunk.b_lo]], st, sl, j)
 
 
 @jit(inline="always")

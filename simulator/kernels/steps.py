@@ -1,12 +1,18 @@
 """A drawdown's full step on one of its event days, in the order of the day: accrue, fall due,
 decide, pay, end of day (late fee, arrears, acceleration, charge-off or close), report, redraw.
 
-The steps are inlined into the portfolio kernel's loop (``simulator.kernels.portfolio``) and
-take arrays and scalars: ``st``/``sl`` the borrower's scratch state and due instalments
-(``layout``), ``a`` the path's aggregate ``a[day, segment, metric]``, ``j`` the drawdown's row
-in the scratch, ``t`` the sim day and ``loan_day`` the day counted from the disbursement (or
-rescheduling) of its current schedule. The money mirrors ``simulator.contract.ledger``; the
-behaviour is MODEL.md 6.
+The steps are inlined into the portfolio kernel's loop (``simulator.kernels.portfolio``). They
+take its groups of inputs (``book``, ``contract``, ``beh``, ``macro``, ``plan``, ``scratch``;
+free to pass, as the loop runs without reference counting), ``st``/``sl`` the borrower's
+scratch state and due instalments (``layout``), ``a`` the path's aggregate
+``a[day, segment, metric]``, ``j`` the drawdown's row in the scratch, ``t`` the sim day and
+``loan_day`` the day counted from the disbursement (or rescheduling) of its current schedule.
+The money mirrors ``simulator.contract.ledger``; the behaviour is MODEL.md 6.
+
+Steps that happen once in a drawdown's life (reported closed before day 0, restructured,
+charged off) are compiled apart and called (``jit(_nrt=False)``): numba copies an inlined
+helper's code once per level of inlining, and inlining every step took the kernel's cold
+compile from about 15 to 23 s; calling these costs nothing measurable.
 """
 
 from __future__ import annotations
@@ -76,7 +82,7 @@ def report_new(a, t, seg, st, j, flow_day):
             a[t, seg, L.N_NEW] += 1
 
 
-@jit(inline="always")
+@jit(_nrt=False)
 def report_settled(a, t, seg, st, j):
     """A drawdown closed or charged off before day 0, reported once."""
     if st[j, S_REPORTED_CODE] < 0:
@@ -87,13 +93,13 @@ def report_settled(a, t, seg, st, j):
 
 # ---- 1. accrue --------------------------------------------------------------------------------
 @jit(inline="always")
-def accrue(a, t, seg, st, sl, j, loan_day, rate, penalty_multiplier, compound_interest,
-           grace_days, grace_retroactive, non_accrual_dpd, flow_day):
+def accrue(a, t, seg, st, sl, j, loan_day, rate, contract, flow_day):
     """The day's normal interest, and the penalty (and compound) interest of each overdue
     instalment: held back within its grace days, then charged (with what was held back when
     the grace is retroactive)."""
-    prate = rate * penalty_multiplier
-    was_nonaccrual = st[j, S_DPD] >= non_accrual_dpd
+    grace_days = contract.grace_days
+    prate = rate * contract.penalty_multiplier
+    was_nonaccrual = st[j, S_DPD] >= contract.non_accrual_dpd
     interest = dd.accrue(st[j, S_NORMAL_PRINCIPAL], rate)
     st[j, S_PRINCIPAL_DAYS] += st[j, S_NORMAL_PRINCIPAL]
     st[j, S_ACCRUED_INTEREST] += interest
@@ -104,14 +110,14 @@ def accrue(a, t, seg, st, sl, j, loan_day, rate, penalty_multiplier, compound_in
         if sl[j, s, D_DUE_DAY] >= loan_day:
             continue
         pen = dd.accrue(sl[j, s, D_PRINCIPAL], prate)
-        com = dd.accrue(sl[j, s, D_INTEREST], prate) if compound_interest else 0
+        com = dd.accrue(sl[j, s, D_INTEREST], prate) if contract.compound_interest else 0
         late = loan_day - sl[j, s, D_DUE_DAY]
         if sl[j, s, D_ACCELERATED] == 0 and late <= grace_days:
             sl[j, s, D_HELD_PENALTY] += pen
             sl[j, s, D_HELD_COMPOUND] += com
             continue
         if sl[j, s, D_ACCELERATED] == 0 and grace_days > 0 and late == grace_days + 1:
-            if grace_retroactive:
+            if contract.grace_retroactive:
                 pen += sl[j, s, D_HELD_PENALTY]
                 com += sl[j, s, D_HELD_COMPOUND]
             sl[j, s, D_HELD_PENALTY] = 0
@@ -152,11 +158,11 @@ def fall_due(st, sl, j, loan_day, method, period, as_of):
 
 # ---- 3. decide --------------------------------------------------------------------------------
 @jit(inline="always")
-def planned_amount(plan_code, plan_amount, d, t, st, sl, j, due_now):
+def planned_amount(plan, d, t, st, sl, j, due_now):
     """What a forced payment plan pays today (tests and ``overdue check ledger``)."""
-    code = plan_code[d, t]
+    code = plan.code[d, t]
     if code == PLAN_AMOUNT:
-        return plan_amount[d, t]
+        return plan.amount[d, t]
     if code == PLAN_DUE:
         if due_now:
             return dd.owed(sl, j, st[j, S_N_SLOTS] - 1)
@@ -199,18 +205,62 @@ def arrears_draws(a, t, seg, st, sl, keys, j, loan_day, m, hazard, rate, method,
 
 
 @jit(inline="always")
-def due_draws(a, t, seg, st, sl, keys, j, loan_day, owed, limit, z, sqrt_rho, sqrt_1mrho,
-              phi_bounds, prepayment_monthly):
+def pd_quantile(quantile_pd, shocked, b, seg, m, path, owed, restructured, book, beh, macro):
+    """Phi^-1 of the PD of missing the payment ``owed``. In a month without shocks the PD is
+    the borrower's own, whatever the instalment: its quantile is cached in ``quantile_pd``
+    (plain, restructured)."""
+    limit = quantile_pd[int(restructured)]
+    if shocked[m] or limit == np.inf:
+        limit = rng.normal_ppf(miss_probability(b, seg, m, path, owed, restructured, book, beh,
+                                                macro))
+        if not shocked[m]:
+            quantile_pd[int(restructured)] = limit
+    return limit
+
+
+@jit(inline="always")
+def miss_probability(b, seg, m, path, owed, restructured, book, beh, macro):
+    """P(missing this due payment) given affordability under the month's shocks, before the
+    factor: the borrower's PD scaled by exp(sensitivity x rise of the debt-service ratio)."""
+    inc0 = book.income[b]
+    unemployed = rng.uniform(beh.seed, rng.UNEMPLOYMENT, path, book.borrower_id[b], m) < (
+        max(0.0, macro.unemployment_pp[m]) / 100.0 * beh.unemployment_beta[seg]
+    )
+    inc = inc0 * macro.income_multiplier[seg, m]
+    if unemployed:
+        inc *= beh.unemployed_income_ratio
+    due = owed / 1e6
+    other0 = beh.other_debt_service_ratio[seg] * inc0
+    other = other0 * (1.0 + beh.other_debt_rate_sensitivity * macro.rate_bp[m] / 100.0)
+    dsr = (due + other) / max(inc, 1e-9)
+    dsr0 = (due + other0) / inc0
+    pd = beh.base_pd[seg] * math.exp(beh.dsr_sensitivity * (dsr - dsr0))
+    if book.pd_multiplier.shape[0] > 0:
+        pd *= book.pd_multiplier[b]
+    if restructured:
+        pd *= beh.restructure_pd_multiplier
+    return min(0.999, pd)
+
+
+@jit(inline="always")
+def due_draws(a, t, seg, b, j, path, m, loan_day, book, beh, macro, scratch, sqrt_rho,
+              sqrt_1mrho):
     """A current drawdown's due date: it misses the payment if its draw falls below the
     conditional PD (the one-factor model: ``limit`` is Phi^-1 of its PD, ``z`` the month's
     factor), else it prepays everything or pays what fell due (``owed``). Returns the amount
     left to allocate (the on-time payment is settled here)."""
-    threshold = (limit - sqrt_rho * z) / sqrt_1mrho
+    st = scratch.state
+    sl = scratch.slots
+    keys = scratch.keys
+    owed = dd.owed(sl, j, st[j, S_N_SLOTS] - 1)
+    limit = pd_quantile(scratch.quantile_pd, scratch.shocked, b, seg, m, path, owed,
+                        st[j, S_RESTRUCTURED] != 0, book, beh, macro)
+    threshold = (limit - sqrt_rho * macro.z[path, m]) / sqrt_1mrho
     u = rng.uniform_at(keys[j, K_MISS], loan_day)
-    if rng.below_normal_cdf(u, threshold, phi_bounds):
+    if rng.below_normal_cdf(u, threshold, scratch.phi_bounds):
         a[t, seg, L.N_MISSED] += 1
         return np.int64(0)
-    if rng.uniform_at(keys[j, K_PREPAY], loan_day) < prepayment_monthly:
+    if rng.uniform_at(keys[j, K_PREPAY], loan_day) < beh.prepayment_monthly:
         a[t, seg, L.N_PREPAYMENTS] += 1
         return owed + st[j, S_ACCRUED_INTEREST] + st[j, S_NORMAL_PRINCIPAL]
     prin, intr = dd.settle_only_slot(st, sl, j)  # pays what fell due
@@ -219,7 +269,7 @@ def due_draws(a, t, seg, st, sl, keys, j, loan_day, owed, limit, z, sqrt_rho, sq
     return np.int64(0)
 
 
-@jit(inline="always")
+@jit(_nrt=False)
 def restructure(st, sl, j, t, rate, method, extra_months, waive):
     """Capitalise the arrears into a new schedule over the remaining instalments plus the
     extra months, from sim day ``t``; returns (capitalised, waived) in micro-yuan."""
@@ -308,15 +358,15 @@ def accelerate(st, sl, j, loan_day, dpd, acceleration_dpd):
 
 
 @jit(inline="always")
-def charge_off_or_close(a, t, seg, st, sl, j, d, dpd, outstanding, drawdown_id, path, horizon,
-                        charge_off_dpd, flow_day, beh):
+def charge_off_or_close(a, t, seg, st, sl, j, d, dpd, outstanding, path, horizon, flow_day,
+                        book, contract, beh):
     """Charged off from the charge-off DPD on (with its recoveries to come), closed once
     nothing is owed. Returns whether it closed today."""
-    if charge_off_dpd >= 0 and dpd >= charge_off_dpd:
+    if contract.charge_off_dpd >= 0 and dpd >= contract.charge_off_dpd:
         st[j, S_STATUS] = CHARGED_OFF_STATUS
         st[j, S_CHARGED_OFF_PRINCIPAL] = outstanding
         if flow_day:
-            unit = dd.draw_unit(drawdown_id, st, j, d)
+            unit = dd.draw_unit(book.drawdown_id, st, j, d)
             charge_off(a, t, seg, st, sl, j, outstanding, unit, path, horizon, beh.seed,
                        beh.legal_share, beh.legal_rate, beh.legal_lag_days, beh.legal_cost,
                        beh.apr_cap, beh.recovery_rate, beh.recovery_lag_days)
@@ -329,7 +379,7 @@ def charge_off_or_close(a, t, seg, st, sl, j, d, dpd, outstanding, drawdown_id, 
     return False
 
 
-@jit(inline="always")
+@jit(_nrt=False)
 def charge_off(a, t, seg, st, sl, j, principal, unit, path, horizon, seed, legal_share,
                legal_rate, legal_lag_days, legal_cost, apr_cap, recovery_rate,
                recovery_lag_days):
@@ -373,13 +423,15 @@ def report(a, t, seg, st, j, outstanding):
 
 
 @jit(inline="always")
-def redraw(a, t, seg, st, j, principal, term, instalment):
-    """A new drawdown on the closed one's row, disbursed today, on the book from tomorrow."""
+def redraw(a, t, seg, st, j, d, book):
+    """A new drawdown on the closed one's row (book row ``d``), disbursed today, on the book
+    from tomorrow."""
     st[j, S_GENERATION] += 1
     st[j, S_STATUS] = ACTIVE
     st[j, S_RESTRUCTURED] = 0
     st[j, S_PRINCIPAL_DAYS] = 0
-    dd.start_schedule(st, j, t, principal, term, instalment)
+    dd.start_schedule(st, j, t, book.redraw_principal[d], book.term[d],
+                      book.redraw_instalment[d])
     st[j, S_REPORTED_CODE] = -1  # a new drawdown: n_closed keeps the old one
     dd.report(a, t, seg, st, j, 0, st[j, S_NORMAL_PRINCIPAL])
     a[t, seg, L.DISBURSED] += st[j, S_NORMAL_PRINCIPAL]
