@@ -61,7 +61,7 @@ _GEN_SHIFT = 1 << 40  # draw keys of a redraw: drawdown id + generation x 2^40
 _LAST_BUCKET_FROM = (LAST_BUCKET - 1) * BUCKET_DAYS + 1  # the first DPD in the last bucket
 
 
-@jit(inline="always")
+@jit(forceinline=True, _nrt=False)
 def accrue(balance, rate):
     """One day's accrual, rounded half up to the micro-yuan (as ``money.accrue``)."""
     if balance <= 0:
@@ -69,7 +69,7 @@ def accrue(balance, rate):
     return np.int64(math.floor(balance * rate + 0.5))
 
 
-@jit(inline="always")
+@jit(forceinline=True, _nrt=False)
 def bucket(dpd):
     """The bucket of a DPD: 0 (M0, current) .. LAST_BUCKET."""
     if dpd <= 0:
@@ -77,13 +77,13 @@ def bucket(dpd):
     return min(LAST_BUCKET, (dpd - 1) // BUCKET_DAYS + 1)
 
 
-@jit(inline="always")
+@jit(forceinline=True, _nrt=False)
 def owed(sl, j, s):
     return (sl[j, s, D_PRINCIPAL] + sl[j, s, D_INTEREST] + sl[j, s, D_PENALTY]
             + sl[j, s, D_COMPOUND] + sl[j, s, D_FEES])
 
 
-@jit(inline="always")
+@jit(forceinline=True, _nrt=False)
 def past_due(sl, st, j):
     total = np.int64(0)
     for s in range(st[j, S_N_SLOTS]):
@@ -91,7 +91,7 @@ def past_due(sl, st, j):
     return total
 
 
-@jit(inline="always")
+@jit(forceinline=True, _nrt=False)
 def principal_outstanding(st, sl, j):
     """Principal not yet due plus the principal of the due, unpaid instalments."""
     total = st[j, S_NORMAL_PRINCIPAL]
@@ -100,7 +100,7 @@ def principal_outstanding(st, sl, j):
     return total
 
 
-@jit(inline="always")
+@jit(forceinline=True, _nrt=False)
 def add_slot(st, sl, j, due, principal, interest):
     """A new due instalment after the others, due on loan day ``due``; returns its slot."""
     s = st[j, S_N_SLOTS]
@@ -113,7 +113,7 @@ def add_slot(st, sl, j, due, principal, interest):
     return s
 
 
-@jit(inline="always")
+@jit(forceinline=True, _nrt=False)
 def drop_paid(st, sl, j):
     """Remove the instalments paid in full, keeping the others oldest first; returns how many
     are left."""
@@ -128,7 +128,7 @@ def drop_paid(st, sl, j):
     return keep
 
 
-@jit(inline="always")
+@jit(forceinline=True, _nrt=False)
 def settle_only_slot(st, sl, j):
     """Pay the drawdown's only due instalment whole, the day it fell due (the common case,
     without the general allocation); returns its principal and interest."""
@@ -140,24 +140,24 @@ def settle_only_slot(st, sl, j):
     return principal, interest
 
 
-@jit(inline="always")
+@jit(forceinline=True, _nrt=False)
 def draw_unit(drawdown_id, st, j, d):
     """Key of the drawdown's draws; each redraw is a new unit."""
     return drawdown_id[d] + st[j, S_GENERATION] * _GEN_SHIFT
 
 
-@jit(inline="always")
+@jit(forceinline=True, _nrt=False)
 def daily_rate(rates, redraw_rates, st, j, d):
     return redraw_rates[d] if st[j, S_GENERATION] > 0 else rates[d]
 
 
-@jit(inline="always")
+@jit(forceinline=True, _nrt=False)
 def disbursed_epoch(as_of, st, j):
     """Epoch day of the current schedule's start (calendar due dates count from it)."""
     return as_of + st[j, S_ORIGIN]
 
 
-@jit(inline="always")
+@jit(forceinline=True, _nrt=False)
 def pay(st, sl, j, amount, allocation, flows):
     """Allocate ``amount`` as the ledger does; paid amounts go to ``flows`` (by slot field for
     fee/compound/penalty/interest/principal, and ``flows[F_PREPAID]`` for the part of the
@@ -186,7 +186,7 @@ def pay(st, sl, j, amount, allocation, flows):
     return amount - left
 
 
-@jit(inline="always")
+@jit(forceinline=True, _nrt=False)
 def report(a, t, seg, st, j, code, prin):
     """Record a drawdown's bucket code and principal at day ``t`` as changes from the last
     reported ones (the engine sums changes over days into levels)."""
@@ -204,7 +204,7 @@ def report(a, t, seg, st, j, code, prin):
     st[j, S_REPORTED_PRINCIPAL] = prin
 
 
-@jit(inline="always")
+@jit(forceinline=True, _nrt=False)
 def report_restructured(a, t, seg, st, j, prin):
     """As :func:`report`, for the restructured drawdowns' count and principal (``prin`` < 0:
     not a restructured drawdown on book)."""
@@ -220,7 +220,7 @@ def report_restructured(a, t, seg, st, j, prin):
     st[j, S_REPORTED_RESTRUCTURED] = prin
 
 
-@jit(inline="always")
+@jit(forceinline=True, _nrt=False)
 def instalment_for(principal, rate, term, method):
     """The fixed instalment of a new schedule (as ``schedule.instalment_micro``)."""
     if method == METHOD_EQUAL_INSTALLMENT:
@@ -236,7 +236,7 @@ def instalment_for(principal, rate, term, method):
     return np.int64(0)
 
 
-@jit(inline="always")
+@jit(forceinline=True, _nrt=False)
 def principal_due(st, j, k, method):
     """The principal part of instalment ``k`` falling due now: all that is left at maturity."""
     npr = st[j, S_NORMAL_PRINCIPAL]
@@ -249,7 +249,7 @@ def principal_due(st, j, k, method):
     return np.int64(0)
 
 
-@jit(inline="always")
+@jit(forceinline=True, _nrt=False)
 def replay_on_time(st, j, rate, method, until, period, as_of):
     """Bring drawdown ``j``, fresh from ``start_schedule`` at an origin before sim day ``until``
     (<= 0), to the start of that day as the day steps would if it paid every instalment on its
@@ -279,7 +279,7 @@ def replay_on_time(st, j, rate, method, until, period, as_of):
     st[j, S_PRINCIPAL_DAYS] += st[j, S_NORMAL_PRINCIPAL] * (until - 1 - last)
 
 
-@jit(inline="always")
+@jit(forceinline=True, _nrt=False)
 def start_schedule(st, j, t, principal, term, instalment):
     """Make drawdown ``j`` a fresh schedule disbursed (or rescheduled) on sim day ``t``."""
     st[j, S_NORMAL_PRINCIPAL] = principal
@@ -292,7 +292,7 @@ def start_schedule(st, j, t, principal, term, instalment):
     st[j, S_INSTALMENT] = instalment
 
 
-@jit(inline="always")
+@jit(forceinline=True, _nrt=False)
 def next_event(st, sl, j, t, e, period, as_of, grace_days, non_accrual_dpd, acceleration_dpd,
                charge_off_dpd):
     """The first day in ``[t, e)`` on which drawdown ``j`` (on book, disbursed before ``t``)
@@ -327,7 +327,7 @@ def next_event(st, sl, j, t, e, period, as_of, grace_days, non_accrual_dpd, acce
     return e
 
 
-@jit(inline="always")
+@jit(forceinline=True, _nrt=False)
 def accrue_run(rates, redraw_rates, st, sl, a, seg, j, d, t, e, penalty_multiplier,
                compound_interest, non_accrual_dpd):
     """Quiet days ``[t, e)`` of drawdown ``j`` (book row ``d``): it accrues the same amounts
@@ -365,7 +365,7 @@ def accrue_run(rates, redraw_rates, st, sl, a, seg, j, d, t, e, penalty_multipli
                 _run(a, t, e, seg, NONACCRUAL_RUN, interest + pen_day + com_day)
 
 
-@jit(inline="always")
+@jit(forceinline=True, _nrt=False)
 def _run(a, t, e, seg, metric, daily):
     """``daily`` on each day of ``[t, e)``, as two changes of a run metric."""
     if daily != 0:

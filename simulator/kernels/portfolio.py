@@ -172,7 +172,7 @@ class Scratch(NamedTuple):
     phi_bounds: np.ndarray  # rng.normal_cdf_bounds()
 
 
-@jit(inline="always")
+@jit(forceinline=True, _nrt=False)
 def _draw_keys(keys, j, path_keys, unit):
     """Drawdown ``j``'s draw keys for the path (``rng.unit_key`` of the path's stream keys)."""
     keys[j, K_CURE] = rng.unit_key(path_keys[K_CURE], unit)
@@ -181,7 +181,7 @@ def _draw_keys(keys, j, path_keys, unit):
     keys[j, K_RESTRUCTURE] = rng.unit_key(path_keys[K_RESTRUCTURE], unit)
 
 
-@jit(inline="always")
+@jit(forceinline=True, _nrt=False)
 def _path_hazard(hazard, z, path, loading, cure_daily, partial_daily):
     """The path's daily cure and partial-payment chances by month and bucket: the base
     chances lifted by the month's factor."""
@@ -193,7 +193,7 @@ def _path_hazard(hazard, z, path, loading, cure_daily, partial_daily):
             hazard[m, bk, H_PARTIAL] = min(1.0 - hc, partial_daily[bk] * lift)
 
 
-@jit(inline="always")
+@jit(forceinline=True, _nrt=False)
 def _start_borrower(st, keys, d0, nd, book, path_keys, contract, as_of):
     """Fresh state for the borrower's drawdowns (book rows ``[d0, d0 + nd)``), brought to the
     first day stepped, which it returns: the earliest day initial arrears began, or day 0
@@ -225,7 +225,7 @@ def _start_borrower(st, keys, d0, nd, book, path_keys, contract, as_of):
     return first
 
 
-@jit(inline="always")
+@jit(forceinline=True, _nrt=False)
 def _settle_quiet_days(a, seg, st, sl, j, d, t, book, contract):
     """The quiet days since drawdown ``j`` last stepped, accrued at once up to day ``t``."""
     if st[j, S_ORIGIN] < st[j, S_UNACCRUED_FROM] < t and st[j, S_STATUS] == ACTIVE:
@@ -235,7 +235,7 @@ def _settle_quiet_days(a, seg, st, sl, j, d, t, book, contract):
     st[j, S_UNACCRUED_FROM] = t + 1
 
 
-@jit(inline="always")
+@jit(forceinline=True, _nrt=False)
 def _report_borrower(a, t, seg, st, sl, nd, dpd30, dpd90):
     """The borrower's 30+ and 90+ flags, by its DPD (the oldest unpaid instalment of its
     drawdowns on book), as changes from ``dpd30``/``dpd90``; returns the new flags."""
@@ -261,7 +261,7 @@ def _redraw(a, t, seg, st, keys, j, d, path, path_keys, book, beh):
         _draw_keys(keys, j, path_keys, dd.draw_unit(book.drawdown_id, st, j, d))
 
 
-@jit(inline="always")
+@jit(forceinline=True, _nrt=False)
 def _next_step(st, sl, keys, j, d, t, cap, plan, as_of, draws, hazard, contract, beh):
     """The first day from ``t`` (before ``cap``, else ``cap``) on which drawdown ``j`` needs a
     full step.
@@ -481,7 +481,7 @@ def _simulate(book, contract, beh, macro, chunk, plan, scratch, agg, end_state):
                     _end_state(end_state[d0 + j - book.borrower_start[chunk.b_lo]], st, sl, j)
 
 
-@jit(inline="always")
+@jit(forceinline=True, _nrt=False)
 def _end_state(row, st, sl, j):
     """Drawdown ``j``'s state at the horizon into ``row`` (``L.END_FIELDS``)."""
     row[L.END_NORMAL_PRINCIPAL] = st[j, S_NORMAL_PRINCIPAL]

@@ -72,7 +72,7 @@ from simulator.kernels.layout import (
 
 
 # ---- before the step ------------------------------------------------------------------------
-@jit(inline="always")
+@jit(forceinline=True, _nrt=False)
 def report_new(a, t, seg, st, j, flow_day):
     """A drawdown disbursed today: on the book, current (and new business from day 1)."""
     if st[j, S_REPORTED_CODE] < 0:
@@ -92,7 +92,7 @@ def report_settled(a, t, seg, st, j):
 
 
 # ---- 1. accrue --------------------------------------------------------------------------------
-@jit(inline="always")
+@jit(forceinline=True, _nrt=False)
 def accrue(a, t, seg, st, sl, j, loan_day, rate, contract, flow_day):
     """The day's normal interest, and the penalty (and compound) interest of each overdue
     instalment: held back within its grace days, then charged (with what was held back when
@@ -135,7 +135,7 @@ def accrue(a, t, seg, st, sl, j, loan_day, rate, contract, flow_day):
 
 
 # ---- 2. fall due ------------------------------------------------------------------------------
-@jit(inline="always")
+@jit(forceinline=True, _nrt=False)
 def fall_due(st, sl, j, loan_day, method, period, as_of):
     """The next instalment falls due today: its principal part and the interest accrued
     become a due slot. Returns whether a slot was added (nothing is due on a zero one)."""
@@ -157,7 +157,7 @@ def fall_due(st, sl, j, loan_day, method, period, as_of):
 
 
 # ---- 3. decide --------------------------------------------------------------------------------
-@jit(inline="always")
+@jit(forceinline=True, _nrt=False)
 def planned_amount(plan, d, t, st, sl, j, due_now):
     """What a forced payment plan pays today (tests and ``overdue check ledger``)."""
     code = plan.code[d, t]
@@ -175,7 +175,7 @@ def planned_amount(plan, d, t, st, sl, j, due_now):
     return np.int64(0)
 
 
-@jit(inline="always")
+@jit(forceinline=True, _nrt=False)
 def arrears_draws(a, t, seg, st, sl, keys, j, loan_day, m, hazard, rate, method, beh):
     """A delinquent drawdown's day: restructured if its draw fires within the restructuring
     window, else cured (pays all past due) or pays part of it, by the path's chances for its
@@ -204,7 +204,7 @@ def arrears_draws(a, t, seg, st, sl, keys, j, loan_day, m, hazard, rate, method,
     return amount, False
 
 
-@jit(inline="always")
+@jit(forceinline=True, _nrt=False)
 def pd_quantile(quantile_pd, shocked, b, seg, m, path, owed, restructured, book, beh, macro):
     """Phi^-1 of the PD of missing the payment ``owed``. In a month without shocks the PD is
     the borrower's own, whatever the instalment: its quantile is cached in ``quantile_pd``
@@ -218,7 +218,7 @@ def pd_quantile(quantile_pd, shocked, b, seg, m, path, owed, restructured, book,
     return limit
 
 
-@jit(inline="always")
+@jit(forceinline=True, _nrt=False)
 def miss_probability(b, seg, m, path, owed, restructured, book, beh, macro):
     """P(missing this due payment) given affordability under the month's shocks, before the
     factor: the borrower's PD scaled by exp(sensitivity x rise of the debt-service ratio)."""
@@ -242,7 +242,7 @@ def miss_probability(b, seg, m, path, owed, restructured, book, beh, macro):
     return min(0.999, pd)
 
 
-@jit(inline="always")
+@jit(forceinline=True, _nrt=False)
 def due_draws(a, t, seg, b, j, path, m, loan_day, book, beh, macro, scratch, sqrt_rho,
               sqrt_1mrho):
     """A current drawdown's due date: it misses the payment if its draw falls below the
@@ -294,7 +294,7 @@ def restructure(st, sl, j, t, rate, method, extra_months, waive):
 
 
 # ---- 4. pay -----------------------------------------------------------------------------------
-@jit(inline="always")
+@jit(forceinline=True, _nrt=False)
 def pay(a, t, seg, st, sl, j, amount, allocation, flows, flow_day):
     """Allocate a payment (at most all that is owed) in the contract's order."""
     total = dd.past_due(sl, st, j) + st[j, S_ACCRUED_INTEREST] + st[j, S_NORMAL_PRINCIPAL]
@@ -317,7 +317,7 @@ def pay(a, t, seg, st, sl, j, amount, allocation, flows, flow_day):
 
 
 # ---- 5. end of day ----------------------------------------------------------------------------
-@jit(inline="always")
+@jit(forceinline=True, _nrt=False)
 def late_fee(a, t, seg, st, sl, j, loan_day, fee, flow_day):
     """The late fee on an instalment that fell due today and was not paid in full."""
     n = st[j, S_N_SLOTS]
@@ -329,7 +329,7 @@ def late_fee(a, t, seg, st, sl, j, loan_day, fee, flow_day):
                 a[t, seg, L.FEES_CHARGED] += fee
 
 
-@jit(inline="always")
+@jit(forceinline=True, _nrt=False)
 def days_past_due(a, t, seg, st, sl, j, loan_day, flow_day):
     """Drop the instalments paid in full; the DPD is the oldest unpaid one's age (and a
     drawdown reaching 30+ or 90+ today rolls)."""
@@ -343,7 +343,7 @@ def days_past_due(a, t, seg, st, sl, j, loan_day, flow_day):
     return dpd
 
 
-@jit(inline="always")
+@jit(forceinline=True, _nrt=False)
 def accelerate(st, sl, j, loan_day, dpd, acceleration_dpd):
     """From the acceleration DPD on, the principal not yet due (and its interest) falls due
     at once, as one slot."""
@@ -357,7 +357,7 @@ def accelerate(st, sl, j, loan_day, dpd, acceleration_dpd):
             st[j, S_ACCRUED_INTEREST] = 0
 
 
-@jit(inline="always")
+@jit(forceinline=True, _nrt=False)
 def charge_off_or_close(a, t, seg, st, sl, j, d, dpd, outstanding, path, horizon, flow_day,
                         book, contract, beh):
     """Charged off from the charge-off DPD on (with its recoveries to come), closed once
@@ -408,7 +408,7 @@ def charge_off(a, t, seg, st, sl, j, principal, unit, path, horizon, seed, legal
 
 
 # ---- 6. report, redraw ------------------------------------------------------------------------
-@jit(inline="always")
+@jit(forceinline=True, _nrt=False)
 def report(a, t, seg, st, j, outstanding):
     """The drawdown's bucket (or charged off, closed) and principal, and whether it is a
     restructured drawdown on book, as changes from what was last reported."""
@@ -422,7 +422,7 @@ def report(a, t, seg, st, j, outstanding):
     dd.report_restructured(a, t, seg, st, j, outstanding if restructured_on_book else -1)
 
 
-@jit(inline="always")
+@jit(forceinline=True, _nrt=False)
 def redraw(a, t, seg, st, j, d, book):
     """A new drawdown on the closed one's row (book row ``d``), disbursed today, on the book
     from tomorrow."""
