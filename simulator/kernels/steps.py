@@ -429,7 +429,12 @@ def redraw(a, t, seg, st, j, d, book):
     st[j, S_GENERATION] += 1
     st[j, S_STATUS] = ACTIVE
     st[j, S_RESTRUCTURED] = 0
+    # Its own claim: principal-days and charges paid count from its disbursement, so charges
+    # paid on the closed drawdown do not shrink what a court would enforce on this one.
     st[j, S_PRINCIPAL_DAYS] = 0
+    for f in (S_PAID_PRINCIPAL, S_PAID_INTEREST, S_PAID_PENALTY, S_PAID_COMPOUND, S_PAID_FEES,
+              S_PREPAID_PRINCIPAL, S_CHARGED_OFF_PRINCIPAL):
+        st[j, f] = 0
     dd.start_schedule(st, j, t, book.redraw_principal[d], book.term[d],
                       book.redraw_instalment[d])
     st[j, S_REPORTED_CODE] = -1  # a new drawdown: n_closed keeps the old one

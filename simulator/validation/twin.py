@@ -82,7 +82,7 @@ class Drawdown:
     generation: int = 0
     closed_generations: int = 0  # earlier generations, each closed and counted in n_closed
     principal_days: int = 0  # outstanding principal summed over days (the APR cap's base)
-    paid_charges: int = 0  # interest, penalty, compound and fees paid, over every generation
+    paid_charges: int = 0  # interest, penalty, compound and fees paid on this generation
 
     def outstanding(self) -> int:
         return self.normal_principal + sum(s.principal for s in self.instalments)
@@ -501,7 +501,8 @@ class Twin:
         loan.keys = self._draw_keys(loan.unit)
         loan.status = ACTIVE
         loan.restructured = False
-        loan.principal_days = 0
+        loan.principal_days = 0  # its own claim starts at its disbursement
+        loan.paid_charges = 0
         loan.rate = self.redraw_rate[d]
         self._start_schedule(loan, t, self.redraw_principal[d], self.term[d],
                              self.redraw_instalment[d])
