@@ -11,6 +11,7 @@ import typer
 from simulator.cli.app import app
 from simulator.cli.numbers import check_count, check_finite
 from simulator.errors import InputError
+from simulator.files import atomic_write
 from simulator.scenario import bounds as B
 from simulator.studies import calibrate as C
 from simulator.studies import reverse as R
@@ -80,7 +81,8 @@ def calibrate(
         sys.exit(1)  # sys.exit, so the console entry point passes it on
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(C.fitted_yaml(result, str(scenario)), encoding="utf-8")
+        text = C.fitted_yaml(result, str(scenario))
+        atomic_write(out, lambda tmp: tmp.write_text(text, encoding="utf-8"))
         typer.echo(f"wrote {out}")
 
 
