@@ -29,6 +29,7 @@ from pydantic import (
 
 from simulator.contract.buckets import BUCKETS
 from simulator.scenario import bounds as B
+from simulator.scenario.finance import Finance
 from simulator.scenario.located import LocatedError
 from simulator.scenario.policy import Policy
 from simulator.scenario.yaml_io import dump_yaml
@@ -777,6 +778,10 @@ class Scenario(_Model):
         default_factory=list, description="Macro shocks; none is the unstressed baseline."
     )
     policy: Policy = Field(default_factory=Policy, description="The lender's levers.")
+    finance: Finance = Field(
+        default_factory=Finance,
+        description="Funding and capital, read by the P&L and capital analysis (not the kernel).",
+    )
 
     @field_validator("name")
     @classmethod
