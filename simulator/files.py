@@ -41,6 +41,10 @@ written: list[Path] = []
 """Outputs this process has put in place, newest last (an interruption after that point must
 not say that nothing was written)."""
 
+kept: list[str] = []
+"""What this process deliberately leaves behind when it is stopped (a run's checkpoints), one
+phrase each for the interruption message."""
+
 
 # --------------------------------------------------------------------------------------------
 # Modes
@@ -85,6 +89,17 @@ def parse_temp(name: str) -> tuple[str, str, str, int] | None:
     if m is None:
         return None
     return m["name"], m["kind"], m["host"], int(m["pid"])
+
+
+def host_tag() -> str:
+    """This host's tag in temporary names (and checkpoint locks)."""
+    return _HOST
+
+
+def process_gone(host: str, pid: int) -> bool:
+    """True when the process ``pid`` of the host tagged ``host`` is known to be gone: only a
+    process of this host can be asked about; another host's is taken as alive."""
+    return host == _HOST and _process_gone(pid)
 
 
 def _process_gone(pid: int) -> bool:
