@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
-from dataclasses import dataclass, field
 
 import numpy as np
 import yaml
@@ -35,31 +34,12 @@ from simulator.analysis.summary import MEASURES
 from simulator.analysis.summary import summary as mc_summary
 from simulator.contract.buckets import span
 from simulator.reporting import fonts, plots
+from simulator.reporting.attribution import attribution_blocks
+from simulator.reporting.blocks import Block, pct, pp, yuan
+from simulator.reporting.finance_pages import finance_blocks
 from simulator.results import Run
 
-
-@dataclass
-class Block:
-    """One piece of the report; the writers lay out each ``kind`` their own way."""
-
-    kind: str  # h1, h2, p, small, table, pre, figure, pagebreak
-    text: str = ""
-    header: list[str] = field(default_factory=list)
-    rows: list[list[str]] = field(default_factory=list)
-    figure: object = None  # callable(fig or None) -> Figure
-    reading: str = ""
-
-
-def _pct(v: float, digits: int = 3) -> str:
-    return "n/a" if v is None or not math.isfinite(v) else f"{100 * v:.{digits}f}%"
-
-
-def _pp(v: float, digits: int = 3) -> str:
-    return "n/a" if not math.isfinite(v) else f"{100 * v:+.{digits}f} pp"
-
-
-def _yuan(v: float) -> str:
-    return "n/a" if not math.isfinite(v) else f"{v:,.0f}"
+_pct, _pp, _yuan = pct, pp, yuan
 
 
 class _Facts:
@@ -375,6 +355,36 @@ def _figures(f: _Facts, b: _Facts | None) -> list[Block]:
     return blocks
 
 
+def _flat(value, prefix: str = "") -> list[list[str]]:
+    """(key path, value) rows of a nested mapping; lists of plain values stay on one row."""
+    if isinstance(value, dict):
+        if not value:
+            return [[prefix, "—"]] if prefix else []
+        rows = []
+        for k, v in value.items():
+            rows += _flat(v, f"{prefix}.{k}" if prefix else str(k))
+        return rows
+    if isinstance(value, list) and any(isinstance(v, dict) for v in value):
+        rows = []
+        for i, v in enumerate(value):
+            rows += _flat(v, f"{prefix}[{i}]")
+        return rows
+    if value is None:
+        text = "off / none"
+    elif isinstance(value, bool):
+        text = "yes" if value else "no"
+    elif isinstance(value, list):
+        text = ", ".join(str(v) for v in value) or "—"
+    else:
+        text = str(value)
+    return [[prefix, text]]
+
+
+_SECTIONS = (("contract", "Contract"), ("behaviour", "Behaviour"), ("recovery", "Recovery"),
+             ("shocks", "Shocks"), ("policy", "Policy levers"), ("finance", "Funding and capital"),
+             ("monte_carlo", "Monte Carlo"))
+
+
 def _assumptions(f: _Facts) -> list[Block]:
     sc = f.scenario
     segs = (sc.get("book") or {}).get("segments") or []
@@ -390,11 +400,30 @@ def _assumptions(f: _Facts) -> list[Block]:
     if rows:
         blocks.append(Block("table", header=["Segment", "Share", "Daily rate", "Term (months)",
                                              "Median principal", "Base PD"], rows=rows))
-    blocks.append(Block("small", "The resolved scenario as the run used it, every default "
-                        "written out (scenario.yaml of the run folder):"))
-    blocks.append(Block("pre", f.run.scenario_yaml.rstrip()))
+    for key, title in _SECTIONS:
+        value = sc.get(key)
+        if key == "shocks" and not value:
+            blocks += [Block("h2", title), Block("small", "None: the unstressed baseline.")]
+            continue
+        if key == "policy" and isinstance(value, dict):
+            value = {k: v for k, v in value.items() if v is not None}
+            if not value:
+                blocks += [Block("h2", title), Block("small", "None set.")]
+                continue
+        flat = _flat(value or {})
+        if flat:
+            blocks += [Block("h2", title), Block("table", header=["Setting", "Value"], rows=flat)]
+    blocks.append(Block("small", "Every setting, the defaults included, is in the appendix: the "
+                        "resolved scenario (scenario.yaml of the run folder)."))
     blocks.append(Block("pagebreak"))
     return blocks
+
+
+def _appendix(f: _Facts) -> list[Block]:
+    return [Block("pagebreak"), Block("h2", "Appendix: the resolved scenario"),
+            Block("small", "The scenario as the run used it, every default written out "
+                  "(scenario.yaml of the run folder):"),
+            Block("pre", f.run.scenario_yaml.rstrip())]
 
 
 def _reproducibility(run: Run, font: fonts.FontInfo) -> list[Block]:
@@ -426,12 +455,14 @@ def _reproducibility(run: Run, font: fonts.FontInfo) -> list[Block]:
     if isinstance(recorded, list) and recorded and recorded != ["python-api"]:
         blocks.append(Block("small", "Command recorded at run time:"))
         blocks.append(Block("pre", " ".join(map(str, recorded))))
-    blocks.append(Block("small", font.note()))
     return blocks
 
 
-def build_blocks(run: Run, baseline: Run | None = None) -> tuple[list[Block], fonts.FontInfo]:
-    """The report's content, in order, and the CJK font its text is set in."""
+def build_blocks(run: Run, baseline: Run | None = None,
+                 attribution: dict | None = None) -> tuple[list[Block], fonts.FontInfo]:
+    """The report's content, in order, and the CJK font its text is set in; ``attribution``
+    (an attribution record, :meth:`simulator.studies.attribution.Attribution.as_dict`) adds
+    its page."""
     font = fonts.find_cjk_font()
     f = _Facts(run)
     b = _Facts(baseline) if baseline is not None else None
@@ -441,16 +472,9 @@ def build_blocks(run: Run, baseline: Run | None = None) -> tuple[list[Block], fo
         for key, (metric, stat) in MEASURES.items():
             diffs[key] = difference(b.col(metric), f.col(metric), stat, is_paired)
     blocks = _cover(run, f, font) + _executive(f, b, diffs) + _figures(f, b)
-    blocks += _regulatory(f) + _assumptions(f) + _reproducibility(run, font)
+    blocks += _regulatory(f)
+    blocks += finance_blocks(f.data.grid, f.scenario, f.data.name)
+    if attribution is not None:
+        blocks += attribution_blocks(attribution) + [Block("pagebreak")]
+    blocks += _assumptions(f) + _reproducibility(run, font) + _appendix(f)
     return blocks, font
-
-
-def looks_numeric(cell: str) -> bool:
-    """True for a cell the writers align right: a number, a percentage, n/a or a dash."""
-    t = cell.replace(",", "").replace("%", "").replace("pp", "").replace("+", "").replace(
-        "−", "-").strip()
-    try:
-        float(t)
-        return True
-    except ValueError:
-        return cell.strip() in ("n/a", "—", "")

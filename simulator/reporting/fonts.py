@@ -12,6 +12,7 @@ full one (``apt-get install fonts-noto-cjk``).
 
 from __future__ import annotations
 
+import logging
 import re
 import shutil
 import subprocess
@@ -57,13 +58,23 @@ class FontInfo:
     def renders_cjk(self) -> bool:
         return self.family is not None
 
+    def has_bold(self) -> bool:
+        """True when matplotlib knows a bold (weight 600+) face of the family."""
+        from matplotlib import font_manager
+
+        return any(e.name == self.family and _weight(e.weight) >= 600
+                   for e in font_manager.fontManager.ttflist)
+
     def note(self) -> str:
-        """One sentence for the report saying which font renders Chinese text."""
+        """What the report says, once, about the font that renders Chinese text."""
+        bold = ("" if not self.family or self.has_bold() else
+                " It has no bold face, so bold Chinese text (headings, table headers) is set "
+                "in its regular weight.")
         if self.path and self.path.endswith(BUNDLED_FILE):
             return (f"Chinese text is set in {self.family} (the bundled GB 2312 subset); for "
-                    f"rarer characters, {INSTALL_HINT}.")
+                    f"rarer characters, {INSTALL_HINT}.{bold}")
         if self.family:
-            return f"Chinese text is set in {self.family}."
+            return f"Chinese text is set in {self.family}.{bold}"
         return (
             "No CJK font was found, so Chinese characters (segment names, 五级分类) may show as "
             f"empty boxes; to fix, {INSTALL_HINT}."
@@ -144,17 +155,38 @@ def rc_params(info: FontInfo | None = None) -> dict:
     }
 
 
+def _weight(value) -> int:
+    from matplotlib.font_manager import weight_dict
+
+    return value if isinstance(value, int) else weight_dict.get(str(value), 400)
+
+
+class _BoldFallback(logging.Filter):
+    """Drops matplotlib's 'Failed to find font weight bold' line: a CJK font without a bold
+    face is normal, and the report says once (:meth:`FontInfo.note`) what is done instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("findfont: Failed to find font weight")
+
+
 @contextmanager
 def context():
-    """Draw (and save) within this block to use the report's fonts; rcParams are restored after.
+    """Draw (and save) within this block to use the report's fonts; rcParams are restored after,
+    and matplotlib's bold-fallback log lines are kept out of the terminal meanwhile.
 
     Yields the :class:`FontInfo` of the CJK font used.
     """
     import matplotlib
 
     info = find_cjk_font()
-    with matplotlib.rc_context(rc_params(info)):
-        yield info
+    log = logging.getLogger("matplotlib.font_manager")
+    quiet = _BoldFallback()
+    log.addFilter(quiet)
+    try:
+        with matplotlib.rc_context(rc_params(info)):
+            yield info
+    finally:
+        log.removeFilter(quiet)
 
 
 @contextmanager

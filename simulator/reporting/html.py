@@ -9,7 +9,7 @@ from html import escape
 from pathlib import Path
 
 from simulator.reporting import fonts
-from simulator.reporting.content import Block, looks_numeric
+from simulator.reporting.blocks import Block, looks_numeric
 
 
 def write_html(blocks: list[Block], path: Path, title: str) -> None:

@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from simulator.reporting import fonts
-from simulator.reporting.content import Block, looks_numeric
+from simulator.reporting.blocks import Block, looks_numeric
 
 A4 = (8.27, 11.69)  # inches, portrait
 MARGIN = 0.7

@@ -44,18 +44,30 @@ def _pct_axis(ax, axis: str = "y", decimals: int = 1) -> None:
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
 
 
-def _yuan_axis(ax) -> None:
-    def fmt(v, _pos):
-        a = abs(v)
-        if a >= 1e8:
-            return f"{v / 1e8:.2f} 亿" if fonts.find_cjk_font().renders_cjk else f"{v / 1e6:.0f}M"
-        if a >= 1e6:
-            return f"{v / 1e6:.1f}M"
-        if a >= 1e3:
-            return f"{v / 1e3:.0f}k"
-        return f"{v:.0f}"
+def yuan_unit(largest: float) -> tuple[float, str]:
+    """(divisor, unit) for money axes whose largest absolute value is ``largest``: one unit for
+    the whole axis (亿 = 1e8 yuan when Chinese text renders, else M), never two."""
+    a = abs(largest)
+    if a >= 1e8 and fonts.find_cjk_font().renders_cjk:
+        return 1e8, "亿"
+    if a >= 1e6:
+        return 1e6, "M"
+    if a >= 1e3:
+        return 1e3, "k"
+    return 1.0, ""
 
-    ax.yaxis.set_major_formatter(FuncFormatter(fmt))
+
+def _yuan_axis(ax, axis: str = "y") -> None:
+    """Money ticks in one unit per axis, chosen from the axis's limits when it is drawn."""
+    target = ax.yaxis if axis == "y" else ax.xaxis
+
+    def fmt(v, _pos):
+        lo, hi = ax.get_ylim() if axis == "y" else ax.get_xlim()
+        div, unit = yuan_unit(max(abs(lo), abs(hi)))
+        decimals = 0 if div == 1.0 or max(abs(lo), abs(hi)) / div >= 10 else 1
+        return f"{v / div:,.{decimals}f}{' ' + unit if unit == '亿' else unit}"
+
+    target.set_major_formatter(FuncFormatter(fmt))
 
 
 # --------------------------------------------------------------------------------------------

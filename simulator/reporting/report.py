@@ -25,12 +25,14 @@ FORMATS = ("pdf", "html")
 
 
 def build_report(run_dir: str | Path, baseline: str | Path | None = None,
-                 out: str | Path | None = None, fmt: str = "pdf") -> Path:
+                 out: str | Path | None = None, fmt: str = "pdf",
+                 attribution: dict | None = None) -> Path:
     """Write the report of ``run_dir`` (PDF or HTML) and return its path.
 
     The default output is ``run_dir/report.pdf`` (``report.html``). The file is written to a
     temporary file in the same folder and renamed into place, so a reader never sees half a
-    report; it gets the mode the umask gives new files (0644 under umask 022).
+    report; it gets the mode the umask gives new files (0644 under umask 022). ``attribution``
+    (an attribution record, as ``overdue attribute --json`` writes it) adds its page.
     """
     if fmt not in FORMATS:
         raise InputError(f"unknown report format {fmt!r}; use pdf or html")
@@ -42,7 +44,7 @@ def build_report(run_dir: str | Path, baseline: str | Path | None = None,
 
     def write(tmp: Path) -> None:
         with fonts.context():  # the report's fonts while it is drawn and saved, then restored
-            blocks, _font = build_blocks(run, base)
+            blocks, _font = build_blocks(run, base, attribution)
             if fmt == "pdf":
                 write_pdf(blocks, tmp, f"overdue report · {name} · run {run.folder.name}",
                           {"Title": f"Stress-test report: {name}",
