@@ -100,6 +100,7 @@ def _stop(signal_name: str, exit_code: int) -> None:
         what = f"after writing {files.written[-1]} (complete)"
     else:
         what = "nothing was written"
+    what = "; ".join([what, *files.kept])  # e.g. where a run's checkpoints were kept
     try:
         sys.stderr.write(f"{_command()}: interrupted by {signal_name}; {what}\n")
         sys.stderr.flush()
