@@ -65,6 +65,9 @@ OPTIONS: list[tuple[list[str], str, type, float, float, str]] = [
         ("--tol", float, 1e-300, 1e300), ("--paths", int, 1, B.PATHS_MAX),
         ("--borrowers", int, 0, B.BORROWERS_MAX), ("--seeds", int, 0, 1000),
         ("--threads", int, 0, B.THREADS_MAX))],
+    *[(["attribute", MISSING], option, int, 0, high, "missing")
+      for option, high in (("--paths", B.PATHS_MAX), ("--borrowers", B.BORROWERS_MAX),
+                           ("--threads", B.THREADS_MAX))],
     *[(["check", "conservation", BASELINE, "--threads", "1", "--paths", "1", "--borrowers", "30",
         "--set", "horizon_days=30"], option, int, low, high, "fast")
       for option, low, high in (("--paths", 1, B.PATHS_MAX),
