@@ -21,10 +21,10 @@ import pyarrow as pa
 
 from simulator._version import __version__
 from simulator.analysis.summary import paths_table, quantiles_table
-from simulator.book.inputs import KernelInputs, kernel_inputs
+from simulator.book.inputs import KernelInputs, RunPlan, plan_run
 from simulator.engine.local import run_local
 from simulator.engine.tables import timeseries_table
-from simulator.engine.tasks import Task, plan_tasks, task_drawdown_days
+from simulator.engine.tasks import Task, TaskResult, plan_tasks, task_borrower_paths
 from simulator.errors import InputError
 from simulator.files import test_step
 from simulator.kernels.jit import set_threads
@@ -33,28 +33,40 @@ from simulator.results.destination import check_run_destination
 from simulator.scenario import Scenario
 
 ENGINES = ("local", "dask")
-Progress = Callable[[int, int], None]  # (drawdown-days done, total)
+Progress = Callable[[int, int], None]  # (borrower-paths done, total)
 
 
 def simulate(scenario: Scenario, *, threads: int | None = None, chunk_size: int | None = None,
              path_block: int | None = None, engine: str = "local",
              scheduler: str | None = None, progress: Progress | None = None,
-             inputs: KernelInputs | None = None) -> tuple[dict[str, pa.Table], dict]:
-    """Simulate the scenario in memory: (tables by name, facts for the manifest)."""
+             inputs: KernelInputs | RunPlan | None = None) -> tuple[dict[str, pa.Table], dict]:
+    """Simulate the scenario in memory: (tables by name, facts for the manifest).
+
+    A synthetic book is drawn by the tasks, chunk by chunk (``inputs`` may instead give a
+    whole book); ``progress`` receives (borrower-paths done, total)."""
     if engine not in ENGINES:
         raise InputError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}",
                          path="--engine")
     t0 = time.perf_counter()
-    inputs = inputs or kernel_inputs(scenario)
+    source = inputs or plan_run(scenario)
     t_book = time.perf_counter()
     n_paths = scenario.monte_carlo.paths
-    n_borrowers = len(inputs.book.borrower_id)
+    n_borrowers = (source.n_borrowers if isinstance(source, RunPlan)
+                   else len(source.book.borrower_id))
+    segments = source.inputs.segments if isinstance(source, RunPlan) else source.segments
+    collection_cost = (source.inputs if isinstance(source, RunPlan) else source).collection_cost
     tasks = plan_tasks(n_paths, n_borrowers, chunk_size, path_block)
-    total = sum(task_drawdown_days(inputs, t) for t in tasks)
+    total = sum(task_borrower_paths(t) for t in tasks)
     done = [0]
+    # the book's counts: summed over the chunks of the first path block (each borrower once)
+    counts = dict(borrowers=0, applicants_approved=0, drawdowns=0, drawdown_days=0)
 
-    def on_task(task: Task) -> None:
-        done[0] += task_drawdown_days(inputs, task)
+    def on_task(task: Task, result: TaskResult) -> None:
+        done[0] += task_borrower_paths(task)
+        counts["drawdown_days"] += result.drawdown_days
+        if task.path_lo == 0:
+            for key in ("borrowers", "applicants_approved", "drawdowns"):
+                counts[key] += getattr(result, key)
         if progress is not None:
             progress(done[0], total)
 
@@ -63,11 +75,11 @@ def simulate(scenario: Scenario, *, threads: int | None = None, chunk_size: int 
     if engine == "dask":
         from simulator.engine.dask import run_dask  # optional dependency
 
-        agg = run_dask(inputs, tasks, n_paths, scheduler=scheduler, progress=on_task)
+        agg = run_dask(source, tasks, n_paths, scheduler=scheduler, progress=on_task)
     else:
-        agg = run_local(inputs, tasks, n_paths, n_threads, progress=on_task)
+        agg = run_local(source, tasks, n_paths, n_threads, progress=on_task)
     t_sim = time.perf_counter()
-    timeseries = timeseries_table(agg, inputs.segments, inputs.collection_cost)
+    timeseries = timeseries_table(agg, segments, collection_cost)
     tables = {
         "timeseries": timeseries,
         "paths": paths_table(timeseries),
@@ -80,16 +92,13 @@ def simulate(scenario: Scenario, *, threads: int | None = None, chunk_size: int 
         "chunk_size": tasks[0].b_hi - tasks[0].b_lo if tasks else 0,
         "path_block": tasks[0].path_hi - tasks[0].path_lo if tasks else 0,
         "tasks": len(tasks),
-        "borrowers": n_borrowers,
-        "applicants_approved": int((inputs.book.age[inputs.book.borrower_start[:-1]] < 0).sum()),
-        "drawdowns": int(len(inputs.book.principal)),
-        "drawdown_days": total,
+        **counts,
         "timings_s": {
             "book_and_macro": round(t_book - t0, 3),
             "simulate": round(t_sim - t_book, 3),
             "tables": round(t_tables - t_sim, 3),
         },
-        "drawdown_days_per_s": round(total / max(t_sim - t_book, 1e-9)),
+        "drawdown_days_per_s": round(counts["drawdown_days"] / max(t_sim - t_book, 1e-9)),
     }
     return tables, facts
 

@@ -8,7 +8,12 @@ import numpy as np
 
 from simulator.book.macro import build_macro
 from simulator.book.money import check_money_fits
-from simulator.book.synthetic import synthetic_book
+from simulator.book.synthetic import (
+    check_segments,
+    segment_rows,
+    synthetic_book,
+    synthetic_chunk,
+)
 from simulator.book.tape import SegmentParams, tape_book
 from simulator.contract.ledger import ALLOCATION_GROUPS
 from simulator.contract.money import to_micro
@@ -151,3 +156,53 @@ def kernel_inputs(scenario: Scenario, book: Book | None = None) -> KernelInputs:
         segments=segs.names,
         collection_cost=collection_effect(scenario)[1],
     )
+
+
+class RunPlan(NamedTuple):
+    """What every task of a run shares, without the synthetic book: each task draws its own
+    chunk of borrowers (:func:`chunk_inputs`), so no process holds more of the book than the
+    chunks it is simulating. A tape's book is held whole (``inputs.book``)."""
+
+    scenario: Scenario
+    inputs: KernelInputs  # book: the tape's, or an empty book when drawn chunk by chunk
+    n_borrowers: int  # seasoned borrowers (tasks' b_lo, b_hi index them)
+    rows: dict | None  # a synthetic book's per-segment draw parameters; None for a tape
+
+
+def _empty_book() -> Book:
+    none_i, none_f = np.zeros(0, np.int64), np.zeros(0)
+    return Book(np.zeros(1, np.int64), none_i, np.zeros(0, np.int32), none_f, none_i, none_i,
+                none_f, np.zeros(0, np.int32), np.zeros(0, np.int8), none_i,
+                np.zeros(0, np.int32), np.zeros(0, np.int32), none_i)
+
+
+def plan_run(scenario: Scenario) -> RunPlan:
+    """The run's shared inputs; a tape is read here, a synthetic book is drawn by the tasks."""
+    if scenario.book.tape is not None:
+        inputs = kernel_inputs(scenario)
+        return RunPlan(scenario, inputs, len(inputs.book.borrower_id), None)
+    check_segments(scenario)
+    rows = segment_rows(scenario)  # raises on initial buckets beyond charge-off
+    segs = segment_params(scenario)
+    inputs = KernelInputs(
+        book=_empty_book(),
+        contract=contract_params(scenario),
+        behaviour=behaviour_params(scenario, segs),
+        macro=build_macro(scenario, segs.names),
+        horizon=int(scenario.horizon_days),
+        segments=segs.names,
+        collection_cost=collection_effect(scenario)[1],
+    )
+    return RunPlan(scenario, inputs, int(scenario.book.borrowers), rows)
+
+
+def chunk_inputs(plan: RunPlan, b_lo: int, b_hi: int) -> tuple[KernelInputs, int, int]:
+    """Kernel inputs holding borrowers ``[b_lo, b_hi)`` and where they lie in its book: a
+    synthetic chunk is drawn (with its applicants) and its money checked against int64; a
+    tape's book is the whole tape, already checked."""
+    if plan.rows is None:
+        return plan.inputs, b_lo, b_hi
+    book = synthetic_chunk(plan.scenario, b_lo, b_hi, plan.n_borrowers, plan.rows)
+    check_money_fits(plan.scenario, book, plan.inputs.segments,
+                     part=f"the chunk of borrowers {b_lo:,} to {b_hi - 1:,}")
+    return plan.inputs._replace(book=book), 0, len(book.borrower_id)

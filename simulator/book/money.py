@@ -1,6 +1,6 @@
-"""Does a book's money fit int64 micro-yuan? Checked once the book is drawn or read, before any
-path is simulated: the kernel sums money exactly in int64, and a sum past 2**63 would wrap to a
-negative balance without a word."""
+"""Does a book's money fit int64 micro-yuan? Checked for a tape once it is read, and for each
+chunk of a synthetic book as its task draws it, before its paths are simulated: the kernel sums
+money exactly in int64, and a sum past 2**63 would wrap to a negative balance without a word."""
 
 from __future__ import annotations
 
@@ -54,8 +54,14 @@ def book_money_bound(scenario: Scenario, book: Book) -> tuple[float, np.ndarray]
     return need, np.maximum(each, principal_days)
 
 
-def check_money_fits(scenario: Scenario, book: Book, segment_names: tuple[str, ...]) -> None:
-    """Refuse (InputError, exit 2) a book whose money could overflow int64 micro-yuan."""
+def check_money_fits(scenario: Scenario, book: Book, segment_names: tuple[str, ...],
+                     part: str = "the book") -> None:
+    """Refuse (InputError, exit 2) a book whose money could overflow int64 micro-yuan.
+
+    A task checks its own chunk of a synthetic book (``part`` names it): a task's aggregates
+    are sums over its chunk. The sums over the whole book are checked exactly as the chunks'
+    aggregates are added up (:func:`simulator.engine.tasks.add_exact`) and as running totals
+    are taken over days (:mod:`simulator.engine.tables`)."""
     total, each = book_money_bound(scenario, book)
     if total <= MONEY_LIMIT_MICRO:
         return
@@ -66,10 +72,11 @@ def check_money_fits(scenario: Scenario, book: Book, segment_names: tuple[str, .
         seg = np.repeat(book.segment, np.diff(book.borrower_start))
         worst = int(np.argmax(np.bincount(seg, weights=each, minlength=len(segment_names))))
         path = f"book.segments[{worst}].principal"
-        advice = (f"lower book.borrowers or the principal of segment "
+        advice = (f"lower --chunk-size, book.borrowers or the principal of segment "
                   f"{segment_names[worst]!r}, or shorten horizon_days")
     raise InputError(
-        f"the book's money does not fit the simulator's exact arithmetic: {len(book.principal):,} "
+        f"the book's money does not fit the simulator's exact arithmetic: {part} holds "
+        f"{len(book.principal):,} "
         f"drawdowns of {book.principal.sum(dtype=np.float64) / MICRO:,.0f} yuan with every "
         f"charge, fee and redraw over {scenario.horizon_days} days could reach "
         f"{total / MICRO:,.0f} yuan in one exact sum (a path's total, or one drawdown's "

@@ -1,11 +1,11 @@
 """Synthetic loan books: the scenario's segments drawn into a struct of arrays.
 
 Every draw is keyed by (book seed, borrower or drawdown id, field), so borrower ``i`` is the
-same borrower whatever the book size or chunking, and a policy scenario and its baseline hold
-the same book (common random numbers). The book is *seasoned*: drawdowns sit at different
-ages, and those in arrears at day 0 got there by paying on time until their first missed due
-date, so their balances, penalties and DPD are exactly what the contract gives (the kernel
-replays that history before day 0).
+same borrower whatever the book size or chunking (a task draws just its chunk of the book), and
+a policy scenario and its baseline hold the same book (common random numbers). The book is
+*seasoned*: drawdowns sit at different ages, and those in arrears at day 0 got there by paying
+on time until their first missed due date, so their balances, penalties and DPD are exactly
+what the contract gives (the kernel replays that history before day 0).
 """
 
 from __future__ import annotations
@@ -25,13 +25,13 @@ MAX_DRAWDOWNS = 10
 
 
 def _draw_book(seed, n_borrowers, seg_cum, income_p, count_cum, principal_p, bucket_cum,
-               dpd_lo, dpd_hi, terms, period, as_of, id_offset, dd_offset, arrival_days):
+               dpd_lo, dpd_hi, terms, period, as_of, id_offset, arrival_days):
     """Draw borrowers and drawdowns. Per-segment parameter rows: income_p/principal_p are
     (kind, a, b, lo, hi); count_cum and bucket_cum are cumulative probabilities.
 
-    Borrower ``i`` is keyed ``id_offset + i`` and drawdown ``d`` is keyed ``dd_offset + d``.
-    With ``arrival_days > 0`` the borrowers are applicants arriving on a day drawn in
-    ``[1, arrival_days]`` with new drawdowns (negative age), not a seasoned book.
+    Borrower ``i`` is keyed ``id_offset + i``, its drawdown ``j`` ``(id_offset + i) *
+    DRAWDOWN_KEYS + j``. With ``arrival_days > 0`` the borrowers are applicants arriving on a
+    day drawn in ``[1, arrival_days]`` with new drawdowns (negative age), not a seasoned book.
 
     Arrays are allocated here and filled by compiled loops (compiled code that allocates
     compiles numba's error formatting too: seconds of every cold start)."""
@@ -47,8 +47,8 @@ def _draw_book(seed, n_borrowers, seg_cum, income_p, count_cum, principal_p, buc
     dpd0 = np.empty(n, np.int32)
     disbursed = np.empty(n, np.int64)
     book_draws.draw_drawdowns(seed, principal_p, bucket_cum, dpd_lo, dpd_hi, terms, period, as_of,
-                    id_offset, dd_offset, arrival_days, seg, start, principal, age, dpd0,
-                    disbursed)
+                              id_offset, arrival_days, seg, start, principal, age, dpd0,
+                              disbursed)
     return seg, income, start, principal, age, dpd0, disbursed
 
 
@@ -69,7 +69,7 @@ def dpd_range(bucket: int, charge_off_dpd: int | None) -> tuple[int, int]:
     return lo, hi
 
 
-APPLICANT_KEYS = 1 << 36  # draw keys of applicants (borrowers and drawdowns) start here
+APPLICANT_KEYS = 1 << 36  # applicants' borrower keys start here (their drawdowns': ten times it)
 
 
 def _scores(seed, borrower_ids, accuracy):
@@ -81,7 +81,7 @@ def _scores(seed, borrower_ids, accuracy):
     return z, q
 
 
-def _segment_rows(scenario: Scenario) -> dict:
+def segment_rows(scenario: Scenario) -> dict:
     """The per-segment parameter arrays ``_draw_book`` takes."""
     segments = scenario.book.segments
     co = scenario.contract.charge_off_dpd
@@ -123,12 +123,15 @@ def _draw(scenario: Scenario, rows: dict, n: int, id_offset: int, arrival_days: 
     seg, income, start, principal, age, dpd0, disbursed = _draw_book(
         scenario.monte_carlo.seed, n, rows["seg_cum"], rows["income_p"], rows["count_cum"],
         rows["principal_p"], rows["bucket_cum"], rows["dpd_lo"], rows["dpd_hi"], rows["terms"],
-        rows["period"], rows["as_of"], id_offset, id_offset, arrival_days,
+        rows["period"], rows["as_of"], id_offset, arrival_days,
     )
+    borrower_id = np.arange(n, dtype=np.int64) + id_offset
+    counts = np.diff(start)
+    number = np.arange(start[-1], dtype=np.int64) - np.repeat(start[:-1], counts)
     return dict(
         seg=seg, income=income, start=start, principal=principal, age=age, dpd0=dpd0,
-        disbursed=disbursed, borrower_id=np.arange(n, dtype=np.int64) + id_offset,
-        drawdown_id=np.arange(start[-1], dtype=np.int64) + id_offset,
+        disbursed=disbursed, borrower_id=borrower_id,
+        drawdown_id=np.repeat(borrower_id, counts) * book_draws.DRAWDOWN_KEYS + number,
     )
 
 
@@ -155,33 +158,59 @@ def applicants(scenario: Scenario, borrowers: int) -> int:
     return int(round(monthly * borrowers * scenario.horizon_days / DAYS_PER_MONTH))
 
 
-def synthetic_book(scenario: Scenario, borrowers: int | None = None) -> Book:
-    """Draw the scenario's book (``borrowers`` overrides ``book.borrowers``): the seasoned
-    borrowers at day 0, then the applicants of the horizon that underwriting approves.
+def applicants_before(b: int, n_borrowers: int, n_applicants: int) -> int:
+    """Applicants that arrive with the borrowers before index ``b``: the chunk of borrowers
+    ``[b_lo, b_hi)`` draws applicants ``[applicants_before(b_lo), applicants_before(b_hi))``,
+    so the chunks of a book together draw each applicant once, whatever their size."""
+    return b * n_applicants // n_borrowers if n_borrowers else 0
 
-    Underwriting, pricing and limits apply to new drawdowns (applicants and redraws); the
-    seasoned book keeps the terms it was written on.
-    """
-    book = scenario.book
-    segments = book.segments
+
+def check_segments(scenario: Scenario) -> None:
+    """A synthetic book needs segments, each with at most MAX_DRAWDOWNS drawdowns."""
+    segments = scenario.book.segments
     if not segments:
         raise InputError("a synthetic book needs book.segments", path="book.segments")
     if max(len(s.drawdowns) for s in segments) > MAX_DRAWDOWNS:
         raise InputError(f"at most {MAX_DRAWDOWNS} drawdowns per borrower",
                          path="book.segments.drawdowns")
-    n = int(borrowers or book.borrowers)
+
+
+def synthetic_book(scenario: Scenario, borrowers: int | None = None) -> Book:
+    """Draw the scenario's whole book (``borrowers`` overrides ``book.borrowers``): the
+    seasoned borrowers at day 0, then the applicants of the horizon that underwriting
+    approves. The same as its chunks (:func:`synthetic_chunk`) put together."""
+    n = int(borrowers or scenario.book.borrowers)
+    return synthetic_chunk(scenario, 0, n, n)
+
+
+def synthetic_chunk(scenario: Scenario, b_lo: int, b_hi: int, n_borrowers: int,
+                    rows: dict | None = None) -> Book:
+    """Borrowers ``[b_lo, b_hi)`` of a book of ``n_borrowers`` seasoned borrowers, followed by
+    the approved applicants arriving with them (:func:`applicants_before`). Every draw is
+    keyed by the borrower's or drawdown's id, so a chunk is what the whole book holds for
+    those borrowers; ``rows`` (:func:`segment_rows`) may be given to skip rebuilding them.
+
+    Underwriting, pricing and limits apply to new drawdowns (applicants and redraws); the
+    seasoned book keeps the terms it was written on.
+    """
+    check_segments(scenario)
+    book = scenario.book
+    segments = book.segments
     seed = scenario.monte_carlo.seed
     uw = scenario.policy.underwriting
     accuracy = uw.score_accuracy if uw else 0.5
     approve_share = uw.approve_share if uw else 1.0
-    rows = _segment_rows(scenario)
-    part = _draw(scenario, rows, n, 0, 0)
+    rows = rows if rows is not None else segment_rows(scenario)
+    part = _draw(scenario, rows, b_hi - b_lo, b_lo, 0)
     n_seasoned_dd = len(part["principal"])
-    n_app = applicants(scenario, n)
-    if n_app:
-        fresh = _draw(scenario, rows, n_app, APPLICANT_KEYS, scenario.horizon_days)
+    n_app = applicants(scenario, n_borrowers)
+    a_lo = applicants_before(b_lo, n_borrowers, n_app)
+    a_hi = applicants_before(b_hi, n_borrowers, n_app)
+    if a_hi > a_lo:
+        fresh = _draw(scenario, rows, a_hi - a_lo, APPLICANT_KEYS + a_lo, scenario.horizon_days)
         _, quantile = _scores(seed, fresh["borrower_id"], accuracy)
         part = _concat(part, _keep_borrowers(fresh, quantile <= approve_share))
+        del fresh
     z, quantile = _scores(seed, part["borrower_id"], accuracy)
     seg = part["seg"]
     loading = np.array([s.score_pd_loading for s in segments])[seg]

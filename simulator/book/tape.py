@@ -42,6 +42,7 @@ import pyarrow.parquet as pq
 from simulator.contract.money import to_micro
 from simulator.contract.schedule import CALENDAR, METHOD_CODE, METHODS, due_day, epoch_day
 from simulator.errors import InputError
+from simulator.kernels.book_draws import DRAWDOWN_KEYS
 from simulator.kernels.portfolio import Book
 from simulator.scenario import bounds as B
 from simulator.scenario.schema import check_name
@@ -168,6 +169,17 @@ def _check(path: Path, ok: np.ndarray, column: str, message: str) -> None:
         _fail(path, message, column, int(np.flatnonzero(~ok)[0]))
 
 
+def drawdown_keys(borrower_id: np.ndarray, borrower_start: np.ndarray) -> np.ndarray:
+    """A drawdown's draw key, as in a synthetic book: its borrower's id x DRAWDOWN_KEYS plus its
+    number within the borrower (rows in file order), so the key does not depend on where the
+    row sits in the tape. Beyond ids of 2**63 / 10 the int64 product wraps, and two drawdowns
+    of such borrowers could share a key (and so their draws)."""
+    counts = np.diff(borrower_start)
+    number = np.arange(borrower_start[-1], dtype=np.int64) - np.repeat(borrower_start[:-1],
+                                                                        counts)
+    return np.repeat(borrower_id, counts) * np.int64(DRAWDOWN_KEYS) + number
+
+
 def tape_book(scenario) -> tuple[Book, SegmentParams]:
     """Read and validate ``book.tape``; the book (borrowers in order of first appearance) and
     its segments' behaviour inputs."""
@@ -277,12 +289,14 @@ def tape_book(scenario) -> tuple[Book, SegmentParams]:
     rates = nums["daily_rate"][rows]
     from simulator.book.synthetic import instalments
 
+    borrower_start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    borrower_id = uniq[np.argsort(first)].astype(np.int64)
     book = Book(
-        borrower_start=np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
-        borrower_id=uniq[np.argsort(first)].astype(np.int64),
+        borrower_start=borrower_start,
+        borrower_id=borrower_id,
         segment=seg_of_row[first_rows].astype(np.int32),
         income=nums["monthly_income"][first_rows],
-        drawdown_id=rows.astype(np.int64),
+        drawdown_id=drawdown_keys(borrower_id, borrower_start),
         principal=principal,
         daily_rate=rates,
         term=term.astype(np.int32),

@@ -1,7 +1,9 @@
 """The Dask engine: the same tasks as the local engine, run on a Dask cluster.
 
-The kernel inputs travel to the workers once (scattered and broadcast); each task then sends
-back only its int64 aggregate, which the client adds into the total as results arrive. Integer
+The run's plan (the scenario, contract, behaviour and macro paths: no book) travels to the
+workers once; each task draws its own chunk of a synthetic book on the worker, so neither the
+client nor a worker holds more of the book than one chunk per worker thread, and sends back only
+its int64 aggregate and counts, which the client adds into the total as results arrive. Integer
 addition makes the merge exact in any order, and the random draws are counter-based (keyed by
 seed, path and borrower, not by which process runs them), so a run on any number of workers
 gives the same bits as the local engine. A task that was running on a worker that dies is
@@ -19,11 +21,11 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from simulator.book.inputs import KernelInputs
-from simulator.engine.tasks import Task, empty_aggregate, run_task
+from simulator.book.inputs import KernelInputs, RunPlan
+from simulator.engine.tasks import Task, TaskResult, add_exact, empty_aggregate, run_task
 from simulator.errors import InputError
 
-Progress = Callable[[Task], None]
+Progress = Callable[[Task, TaskResult], None]
 
 RETRIES = 2  # a task that raises is tried this many more times before the run fails
 LOCAL_WORKERS = 2
@@ -80,8 +82,9 @@ def _client(distributed, scheduler: str | None, connect_timeout: float) -> Itera
         client.close()
 
 
-def run_dask(inputs: KernelInputs, tasks: list[Task], n_paths: int, scheduler: str | None,
-             progress: Progress | None = None, connect_timeout: float = 10.0) -> np.ndarray:
+def run_dask(source: KernelInputs | RunPlan, tasks: list[Task], n_paths: int,
+             scheduler: str | None, progress: Progress | None = None,
+             connect_timeout: float = 10.0) -> np.ndarray:
     """Run every task on a Dask cluster and return the merged aggregate.
 
     ``scheduler`` is the address of a running scheduler (``tcp://HOST:PORT``); with None a
@@ -89,12 +92,13 @@ def run_dask(inputs: KernelInputs, tasks: list[Task], n_paths: int, scheduler: s
     closed afterwards. The result equals :func:`simulator.engine.local.run_local`'s bit for bit.
     """
     distributed = _import_distributed()
-    total = empty_aggregate(n_paths, inputs)
+    total = empty_aggregate(n_paths, source)
     if not tasks:
         return total
     with _client(distributed, scheduler, connect_timeout) as client:
-        # Once to every worker, not once per task: the book is the bulk of what a task reads.
-        [shared] = client.scatter([inputs], broadcast=True, hash=False)
+        # Once to every worker, not once per task. A RunPlan holds no synthetic book (tasks
+        # draw their chunks); KernelInputs, or a tape's plan, carry theirs.
+        [shared] = client.scatter([source], broadcast=True, hash=False)
         run_id = uuid.uuid4().hex  # distinct keys: never confused with another run's tasks
         attempts: dict[int, int] = {}
 
@@ -113,7 +117,7 @@ def run_dask(inputs: KernelInputs, tasks: list[Task], n_paths: int, scheduler: s
                 task = tasks[i]
                 try:
                     # raises the task's error once its retries are spent
-                    part = future.result(timeout=RESULT_WAIT_S * 2 ** (attempts[i] - 1))
+                    result = future.result(timeout=RESULT_WAIT_S * 2 ** (attempts[i] - 1))
                 except TimeoutError:
                     # Finished, then lost with its worker before it reached us, and not
                     # reported again: run it once more (the same bits) under a new key.
@@ -126,13 +130,15 @@ def run_dask(inputs: KernelInputs, tasks: list[Task], n_paths: int, scheduler: s
                     pending.add(again)
                     continue
                 want = (task.path_hi - task.path_lo, *total.shape[1:])
-                if part.shape != want:
-                    raise RuntimeError(f"task {task} returned an aggregate of shape {part.shape}"
-                                       f", not {want}: do the workers run this overdue version?")
-                total[task.path_lo : task.path_hi] += part  # exact: any order, same bits
+                part = getattr(result, "aggregate", None)
+                if getattr(part, "shape", None) != want:
+                    raise RuntimeError(f"task {task} returned no aggregate of shape {want}: "
+                                       "do the workers run this overdue version?")
+                # exact: any order, same bits
+                add_exact(total[task.path_lo : task.path_hi], part)
                 future.release()  # the worker may drop it; the client holds only the total
                 if progress is not None:
-                    progress(task)
+                    progress(task, result)
         except BaseException:
             client.cancel(list(futures))
             raise

@@ -8,24 +8,25 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from simulator.book.inputs import KernelInputs
-from simulator.engine.tasks import Task, empty_aggregate, run_task
+from simulator.book.inputs import KernelInputs, RunPlan
+from simulator.engine.tasks import Task, TaskResult, add_exact, empty_aggregate, run_task
 
-Progress = Callable[[Task], None]
+Progress = Callable[[Task, TaskResult], None]
 
 
-def run_local(inputs: KernelInputs, tasks: list[Task], n_paths: int, threads: int,
+def run_local(source: KernelInputs | RunPlan, tasks: list[Task], n_paths: int, threads: int,
               progress: Progress | None = None) -> np.ndarray:
-    """Run every task on ``threads`` threads and return the merged aggregate."""
-    total = empty_aggregate(n_paths, inputs)
+    """Run every task on ``threads`` threads and return the merged aggregate. With a
+    :class:`RunPlan` each task draws its own chunk: memory holds one chunk per thread."""
+    total = empty_aggregate(n_paths, source)
     lock = threading.Lock()
 
     def work(task: Task) -> None:
-        part = run_task(inputs, task)
+        result = run_task(source, task)
         with lock:  # integer addition: the order tasks finish in cannot change the bits
-            total[task.path_lo : task.path_hi] += part
+            add_exact(total[task.path_lo : task.path_hi], result.aggregate)
         if progress is not None:
-            progress(task)
+            progress(task, result)
 
     if threads <= 1:
         for task in tasks:

@@ -6,6 +6,7 @@ import numpy as np
 import pyarrow as pa
 
 from simulator.contract.money import MICRO
+from simulator.errors import InputError
 from simulator.kernels import layout as L
 from simulator.results import registry
 
@@ -59,11 +60,25 @@ _COUNT_FLOW = {
 AGGREGATE_COLUMNS: dict[str, int] = _COUNT | _MONEY_LEVEL | _MONEY_FLOW | _COUNT_FLOW
 
 
+_INT64_HEADROOM = 0.99 * 2.0**63  # far above a float sum's rounding, below int64's range
+
+
+def _check_cumsum_fits(x: np.ndarray) -> None:
+    """Refuse an int64 cumulative sum over days that would wrap: each chunk of the book was
+    checked to fit, but the whole book's running totals are known only here. The float64 sum
+    is within a relative 1e-13 of the exact one, so it tells a wrap apart from a fit."""
+    if np.abs(np.cumsum(x, axis=1, dtype=np.float64)).max(initial=0.0) >= _INT64_HEADROOM:
+        raise InputError("the book's money does not fit the simulator's exact arithmetic: a "
+                         "running total over the horizon would pass int64 micro-yuan; lower "
+                         "book.borrowers or shorten horizon_days", path="book.borrowers")
+
+
 def levels(agg: np.ndarray) -> np.ndarray:
     """State metrics from day-by-day changes to levels (exact integer cumulative sums), and
     the accruals of quiet days (recorded as changes of a daily amount) into their flows."""
     out = agg.copy()
     for m in L.STATE_METRICS + tuple(run for run, _ in L.RUN_FLOWS):
+        _check_cumsum_fits(out[:, :, :, m])
         np.cumsum(out[:, :, :, m], axis=1, out=out[:, :, :, m])
     for run, flow in L.RUN_FLOWS:
         out[:, :, :, flow] += out[:, :, :, run]
@@ -92,6 +107,7 @@ def timeseries_table(agg: np.ndarray, segments: tuple[str, ...],
     for name, m in _MONEY_LEVEL.items():
         cols[name] = pa.array(flat[:, m] / MICRO)
     for name, m in _MONEY_CUMULATIVE.items():
+        _check_cumsum_fits(lv[:, :, :, m])
         cum = np.cumsum(lv[:, :, :, m], axis=1).reshape(-1)
         cols[name] = pa.array(cum / MICRO)
     for name, m in _MONEY_FLOW.items():

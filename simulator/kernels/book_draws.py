@@ -1,6 +1,7 @@
 """Synthetic books' draws: borrowers (segment, income, drawdown count), drawdowns (principal,
 arrears bucket, age) and risk scores, each keyed by (book seed, borrower or drawdown id, field)
-so a borrower is the same whatever the book size or chunking."""
+so a borrower is the same whatever the book size or chunking: a drawdown's id is its
+borrower's id and its number within the borrower."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ from simulator.kernels.calendar import due_day
 from simulator.kernels.jit import jit
 
 PRINCIPAL_STEP = 100  # drawdowns are whole hundreds of yuan
+# A borrower's drawdown j is keyed borrower key * DRAWDOWN_KEYS + j: it depends on the borrower
+# alone, not on how many drawdowns the borrowers before it hold, so any chunk draws it alike.
+DRAWDOWN_KEYS = 10
 
 # Fields of book draws (the ``event`` of the key).
 _F_SEGMENT, _F_INCOME, _F_COUNT = 1, 2, 3
@@ -51,15 +55,14 @@ def draw_borrowers(seed, seg_cum, income_p, count_cum, id_offset, seg, income, c
 
 @jit
 def draw_drawdowns(seed, principal_p, bucket_cum, dpd_lo, dpd_hi, terms, period, as_of,
-                    id_offset, dd_offset, arrival_days, seg, start, principal, age, dpd0,
-                    disbursed):
+                    id_offset, arrival_days, seg, start, principal, age, dpd0, disbursed):
     for i in range(seg.shape[0]):
         s = seg[i]
         pp = principal_p[s]
         term = terms[s]
         arrival = 1 + int(rng.uniform(seed, rng.BOOK, 0, i + id_offset, _F_AGE) * arrival_days)
         for d in range(start[i], start[i + 1]):
-            key = d + dd_offset
+            key = (i + id_offset) * DRAWDOWN_KEYS + (d - start[i])
             x = amount(int(pp[0]), pp[1], pp[2], pp[3], pp[4],
                         rng.uniform(seed, rng.BOOK, 1, key, _F_PRINCIPAL))
             principal[d] = max(1, int(x / PRINCIPAL_STEP + 0.5)) * PRINCIPAL_STEP * MICRO

@@ -15,7 +15,7 @@ def _aggregate(inputs, n_paths):
     """The task's aggregate as the engine reads it (a run of quiet days records its interest
     as two changes, which ``levels`` folds back into daily amounts)."""
     task = Task(0, n_paths, 0, len(inputs.book.borrower_id))
-    return levels(run_task(inputs, task))
+    return levels(run_task(inputs, task).aggregate)
 
 
 def test_skipping_quiet_days_is_bit_identical_to_day_stepping():

@@ -312,13 +312,15 @@ def _run_generated(max_examples, max_borrowers, max_horizon):
 
 
 def test_twin_equals_kernel_on_generated_scenarios():
-    # 60 scenarios, derandomized (the same every run): up to 60 borrowers x 2 paths x 180 days
-    _run_generated(max_examples=60, max_borrowers=60, max_horizon=180)
+    # 70 scenarios, derandomized (the same every run): up to 60 borrowers x 2 paths x 180 days
+    # (enough that every mechanism fires: with the books of these seeds, the first 60 had no
+    # legal recovery inside 180 days)
+    _run_generated(max_examples=70, max_borrowers=60, max_horizon=180)
 
 
 @pytest.mark.slow
 def test_twin_equals_kernel_on_more_generated_scenarios():
-    # 160 more (with the 60 above, 220 in all): up to 150 borrowers x 2 paths x 365 days
+    # 160 more (with the 70 above, 230 in all): up to 150 borrowers x 2 paths x 365 days
     _run_generated(max_examples=160, max_borrowers=150, max_horizon=365)
 
 
@@ -343,11 +345,12 @@ def test_comparison_names_a_kernel_cell_off_by_one_micro_yuan():
 
 
 def test_comparison_catches_one_drawdown_drawing_with_another_key():
-    # Drawdown d, in arrears at day 0, draws its cures under another id in the kernel only:
-    # its cure day moves, and the first difference is on a day in its segment.
+    # Drawdown d, in M1 at day 0 (where cures are likeliest), draws its cures under another id
+    # in the kernel only: its cure day moves, and the first difference is on a day in its
+    # segment.
     inputs = _baseline_inputs()
     book = inputs.book
-    d = int(np.flatnonzero(book.dpd0 > 0)[0])
+    d = int(np.flatnonzero((book.dpd0 > 0) & (book.dpd0 <= 30))[0])
     b = int(np.searchsorted(book.borrower_start, d, side="right") - 1)
     ids = book.drawdown_id.copy()
     ids[d] += 1 << 39  # a unit no other drawdown uses
