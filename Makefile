@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint clean
+.PHONY: run test bench bench-scale lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,9 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/overdue bench
+
+bench-scale: $(STAMP)  # an hour or more on 2 cores: 100,000,000 borrowers and the Dask run
+	$(BIN)/overdue bench --scale
 
 lint: $(STAMP)
 	$(BIN)/ruff check simulator tests benchmarks

@@ -14,10 +14,16 @@ drawdown-days per second and nanoseconds per drawdown-day. The cases:
     no engine) on the same small book: kernel / numpy throughput, the regression gate's figure
     (a ratio measured in one run, so a noisy shared machine slows both sides alike).
 ``large_memory``
-    10,000,000 borrowers x 1 path in a subprocess; its peak resident memory.
+    10,000,000 borrowers x 1 path in a subprocess, the book drawn by the tasks chunk by chunk
+    as ``overdue run`` draws it; its peak resident memory.
 ``cold_start`` / ``warm_small_run`` / ``cache_fallback``
     ``overdue run`` in subprocesses: with a fresh, empty cache (wall time including
     compilation), with that cache warm, and with the cache folder unwritable (must still run).
+
+``--scale`` runs a separate group (:func:`run_scale_suite`): whole ``overdue run`` commands
+far beyond one chunk (100,000,000 borrowers x 365 days; 1,000,000 and 20,000,000 borrowers x
+60 days; a two-worker loopback Dask run of 20,000,000; 1,000,000 borrowers x 1,000 paths),
+each process's peak memory and the whole command's time.
 
 ``quick`` mode runs every case once at tiny sizes through the same code paths (under a minute);
 the gate compares like with like (a quick baseline against a quick run).
@@ -183,11 +189,11 @@ _LARGE_CHILD = """
 import json, resource, sys, time
 t0 = time.perf_counter()
 import simulator
-from simulator.book.inputs import kernel_inputs
+from simulator.book.inputs import plan_run
 sc = simulator.load_scenario(sys.argv[1], ["monte_carlo.paths=" + sys.argv[3],
                                            "book.borrowers=" + sys.argv[2]])
 t1 = time.perf_counter()
-inputs = kernel_inputs(sc)
+inputs = plan_run(sc)  # as overdue run: the tasks draw the book chunk by chunk
 t2 = time.perf_counter()
 tables, facts = simulator.simulate(sc, threads=int(sys.argv[4]), inputs=inputs)
 t3 = time.perf_counter()
@@ -513,3 +519,210 @@ def table_rows(result: dict) -> list[tuple[str, str, str, str, str]]:
 def markdown_table(result: dict) -> str:
     head = "| case | size | drawdown-days/s | ns/drawdown-day | other |\n|---|---|---|---|---|\n"
     return head + "\n".join("| " + " | ".join(r) + " |" for r in table_rows(result)) + "\n"
+
+
+# --------------------------------------------------------------------------- scale group
+
+SCALE = dict(
+    huge=(100_000_000, 1, 365),  # borrowers, paths, days
+    memory_pair=((1_000_000, 20_000_000), 1, 60),
+    dask=(20_000_000, 1, 60),
+    paths=(1_000_000, 1_000, 365),
+)
+SCALE_LIMITS_MB = dict(huge=3 * 1024, pair_difference=300, dask_process=1.5 * 1024)
+
+_DASK_CHILD = """
+import json, resource, sys, time
+from pathlib import Path
+import distributed
+import simulator
+scenario, borrowers, paths, horizon, out = sys.argv[1:6]
+sc = simulator.load_scenario(scenario, ["monte_carlo.paths=" + paths,
+                                        "book.borrowers=" + borrowers,
+                                        "horizon_days=" + horizon])
+
+def peak_kb():
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                              host="127.0.0.1", dashboard_address=None) as cluster, \\
+        distributed.Client(cluster) as client:
+    t0 = time.perf_counter()
+    run = simulator.run(sc, out=out, force=True, engine="dask",
+                        scheduler=cluster.scheduler_address)
+    wall = time.perf_counter() - t0
+    workers = sorted(client.run(peak_kb).values())
+print(json.dumps({"run_s": wall, "client_kb": peak_kb(), "workers_kb": workers,
+                  "manifest": run.manifest}))
+"""
+
+
+def _measured_child(args: list[str], env: dict, timeout: float) -> tuple[float, str, float]:
+    """Run a child to its end: (wall seconds, stdout, its peak resident memory in MB, read
+    from the kernel's accounting of that process by wait4)."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(args, env=env, stdout=out, stderr=err, text=True)
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.perf_counter() - t0 > timeout:
+                proc.kill()
+                os.wait4(proc.pid, 0)
+                raise subprocess.TimeoutExpired(args, timeout)
+            time.sleep(0.2)
+        wall = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if proc.returncode != 0:
+            raise RuntimeError(f"benchmark subprocess failed ({proc.returncode}): "
+                               f"{' '.join(args[:6])}...\n{err.read()[-2000:]}")
+        kb = usage.ru_maxrss / (1024 if sys.platform == "darwin" else 1)
+        return wall, out.read(), kb / 1024
+
+
+def case_scale_run(scenario: Path, borrowers: int, paths: int, horizon: int, tmp: Path) -> dict:
+    """``overdue run`` (2 threads, default chunks) in a fresh interpreter: whole-command wall
+    time, peak resident memory of the process, throughput, and the Parquet digests."""
+    out = tmp / f"run-{borrowers}-{paths}-{horizon}"
+    args = _run_args(scenario, borrowers, paths, horizon, out)
+    wall, _, rss_mb = _measured_child(args, _child_env(), timeout=4 * 3600)
+    m = json.loads((out / "manifest.json").read_text())
+    shutil.rmtree(out, ignore_errors=True)
+    return {"borrowers": borrowers, "paths": paths, "horizon_days": horizon, "threads": 2,
+            "tasks": m["tasks"], "drawdowns": m["drawdowns"], "wall_s": round(wall, 1),
+            "simulate_s": m["timings_s"]["simulate"], "peak_rss_mb": round(rss_mb, 1),
+            "parquet_sha256": {k: v for k, v in m["files"].items() if k.endswith(".parquet")},
+            **_rates(m["drawdown_days"], m["timings_s"]["simulate"])}
+
+
+def case_scale_dask(scenario: Path, borrowers: int, paths: int, horizon: int,
+                    tmp: Path) -> dict:
+    """A two-worker loopback Dask run: each process's peak resident memory (VmHWM: the client
+    process, which also holds the loopback scheduler and the nannies, and each worker process)
+    and the Parquet digests, to compare with the local engine's."""
+    out = tmp / "dask-run"
+    args = [sys.executable, "-c", _DASK_CHILD, str(scenario), str(borrowers), str(paths),
+            str(horizon), str(out)]
+    wall, stdout, _ = _measured_child(args, _child_env(), timeout=4 * 3600)
+    child = json.loads(stdout.strip().splitlines()[-1])
+    shutil.rmtree(out, ignore_errors=True)
+    m = child["manifest"]
+    return {"borrowers": borrowers, "paths": paths, "horizon_days": horizon, "workers": 2,
+            "wall_s": round(wall, 1), "run_s": round(child["run_s"], 1),
+            "client_peak_rss_mb": round(child["client_kb"] / 1024, 1),
+            "worker_peak_rss_mb": [round(kb / 1024, 1) for kb in child["workers_kb"]],
+            "parquet_sha256": {k: v for k, v in m["files"].items() if k.endswith(".parquet")},
+            **_rates(m["drawdown_days"], m["timings_s"]["simulate"])}
+
+
+def run_scale_suite(scenario: Path | None = None, paths: int | None = None,
+                    log: Log | None = None) -> dict:
+    """The scale group (``overdue bench --scale``): books far beyond one chunk, each run in
+    its own process. ``paths`` sets the 1,000,000-borrower many-path case (0 skips it; fewer
+    than 1,000 gives the measured rate and the time extrapolated to 1,000 paths)."""
+    log = log or (lambda msg: None)
+    scenario = Path(scenario or DEFAULT_SCENARIO)
+    if not scenario.is_file():
+        raise InputError(f"scenario {scenario} not found", path="--scenario")
+    t_start = time.perf_counter()
+    started_utc = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    code_versions = versions()
+    cases: dict[str, dict] = {}
+    tmp = Path(tempfile.mkdtemp(prefix="overdue-bench-scale-"))
+    try:
+        (small, large), p, days = SCALE["memory_pair"]
+        pair = {}
+        for b in (small, large):
+            log(f"overdue run {b:,} borrowers x {p} path x {days} days: peak memory")
+            pair[b] = case_scale_run(scenario, b, p, days, tmp)
+        diff = pair[large]["peak_rss_mb"] - pair[small]["peak_rss_mb"]
+        cases["memory_pair"] = {"small": pair[small], "large": pair[large],
+                                "peak_rss_difference_mb": round(diff, 1),
+                                "limit_mb": SCALE_LIMITS_MB["pair_difference"],
+                                "ok": abs(diff) < SCALE_LIMITS_MB["pair_difference"]}
+        b, p, days = SCALE["dask"]
+        log(f"Dask, two loopback workers, {b:,} borrowers x {p} path x {days} days")
+        dask = case_scale_dask(scenario, b, p, days, tmp)
+        local = pair[large] if (b, p, days) == (large, SCALE["memory_pair"][1],
+                                                SCALE["memory_pair"][2]) else None
+        peaks = [dask["client_peak_rss_mb"], *dask["worker_peak_rss_mb"]]
+        dask["same_bits_as_local"] = (None if local is None
+                                      else dask["parquet_sha256"] == local["parquet_sha256"])
+        dask["limit_mb"] = SCALE_LIMITS_MB["dask_process"]
+        dask["ok"] = max(peaks) < SCALE_LIMITS_MB["dask_process"] and \
+            dask["same_bits_as_local"] is not False
+        cases["dask_loopback"] = dask
+        b, p, days = SCALE["huge"]
+        log(f"overdue run {b:,} borrowers x {p} path x {days} days")
+        huge = case_scale_run(scenario, b, p, days, tmp)
+        huge["limit_mb"] = SCALE_LIMITS_MB["huge"]
+        huge["ok"] = huge["peak_rss_mb"] < SCALE_LIMITS_MB["huge"]
+        cases["huge_book"] = huge
+        b, full_paths, days = SCALE["paths"]
+        p = full_paths if paths is None else int(paths)
+        if p > 0:
+            log(f"overdue run {b:,} borrowers x {p:,} paths x {days} days")
+            many = case_scale_run(scenario, b, p, days, tmp)
+            if p != full_paths:
+                per_path = many["simulate_s"] / p
+                many["extrapolated_simulate_s_at"] = {str(full_paths): round(per_path
+                                                                             * full_paths)}
+            cases["many_paths"] = many
+        else:
+            cases["many_paths"] = {"skipped": True}
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return {
+        "schema": SCHEMA, "mode": "scale",
+        "note": "scale group: every case an `overdue run` (or a Dask run) in its own process",
+        "created_utc": started_utc, "scenario": scenario.name,
+        "machine": machine_info(), "versions": code_versions,
+        "total_s": round(time.perf_counter() - t_start, 1), "cases": cases,
+    }
+
+
+def scale_rows(result: dict) -> list[tuple[str, str, str, str, str]]:
+    """(case, size, drawdown-days/s, ns per drawdown-day, other) rows of the scale group."""
+    c = result["cases"]
+
+    def size(r: dict) -> str:
+        return f"{r['borrowers']:,} b x {r['paths']:,} p x {r['horizon_days']} d"
+
+    rows = []
+    pair = c["memory_pair"]
+    for key in ("small", "large"):
+        r = pair[key]
+        rows.append((f"memory_pair.{key}", size(r), _fmt(r["drawdown_days_per_s"]),
+                     _fmt(r["ns_per_drawdown_day"]),
+                     f"peak RSS {r['peak_rss_mb']:,.0f} MB, wall {r['wall_s']:.0f} s"))
+    rows.append(("memory_pair", "large - small", "-", "-",
+                 f"{pair['peak_rss_difference_mb']:+,.0f} MB (limit {pair['limit_mb']}): "
+                 f"{'ok' if pair['ok'] else 'OVER'}"))
+    r = c["dask_loopback"]
+    rows.append(("dask_loopback", size(r) + ", 2 workers", _fmt(r["drawdown_days_per_s"]),
+                 _fmt(r["ns_per_drawdown_day"]),
+                 f"client {r['client_peak_rss_mb']:,.0f} MB, workers "
+                 + " / ".join(f"{x:,.0f}" for x in r["worker_peak_rss_mb"])
+                 + f" MB, same bits as local: {r['same_bits_as_local']}"))
+    r = c["huge_book"]
+    rows.append(("huge_book", size(r), _fmt(r["drawdown_days_per_s"]),
+                 _fmt(r["ns_per_drawdown_day"]),
+                 f"peak RSS {r['peak_rss_mb']:,.0f} MB, whole command {r['wall_s']:,.0f} s: "
+                 f"{'ok' if r['ok'] else 'OVER'}"))
+    r = c["many_paths"]
+    if r.get("skipped"):
+        rows.append(("many_paths", "skipped (--scale-paths 0)", "-", "-", "-"))
+    else:
+        extra = r.get("extrapolated_simulate_s_at")
+        rows.append(("many_paths", size(r), _fmt(r["drawdown_days_per_s"]),
+                     _fmt(r["ns_per_drawdown_day"]),
+                     f"simulate {r['simulate_s']:,.0f} s, wall {r['wall_s']:,.0f} s"
+                     + (f"; extrapolated to {next(iter(extra))} paths: "
+                        f"{next(iter(extra.values())):,} s" if extra else "")))
+    return rows
