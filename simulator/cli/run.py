@@ -18,14 +18,18 @@ def _progress_bar():
     if not sys.stderr.isatty():
         return None, None
     from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import BarColumn, Progress, TextColumn
+
+    from simulator.cli.progress import Eta
 
     bar = Progress(TextColumn("simulating"), BarColumn(), TextColumn("{task.percentage:>5.1f}%"),
-                   TimeRemainingColumn(), console=Console(stderr=True), transient=True)
-    task = bar.add_task("run", total=1)
+                   TextColumn("{task.fields[eta]}"), console=Console(stderr=True),
+                   transient=True)
+    task = bar.add_task("run", total=1, eta="")
+    eta = Eta()  # from this run's pace: work resumed from checkpoints does not count
 
     def update(done: int, total: int) -> None:
-        bar.update(task, completed=done, total=total)
+        bar.update(task, completed=done, total=total, eta=eta(done, total))
 
     return bar, update
 
@@ -58,7 +62,14 @@ def run(
     out_root: Annotated[Path, typer.Option(help="Where default run folders go.")] = Path("results"),
     force: Annotated[bool, typer.Option(help="Replace an existing run folder (or an empty "
                                         "folder; any other folder is refused). The old run "
-                                        "stays until the new one is complete.")] = False,
+                                        "stays until the new one is complete. Without "
+                                        "--resume, also discards the checkpoints of an "
+                                        "unfinished run into the folder.")] = False,
+    resume: Annotated[bool, typer.Option(help="Continue an interrupted run from the "
+                                         "checkpoints in <run folder>.partial (without "
+                                         "--out: the newest of this scenario under "
+                                         "--out-root); the same bits as an uninterrupted "
+                                         "run.")] = False,
     threads: Annotated[int | None, typer.Option(help="Threads (default or 0: all "
                                                 "cores).")] = None,
     chunk_size: Annotated[int | None, typer.Option(help="Borrowers per task (default or 0: "
@@ -78,6 +89,10 @@ def run(
 
     Results do not depend on --threads, --chunk-size, --path-block or --engine: the same
     scenario and seed give the same bits. The run folder's path is the last line printed.
+
+    A run of several tasks checkpoints each finished one in <run folder>.partial, which an
+    interruption (Ctrl-C, SIGTERM, SIGKILL, a lost machine) keeps: the same command with
+    --resume continues the run. The folder is removed once the run folder is written.
     """
     from simulator.analysis.summary import format_summary
     from simulator.api import run as run_scenario
@@ -105,7 +120,8 @@ def run(
         result = run_scenario(scenario, out=out, out_root=out_root, force=force,
                               threads=threads, chunk_size=chunk_size, path_block=path_block,
                               engine=engine, scheduler=scheduler, progress=update,
-                              command=["overdue", *sys.argv[1:]])
+                              command=["overdue", *sys.argv[1:]], resume=resume,
+                              notice=lambda line: typer.echo(line, err=True))
     finally:
         if bar is not None:
             bar.stop()

@@ -17,6 +17,7 @@ import json
 import os
 import re
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -135,6 +136,16 @@ def test_run_interrupted(moment, sig, tmp_path, old_run):
     proc = Proc(["run", str(BASELINE), *size, "--out", "sub/new"], tmp_path, moment, sleep)
     proc.wait_for_step()
     code, lines = proc.finish(sig)
+    kept = tmp_path / "sub" / "new.partial"
+    if moment == "simulating" and kept.exists():  # tasks done before the signal are kept
+        saved = len(list(kept.glob("task-*.agg")))
+        assert sorted(p.name for p in kept.iterdir() if not p.name.startswith("task-")) == [
+            "checkpoint.json"]  # and nothing else: no lock, no temporary file
+        suffix = (f"; {saved} of 20 tasks are checkpointed in sub/new.partial: the same "
+                  "command with --resume continues the run")
+        assert saved > 0 and lines and lines[-1].endswith(suffix), lines
+        lines[-1] = lines[-1][: -len(suffix)]
+        shutil.rmtree(tmp_path / "sub")
     _assert_interrupted(code, lines, sig, "overdue run")
     assert _listing(tmp_path) == before  # no run folder, no temporary folder, no sub/
 
