@@ -40,7 +40,12 @@ from simulator.interrupt import Interrupted
 from simulator.kernels.jit import set_threads
 from simulator.results import Run, default_run_dir, write_run
 from simulator.results.checkpoint import SUFFIX as PARTIAL_SUFFIX
-from simulator.results.checkpoint import Checkpoint, latest_partial, run_key
+from simulator.results.checkpoint import (
+    Checkpoint,
+    latest_partial,
+    remove_if_complete,
+    run_key,
+)
 from simulator.results.destination import check_run_destination
 from simulator.scenario import Scenario
 
@@ -162,6 +167,7 @@ def run(scenario: Scenario, *, out: str | Path | None = None, out_root: str | Pa
     if folder.name.endswith(PARTIAL_SUFFIX):
         raise InputError(f"names a checkpoint folder ({PARTIAL_SUFFIX}); give the run folder "
                          "it belongs to", path=str(folder))
+    remove_if_complete(folder, notice)  # checkpoints left behind by a run that completed
     check_run_destination(folder, force)  # fail before spending the compute
     chunk = max(1, int(chunk_size or DEFAULT_CHUNK))  # as plan_tasks resolves them
     block = max(1, int(path_block or DEFAULT_PATH_BLOCK))

@@ -70,6 +70,23 @@ def latest_partial(out_root: Path, run_prefix: str) -> Path | None:
     return Path(out_root) / found[-1] if found else None
 
 
+def remove_if_complete(out: Path, notice: Notice | None = None) -> None:
+    """Remove ``out``'s checkpoint folder when ``out`` is the complete run those checkpoints
+    were for (a process stopped between moving the run folder in and removing them)."""
+    partial = partial_folder(out)
+    try:
+        manifest = json.loads((Path(out) / "manifest.json").read_text(encoding="utf-8"))
+        key = json.loads((partial / KEY_FILE).read_text(encoding="utf-8"))["key"]
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError):
+        return
+    same = ["scenario_sha256", "seed", "paths", "chunk_size", "path_block"]
+    if ("resumed_tasks" in manifest and isinstance(key, dict)
+            and all(manifest.get(k) == key.get(k) for k in same)):
+        files.remove(partial)
+        if notice is not None:
+            notice(f"removed {_show(partial)}: the run it was for is complete in {_show(out)}")
+
+
 def source_sha256() -> str:
     """sha256 over the package's Python sources (paths and bytes): a resume after any change to
     the code that could change the bits is refused, even without a new version number. Read

@@ -159,6 +159,30 @@ def test_resume_without_out_continues_the_newest_of_the_scenario(tmp_path, refer
     assert [p.name for p in root.iterdir()] == [done.folder.name]
 
 
+def test_checkpoints_left_beside_their_complete_run_are_removed(tmp_path, reference):
+    """Stopped between moving the run folder in and removing the checkpoints: the next command
+    for that folder removes them; checkpoints of another run beside it are left alone."""
+    out = tmp_path / "run"
+    partial = partial_folder(out)
+    with pytest.raises(Stop):  # checkpoints of another seed
+        run(_scenario("monte_carlo.seed=5"), out=out, progress=_stop_after(1), **OPTIONS)
+    partial.rename(tmp_path / "other")
+    _stopped_run(out, 2)  # checkpoints of this run
+    partial.rename(tmp_path / "same")
+    run(_scenario(), out=out, **OPTIONS)
+    notices: list[str] = []
+    (tmp_path / "other").rename(partial)
+    with pytest.raises(InputError, match="already exists"):
+        run(_scenario(), out=out, notice=notices.append, **OPTIONS)
+    assert partial.exists() and notices == []
+    files.remove(partial)
+    (tmp_path / "same").rename(partial)
+    with pytest.raises(InputError, match="already exists"):
+        run(_scenario(), out=out, notice=notices.append, **OPTIONS)
+    assert not partial.exists() and len(notices) == 1 and "is complete" in notices[0]
+    assert _parquet_hashes(out) == reference
+
+
 def test_a_stopped_run_with_no_finished_task_leaves_nothing(tmp_path):
     with pytest.raises(Stop):
         run(_scenario(), out=tmp_path / "sub" / "run", progress=_stop_after(0), **OPTIONS)
