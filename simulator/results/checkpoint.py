@@ -73,6 +73,8 @@ def latest_partial(out_root: Path, run_prefix: str) -> Path | None:
 def remove_if_complete(out: Path, notice: Notice | None = None) -> None:
     """Remove ``out``'s checkpoint folder when ``out`` is the complete run those checkpoints
     were for (a process stopped between moving the run folder in and removing them)."""
+    if Path(out).name in ("", ".", ".."):  # no run folder there: the destination check says so
+        return
     partial = partial_folder(out)
     try:
         manifest = json.loads((Path(out) / "manifest.json").read_text(encoding="utf-8"))

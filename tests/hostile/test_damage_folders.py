@@ -8,45 +8,28 @@ commands run in this process.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import io
 import json
 import shutil
-import sys
 from pathlib import Path
-from unittest import mock
 
 import pyarrow.parquet as pq
 import pytest
 
-from simulator.cli import main
 from simulator.errors import InputError
 from simulator.results import Run
+from tests.cli_helpers import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
 
 
-def _cli(argv: list[str]) -> tuple[int, str]:
-    out = io.StringIO()
-    code = 0
-    with (
-        mock.patch.object(sys, "argv", ["overdue", *argv]),
-        contextlib.redirect_stdout(out),
-        contextlib.redirect_stderr(out),
-    ):
-        try:
-            main()
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-    return code, out.getvalue()
 
 
 @pytest.fixture(scope="module")
 def good_run(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("damage") / "good"
-    code, text = _cli(["run", str(BASELINE), "--borrowers", "2000", "--paths", "2",
+    code, text = run_cli(["run", str(BASELINE), "--borrowers", "2000", "--paths", "2",
                        "--horizon-days", "60", "--quiet", "--out", str(out)])
     assert code == 0, text
     return out
@@ -144,7 +127,7 @@ def test_a_damaged_run_folder_is_refused(damage, consumer, good_run, tmp_path):
             "compare": ["compare", str(good_run), str(folder)],
             "compare_first": ["compare", str(folder), str(good_run)],
         }[consumer]
-        code, text = _cli(argv)
+        code, text = run_cli(argv)
         assert code == 2, text
         assert "Traceback" not in text and "internal error" not in text, text
         assert text.startswith("error: ") and len(text.strip().splitlines()) == 1, text

@@ -8,23 +8,19 @@ replaced by a function that fails the test if it is ever reached.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
-import sys
 from pathlib import Path
-from unittest import mock
 
 import pytest
 
 import simulator.api
-from simulator.cli import main
 from simulator.errors import InputError
 from simulator.files import TEMP_SUFFIX_BYTES
 from simulator.results import Run
 from simulator.results.destination import check_run_destination
 from simulator.results.writer import default_run_dir
+from tests.cli_helpers import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
@@ -32,21 +28,6 @@ SMALL = ["--borrowers", "2000", "--paths", "2", "--horizon-days", "60", "--quiet
 ROOT_USER = hasattr(os, "geteuid") and os.geteuid() == 0  # root writes through any mode bits
 
 
-def _cli(argv: list[str], cwd: Path) -> tuple[int, str]:
-    """(exit code, stdout + stderr) of ``overdue ARGV`` run in this process in ``cwd``."""
-    out = io.StringIO()
-    code = 0
-    with (
-        mock.patch.object(sys, "argv", ["overdue", *argv]),
-        contextlib.redirect_stdout(out),
-        contextlib.redirect_stderr(out),
-        contextlib.chdir(cwd),
-    ):
-        try:
-            main()
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-    return code, out.getvalue()
 
 
 def _tree(folder: Path) -> dict[str, bytes | None]:
@@ -177,7 +158,7 @@ RUN_CASES = [
 def test_run_refuses_a_bad_destination_before_simulating(case, tmp_path, no_simulation):
     args, shown, words = case(tmp_path)
     before = _tree(tmp_path)
-    code, text = _cli(["run", str(BASELINE), *SMALL, *args], tmp_path)
+    code, text = run_cli(["run", str(BASELINE), *SMALL, *args], tmp_path)
     _assert_refused(code, text, shown, words, before, _tree(tmp_path))
 
 
@@ -188,7 +169,7 @@ def test_run_refuses_a_read_only_folder(tmp_path, no_simulation):
     locked.chmod(0o555)
     try:
         before = _tree(tmp_path)
-        code, text = _cli(["run", str(BASELINE), *SMALL, "--out", "locked/run"], tmp_path)
+        code, text = run_cli(["run", str(BASELINE), *SMALL, "--out", "locked/run"], tmp_path)
         _assert_refused(code, text, "locked", "not writable", before, _tree(tmp_path))
     finally:
         locked.chmod(0o755)
@@ -202,7 +183,7 @@ def test_run_refuses_a_folder_it_cannot_write(tmp_path, no_simulation, monkeypat
     monkeypatch.setattr(os, "access", lambda p, mode, **kw: False if Path(p) == locked
                         else real_access(p, mode, **kw))
     before = _tree(tmp_path)
-    code, text = _cli(["run", str(BASELINE), *SMALL, "--out", "locked/run"], tmp_path)
+    code, text = run_cli(["run", str(BASELINE), *SMALL, "--out", "locked/run"], tmp_path)
     _assert_refused(code, text, "locked", "not writable", before, _tree(tmp_path))
 
 
@@ -213,7 +194,7 @@ def test_run_refuses_an_unreadable_scenario(tmp_path, no_simulation):
     scenario.chmod(0)
     try:
         before = _tree(tmp_path)
-        code, text = _cli(["run", "s.yaml", *SMALL, "--out", "r"], tmp_path)
+        code, text = run_cli(["run", "s.yaml", *SMALL, "--out", "r"], tmp_path)
         _assert_refused(code, text, "s.yaml", "permission denied", before, _tree(tmp_path))
     finally:
         scenario.chmod(0o644)
@@ -234,7 +215,7 @@ def test_a_long_chinese_scenario_name_gets_a_default_folder_that_fits(tmp_path):
 @pytest.fixture(scope="module")
 def small_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("report") / "run"
-    code, text = _cli(["run", str(BASELINE), *SMALL, "--out", str(out)], out.parent)
+    code, text = run_cli(["run", str(BASELINE), *SMALL, "--out", str(out)], out.parent)
     assert code == 0, text
     return out
 
@@ -272,7 +253,7 @@ def test_report_refuses_a_bad_path(case_id, tmp_path, small_run):
     else:
         argv = ["report", str(small_run), *args]
     before, run_before = _tree(tmp_path), _tree(small_run)
-    code, text = _cli(argv, tmp_path)
+    code, text = run_cli(argv, tmp_path)
     _assert_refused(code, text, shown, words, before, _tree(tmp_path))
     assert _tree(small_run) == run_before
 
@@ -283,7 +264,7 @@ def test_report_refuses_a_run_folder_it_cannot_read(tmp_path, small_run, monkeyp
     monkeypatch.setattr(os, "access", lambda p, mode, **kw: False if Path(p) == small_run
                         else real_access(p, mode, **kw))
     before = _tree(tmp_path)
-    code, text = _cli(["report", str(small_run), "-o", "r.pdf"], tmp_path)
+    code, text = run_cli(["report", str(small_run), "-o", "r.pdf"], tmp_path)
     assert code == 2 and "Traceback" not in text, text
     assert str(small_run) in text and ("not readable" in text or "cannot read" in text), text
     assert _tree(tmp_path) == before

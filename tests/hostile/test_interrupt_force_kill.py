@@ -10,8 +10,6 @@ moved (the new run in place, the old one not yet deleted). The process is held a
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
 import select
@@ -21,12 +19,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from unittest import mock
 
 import pytest
 
-from simulator.cli import main
 from simulator.results import Run
+from tests.cli_helpers import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
@@ -36,20 +33,6 @@ SMALL = ["--borrowers", "2000", "--paths", "2", "--horizon-days", "60", "--quiet
 pytestmark = pytest.mark.skipif(not OVERDUE.exists(), reason="the console script is not installed")
 
 
-def _cli(argv: list[str], cwd: Path) -> tuple[int, str]:
-    out = io.StringIO()
-    code = 0
-    with (
-        mock.patch.object(sys, "argv", ["overdue", *argv]),
-        contextlib.redirect_stdout(out),
-        contextlib.redirect_stderr(out),
-        contextlib.chdir(cwd),
-    ):
-        try:
-            main()
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-    return code, out.getvalue()
 
 
 def _kill_at(step: str, cwd: Path) -> None:
@@ -81,7 +64,7 @@ def _seed_at(path: Path) -> int:
 @pytest.fixture(scope="module")
 def old_run(tmp_path_factory) -> Path:
     work = tmp_path_factory.mktemp("force")
-    code, text = _cli(["run", str(BASELINE), *SMALL, "--seed", "1", "--out", "old"], work)
+    code, text = run_cli(["run", str(BASELINE), *SMALL, "--seed", "1", "--out", "old"], work)
     assert code == 0, text
     return work / "old"
 
@@ -102,7 +85,7 @@ def test_killed_force_run_leaves_old_or_new(step, tmp_path, old_run):
         assert any(name.startswith(".run.old-") for name in hidden), hidden
     else:
         assert _seed_at(tmp_path / "run") == right_after
-    code, text = _cli(["run", str(BASELINE), *SMALL, "--out", "next"], tmp_path)
+    code, text = run_cli(["run", str(BASELINE), *SMALL, "--out", "next"], tmp_path)
     assert code == 0, text
     assert _seed_at(tmp_path / "run") == after_next
     assert sorted(p.name for p in tmp_path.iterdir()) == ["next", "run"]
@@ -113,7 +96,7 @@ def test_opening_the_run_puts_a_set_aside_run_back(tmp_path, old_run):
     shutil.copytree(old_run, tmp_path / "run")
     _kill_at("set_aside", tmp_path)
     assert not (tmp_path / "run").exists()
-    code, text = _cli(["compare", "run", "run"], tmp_path)
+    code, text = run_cli(["compare", "run", "run"], tmp_path)
     assert code == 0, text
     assert _seed_at(tmp_path / "run") == 1
     assert json.loads((tmp_path / "run" / "manifest.json").read_text())["seed"] == 1

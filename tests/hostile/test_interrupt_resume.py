@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import io
 import json
 import os
 import signal
@@ -18,11 +17,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from unittest import mock
 
 import pytest
 
-from simulator.cli import main
+from tests.cli_helpers import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
@@ -35,21 +33,6 @@ STOP_AFTER = 3  # task files saved before the signal
 pytestmark = pytest.mark.skipif(not OVERDUE.exists(), reason="the console script is not installed")
 
 
-def _cli(argv: list[str], cwd: Path) -> tuple[int, str]:
-    """``overdue ARGV`` in this process."""
-    out = io.StringIO()
-    code = 0
-    with (
-        mock.patch.object(sys, "argv", ["overdue", *argv]),
-        contextlib.redirect_stdout(out),
-        contextlib.redirect_stderr(out),
-        contextlib.chdir(cwd),
-    ):
-        try:
-            main()
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-    return code, out.getvalue()
 
 
 def _hashes(folder: Path) -> dict[str, str]:
@@ -69,7 +52,7 @@ def _saved(partial: Path) -> list[str]:
 def reference(tmp_path_factory) -> dict[str, str]:
     """The uninterrupted run (this also compiles or loads the kernels once for the module)."""
     work = tmp_path_factory.mktemp("whole")
-    code, text = _cli([*ARGS, "--out", "run"], work)
+    code, text = run_cli([*ARGS, "--out", "run"], work)
     assert code == 0, text
     assert sorted(p.name for p in work.iterdir()) == ["run"]  # no checkpoint folder left
     return _hashes(work / "run")
@@ -111,15 +94,15 @@ def test_killed_with_sigkill_then_resumed_gives_the_same_bytes(tmp_path, referen
     assert _writing(partial)
 
     # other options are refused, naming the difference, and the checkpoints are kept
-    code, text = _cli([*ARGS, "--out", "run", "--seed", "9", "--resume"], tmp_path)
+    code, text = run_cli([*ARGS, "--out", "run", "--seed", "9", "--resume"], tmp_path)
     assert code == 2, text
     assert "seed: checkpoint 20261129, this run 9" in text, text
     assert _saved(partial) == saved
     # without --resume the checkpoints are not silently discarded either
-    code, text = _cli([*ARGS, "--out", "run"], tmp_path)
+    code, text = run_cli([*ARGS, "--out", "run"], tmp_path)
     assert code == 2 and "add --resume to continue it" in text, text
 
-    code, text = _cli([*ARGS, "--out", "run", "--resume"], tmp_path)
+    code, text = run_cli([*ARGS, "--out", "run", "--resume"], tmp_path)
     assert code == 0, text
     manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
     assert manifest["resumed_tasks"] == len(saved)
@@ -137,7 +120,7 @@ def test_interrupted_with_sigint_then_resumed_gives_the_same_bytes(tmp_path, ref
     # the clean-up removed the temporary file and the lock, and kept the checkpoints
     assert sorted(os.listdir(tmp_path / "run.partial")) == ["checkpoint.json", *saved]
 
-    code, text = _cli([*ARGS, "--out", "run", "--resume"], tmp_path)
+    code, text = run_cli([*ARGS, "--out", "run", "--resume"], tmp_path)
     assert code == 0, text
     manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
     assert manifest["resumed_tasks"] == len(saved)

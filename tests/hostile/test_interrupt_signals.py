@@ -11,8 +11,6 @@ says on stderr that it reached the step, and sleeps there ``OVERDUE_TEST_STEP_SL
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
 import re
@@ -23,11 +21,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from unittest import mock
 
 import pytest
 
-from simulator.cli import main
+from tests.cli_helpers import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
@@ -41,21 +38,6 @@ MARK = b"overdue-test-step "
 pytestmark = pytest.mark.skipif(not OVERDUE.exists(), reason="the console script is not installed")
 
 
-def _cli(argv: list[str], cwd: Path) -> tuple[int, str]:
-    """``overdue ARGV`` in this process (for set-up and follow-up commands)."""
-    out = io.StringIO()
-    code = 0
-    with (
-        mock.patch.object(sys, "argv", ["overdue", *argv]),
-        contextlib.redirect_stdout(out),
-        contextlib.redirect_stderr(out),
-        contextlib.chdir(cwd),
-    ):
-        try:
-            main()
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-    return code, out.getvalue()
 
 
 class Proc:
@@ -118,7 +100,7 @@ def _assert_interrupted(code: int, lines: list[str], sig: int, command: str) -> 
 def old_run(tmp_path_factory) -> Path:
     """A finished small run (and the kernels compiled and cached for the processes below)."""
     work = tmp_path_factory.mktemp("interrupt")
-    code, text = _cli(["run", str(BASELINE), *SMALL, "--seed", "1", "--out", "old"], work)
+    code, text = run_cli(["run", str(BASELINE), *SMALL, "--seed", "1", "--out", "old"], work)
     assert code == 0, text
     return work / "old"
 
@@ -206,7 +188,7 @@ def test_after_a_kill_the_next_run_removes_the_temporary_folder(tmp_path, old_ru
     proc.finish(signal.SIGKILL)
     left = [p.name for p in tmp_path.iterdir()]
     assert len(left) == 1 and left[0].startswith(".killed.tmp-"), left  # what SIGKILL leaves
-    code, text = _cli(["run", str(BASELINE), *SMALL, "--out", "next"], tmp_path)
+    code, text = run_cli(["run", str(BASELINE), *SMALL, "--out", "next"], tmp_path)
     assert code == 0, text
     assert sorted(p.name for p in tmp_path.iterdir()) == ["next"]
 
@@ -218,6 +200,6 @@ def test_after_a_kill_the_next_report_removes_the_temporary_file(tmp_path, old_r
     proc.finish(signal.SIGKILL)
     left = [p.name for p in tmp_path.iterdir()]
     assert len(left) == 1 and left[0].startswith(".a.pdf.tmp-"), left
-    code, text = _cli(["report", str(old_run), "--format", "html", "-o", "b.html"], tmp_path)
+    code, text = run_cli(["report", str(old_run), "--format", "html", "-o", "b.html"], tmp_path)
     assert code == 0, text
     assert sorted(p.name for p in tmp_path.iterdir()) == ["b.html"]
