@@ -44,7 +44,6 @@ def bench(
     run's bits differ from the local engine's).
     """
     from rich.console import Console
-    from rich.table import Table
 
     from simulator.bench.suite import compare as gate
     from simulator.bench.suite import (
@@ -76,13 +75,7 @@ def bench(
     err = Console(stderr=True)
     result = run_suite(quick=quick, skip_large=skip_large, scenario=scenario,
                        log=lambda msg: err.print(f"[dim]bench: {msg}[/dim]"))
-    table = Table(title=f"overdue bench ({result['mode']}, {result['machine']['cpu_model']}, "
-                        f"{result['machine']['cores']} cores, {result['total_s']} s)")
-    for col in ("case", "size", "drawdown-days/s", "ns/drawdown-day", "other"):
-        table.add_column(col)
-    for row in table_rows(result):
-        table.add_row(*row)
-    Console().print(table)
+    _print_table(f"overdue bench ({result['mode']}, ", result, table_rows(result))
     out = output or default_output(result["machine"])
     out.parent.mkdir(parents=True, exist_ok=True)
     ok = True
@@ -99,18 +92,11 @@ def bench(
 
 def _scale(run_scale_suite, scale_rows, default_output, scenario, paths, output) -> None:
     from rich.console import Console
-    from rich.table import Table
 
     err = Console(stderr=True)
     result = run_scale_suite(scenario=scenario, paths=paths,
                              log=lambda msg: err.print(f"[dim]bench: {msg}[/dim]"))
-    table = Table(title=f"overdue bench --scale ({result['machine']['cpu_model']}, "
-                        f"{result['machine']['cores']} cores, {result['total_s']} s)")
-    for col in ("case", "size", "drawdown-days/s", "ns/drawdown-day", "other"):
-        table.add_column(col)
-    for row in scale_rows(result):
-        table.add_row(*row)
-    Console().print(table)
+    _print_table("overdue bench --scale (", result, scale_rows(result))
     out = output or default_output(result["machine"]).with_suffix(".scale.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
@@ -118,3 +104,17 @@ def _scale(run_scale_suite, scale_rows, default_output, scenario, paths, output)
     cases = result["cases"]
     if not all(cases[k]["ok"] for k in ("memory_pair", "dask_loopback", "huge_book")):
         sys.exit(1)
+
+
+def _print_table(title: str, result: dict, rows) -> None:
+    """The suite's table on stdout, titled with the machine and the suite's total time."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{title}{result['machine']['cpu_model']}, "
+                        f"{result['machine']['cores']} cores, {result['total_s']} s)")
+    for col in ("case", "size", "drawdown-days/s", "ns/drawdown-day", "other"):
+        table.add_column(col)
+    for row in rows:
+        table.add_row(*row)
+    Console().print(table)

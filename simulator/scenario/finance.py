@@ -26,13 +26,14 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from simulator.scenario.strict import StrictModel
 
 RISK_WEIGHT_MAX = 12.5  # 1250%, the largest risk weight the rules know
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+_Model = StrictModel
 
 
 class Standardised(_Model):

@@ -19,18 +19,18 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from simulator.scenario import bounds as B
 from simulator.scenario.located import LocatedError
+from simulator.scenario.strict import StrictModel
 
 DelinquentBucket = Literal["M1", "M2", "M3", "M4", "M5", "M6"]
 Grade = Literal["A", "B", "C", "D", "E"]
 GRADES = ("A", "B", "C", "D", "E")
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+_Model = StrictModel
 
 
 class Underwriting(_Model):

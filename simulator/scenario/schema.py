@@ -19,8 +19,6 @@ from typing import Any, ClassVar, Literal
 
 import annotated_types as at
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     field_validator,
     model_serializer,
@@ -32,6 +30,7 @@ from simulator.scenario import bounds as B
 from simulator.scenario.finance import Finance
 from simulator.scenario.located import LocatedError
 from simulator.scenario.policy import Policy
+from simulator.scenario.strict import StrictModel
 from simulator.scenario.yaml_io import dump_yaml
 
 DELINQUENT_BUCKETS = BUCKETS[1:]
@@ -54,8 +53,7 @@ _DEFAULT_PARTIAL_DAILY = {
 }
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+_Model = StrictModel
 
 
 def check_name(value: str, what: str) -> str:
