@@ -209,8 +209,8 @@ def atomic_write(target: Path, write: Callable[[Path], None]) -> Path:
     tmp = temp_path(target)
     with owned(tmp):
         remove(tmp)
-        test_step("file_writing")
         write(tmp)
+        test_step("file_writing")  # written, not yet in place: the temporary file exists
         apply_umask(tmp)
         with open(tmp, "rb") as f:
             os.fsync(f.fileno())

@@ -171,7 +171,9 @@ def test_report_interrupted(moment, sig, tmp_path, old_run):
     """At start-up, and while the PDF is drawn into its temporary file."""
     before = _listing(tmp_path)
     run_before = _listing(old_run)
-    proc = Proc(["report", str(old_run), "-o", "report.pdf"], tmp_path, moment, 0)
+    # Held at the step (before the PDF is drawn, or once its temporary file is written), so
+    # the signal always lands before the report could finish.
+    proc = Proc(["report", str(old_run), "-o", "report.pdf"], tmp_path, moment, 60)
     proc.wait_for_step()
     if moment == "file_writing":  # the temporary file exists: its removal is tested
         _wait_for(lambda: any(p.name.startswith(".report.pdf.tmp-")
@@ -194,7 +196,7 @@ def test_after_a_kill_the_next_run_removes_the_temporary_folder(tmp_path, old_ru
 
 
 def test_after_a_kill_the_next_report_removes_the_temporary_file(tmp_path, old_run):
-    proc = Proc(["report", str(old_run), "-o", "a.pdf"], tmp_path, "file_writing", 0)
+    proc = Proc(["report", str(old_run), "-o", "a.pdf"], tmp_path, "file_writing", 60)
     proc.wait_for_step()
     _wait_for(lambda: any(p.name.startswith(".a.pdf.tmp-") for p in tmp_path.iterdir()))
     proc.finish(signal.SIGKILL)
