@@ -88,6 +88,10 @@ def test_paths_table_by_hand():
     assert p["net_loss_rate"] == pytest.approx([25 / 2000, 0.0, 1.0], rel=1e-15)
     # average on-book principal over days 0..2: (2000+1850+1700)/3, (1000+900+700)/3, (100+100+0)/3
     assert p["loss_rate_avg_balance"] == pytest.approx([25 / 1850, 0.0, 1.5], rel=1e-15)
+    # a two-day horizon is shorter than nine quarters: the same window, the same rate
+    assert p["nine_quarter_loss_rate"] == p["loss_rate_avg_balance"]
+    # NPL without disposal on day 2: (M4..M6 + charged off) / (M0..M6 + charged off)
+    assert p["end_npl_no_disposal_ratio"] == pytest.approx([80 / 1730, 0.0, 1.0], rel=1e-15)
     # 30+ = M2..M6, 90+ = M4..M6, over on-book M0..M6; day 2 of path 0 is the peak.
     assert p["peak_dpd30_ratio"] == pytest.approx([150 / 1700, 0.0, 0.0], rel=1e-15)
     assert p["peak_dpd90_ratio"] == pytest.approx([50 / 1700, 0.0, 0.0], rel=1e-15)
@@ -133,8 +137,8 @@ def test_quantiles_table_by_hand():
     t = quantiles_table(hand_timeseries())
     validate_table("quantiles", t)
     q = _quantile_lookup(t)
-    # 3 days x (4 book-wide + 4 x 2 segments) metrics x 7 stats
-    assert t.num_rows == 3 * 12 * 7
+    # 3 days x (5 book-wide + 5 x 2 segments) metrics x 7 stats
+    assert t.num_rows == 3 * 15 * 7
     assert len(q) == t.num_rows
     # cum_net_loss_rate on day 2 across paths: sorted [0, 0.0125, 1.0]; linear interpolation at
     # position (n-1)q: p05 -> 0.1, p95 -> 1.9.
@@ -158,6 +162,13 @@ def test_quantiles_table_by_hand():
     assert q[(2, "cum_net_loss_rate:b", "p50")] == 0.0
     assert q[(2, "cum_net_loss_rate:b", "mean")] == pytest.approx(0.025 / 3, rel=1e-15)
     assert q[(2, "cum_net_loss_rate:a", "mean")] == pytest.approx(1.0 / 3, rel=1e-15)
+    # NPL without disposal on day 2: path 0 (50 + 30) / (1700 + 30), path 1 0, path 2 all
+    # charged off (0 + 100) / (0 + 100); segment b of path 0: (50 + 30) / (900 + 30).
+    assert q[(2, "npl_no_disposal_ratio", "mean")] == pytest.approx(
+        (80 / 1730 + 0 + 1) / 3, rel=1e-15)
+    assert q[(2, "npl_no_disposal_ratio", "p50")] == pytest.approx(80 / 1730, rel=1e-15)
+    assert q[(2, "npl_no_disposal_ratio:b", "mean")] == pytest.approx(80 / 930 / 3, rel=1e-15)
+    assert q[(1, "npl_no_disposal_ratio", "mean")] == pytest.approx(50 / 1850 / 3, rel=1e-15)
 
 
 def test_quantiles_row_order():

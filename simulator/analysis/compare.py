@@ -22,7 +22,7 @@ import yaml
 from scipy import stats
 
 from simulator.analysis import risk
-from simulator.analysis.figures import DPD30, DPD90
+from simulator.analysis.figures import DPD30, DPD90, NINE_QUARTERS_DAYS, nine_quarter_window
 from simulator.errors import InputError
 from simulator.results import Run
 
@@ -31,10 +31,14 @@ METRICS: dict[str, tuple[str, str, str]] = {
     "net_loss_rate": ("net_loss_rate", "ratio", "Net loss rate (of day-0 principal)"),
     "loss_rate_avg_balance": ("loss_rate_avg_balance", "ratio",
                               "Net loss rate (of average balance)"),
+    "nine_quarter_loss_rate": ("nine_quarter_loss_rate", "ratio",
+                               "Nine-quarter loss rate (of average balance)"),
     "peak_dpd30_ratio": ("peak_dpd30_ratio", "ratio", f"Peak {DPD30.label} ratio"),
     "peak_dpd90_ratio": ("peak_dpd90_ratio", "ratio", f"Peak {DPD90.label} ratio"),
     "end_dpd30_ratio": ("end_dpd30_ratio", "ratio", f"End {DPD30.label} ratio"),
     "end_dpd90_ratio": ("end_dpd90_ratio", "ratio", f"End {DPD90.label} ratio"),
+    "end_npl_no_disposal_ratio": ("end_npl_no_disposal_ratio", "ratio",
+                                  "End NPL ratio without disposal"),
     "net_loss": ("net_loss", "yuan", "Net loss"),
     "charged_off_principal": ("charged_off_principal", "yuan", "Charged-off principal"),
     "recoveries": ("recoveries", "yuan", "Recoveries"),
@@ -45,8 +49,10 @@ METRICS: dict[str, tuple[str, str, str]] = {
 STATS = risk.STATS
 DEFAULT_ROWS = (
     ("net_loss_rate", "mean"), ("net_loss_rate", "p99"), ("net_loss_rate", "p999"),
-    ("net_loss_rate", "es99"), ("loss_rate_avg_balance", "mean"), ("peak_dpd30_ratio", "mean"),
+    ("net_loss_rate", "es99"), ("loss_rate_avg_balance", "mean"),
+    ("nine_quarter_loss_rate", "mean"), ("peak_dpd30_ratio", "mean"),
     ("peak_dpd90_ratio", "mean"), ("end_dpd30_ratio", "mean"), ("end_dpd90_ratio", "mean"),
+    ("end_npl_no_disposal_ratio", "mean"),
     ("net_loss", "mean"), ("charged_off_principal", "mean"), ("recoveries", "mean"),
     ("interest_income", "mean"), ("penalty_income", "mean"), ("compound_income", "mean"),
 )
@@ -104,6 +110,7 @@ class RunInfo:
     n_paths: int
     book: object
     columns: dict[str, np.ndarray]
+    horizon: int | None = None  # days, from the resolved scenario
 
     @classmethod
     def load(cls, folder: str | Path) -> RunInfo:
@@ -118,8 +125,10 @@ class RunInfo:
             scenario = {}
         m = run.manifest
         seed = m.get("seed", (scenario.get("monte_carlo") or {}).get("seed"))
+        horizon = scenario.get("horizon_days")
         return cls(Path(folder), str(m.get("scenario_name", Path(folder).name)), seed,
-                   pt.num_rows, scenario.get("book"), cols)
+                   pt.num_rows, scenario.get("book"), cols,
+                   horizon if isinstance(horizon, int) else None)
 
 
 def paired(a: RunInfo, b: RunInfo) -> bool:
@@ -195,7 +204,8 @@ def compare(folders: list[str | Path], rows=DEFAULT_ROWS,
     return {
         "confidence": confidence,
         "runs": [{"folder": str(r.folder), "name": r.name, "seed": r.seed, "paths": r.n_paths,
-                  "paired_with_first": p} for r, p in zip(infos, pairs, strict=True)],
+                  "horizon_days": r.horizon, "paired_with_first": p}
+                 for r, p in zip(infos, pairs, strict=True)],
         "rows": out_rows,
     }
 
@@ -253,6 +263,7 @@ def format_table(result: dict) -> str:
             " - paired (common random numbers) with [0]" if r["paired_with_first"]
             else " - unpaired (Welch; bootstrap for quantiles) with [0]")
         lines.append(f"[{i}] {r['folder']}  seed {r['seed']}, {r['paths']} paths{how}")
+    lines += _short_window_notes(result)
     lines.append("")
     lines.append("  ".join(h.ljust(w) if j == 0 else h.rjust(w)
                            for j, (h, w) in enumerate(zip(head, widths, strict=True))))
@@ -261,6 +272,15 @@ def format_table(result: dict) -> str:
         lines.append("  ".join(c.ljust(w) if j == 0 else c.rjust(w)
                                for j, (c, w) in enumerate(zip(x, widths, strict=True))))
     return "\n".join(lines)
+
+
+def _short_window_notes(result: dict) -> list[str]:
+    """A line per run whose nine-quarter loss rate covers only a shorter horizon."""
+    if not any(r["metric"] == "nine_quarter_loss_rate" for r in result["rows"]):
+        return []
+    return [f"[{i}] nine_quarter_loss_rate covers {nine_quarter_window(r['horizon_days'])}"
+            for i, r in enumerate(result["runs"])
+            if r.get("horizon_days") is not None and r["horizon_days"] < NINE_QUARTERS_DAYS]
 
 
 def format_csv(result: dict) -> str:

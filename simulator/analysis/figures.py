@@ -1,5 +1,6 @@
 """The derived figures of a run, each defined once: what is on book, the 30+ and 90+ (NPL)
-ratios, net loss, and the regulatory tables' rows as functions of the contract's thresholds.
+ratios, the NPL ratio without disposal, net loss and loss rates on average balance, and the
+regulatory tables' rows as functions of the contract's thresholds.
 
 Conventions
 -----------
@@ -8,6 +9,15 @@ Conventions
   ratio counts DPD >= 31 (M2..M6), the 90+ or non-performing (NPL) ratio DPD >= 91 (M4..M6).
   When nothing is on book the ratio is 0 (there is nothing delinquent).
 * Net loss is charged-off principal less recoveries; a loss rate over an empty book is 0.
+* The NPL ratio *without disposal* (the PBOC stress test's measure, where nothing is written
+  off) puts charged-off principal back: (90+ principal on book + principal charged off since
+  day 0) / (on-book principal + principal charged off since day 0). Charge-offs count gross
+  (recoveries are not netted) and whatever their DPD at charge-off.
+* A loss rate on average balance is net charge-offs (charged-off principal less recoveries)
+  over days 1..T divided by the mean on-book principal over days 0..T, not annualised. Over the
+  horizon it is ``loss_rate_avg_balance``; over nine quarters (T = 810 days, 27 simulation
+  months of 30 days, or the whole horizon when that is shorter) it is the Federal Reserve's
+  nine-quarter loss rate.
 * Which DPD a bucket holds depends on the scenario's ``contract.charge_off_dpd``
   (:mod:`simulator.contract.buckets`); so do the rows of the five-category table.
 """
@@ -19,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from simulator.analysis.grid import Grid
 from simulator.contract.buckets import (
     BUCKETS,
     CATEGORIES,
@@ -28,6 +39,7 @@ from simulator.contract.buckets import (
     on_book_range,
     span,
 )
+from simulator.scenario.schema import DAYS_PER_MONTH
 
 ON_BOOK = BUCKETS
 """The buckets whose principal is on book."""
@@ -70,6 +82,100 @@ def ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     out = np.zeros(np.broadcast(num, den).shape, dtype=np.float64)
     np.divide(num, den, out=out, where=den != 0)
     return out
+
+
+# --------------------------------------------------------------------------------------------
+# Amounts per path and day, and the figures made of them
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BookAmounts:
+    """Principal per path and day (paths on axis 0, days on axis 1; a segment axis 2 optional).
+
+    ``charged_off`` and ``recoveries`` are cumulative from day 1, so 0 on day 0.
+    """
+
+    on_book: np.ndarray
+    dpd30: np.ndarray
+    dpd90: np.ndarray
+    charged_off: np.ndarray
+    recoveries: np.ndarray
+
+    @classmethod
+    def by_segment(cls, grid: Grid) -> BookAmounts:
+        """(paths, days, segments) amounts of a run's grid."""
+        return cls(grid.sum(principal_columns(ON_BOOK)), grid.sum(DPD30.columns),
+                   grid.sum(DPD90.columns), grid.sum(("cum_charged_off_principal",)),
+                   grid.sum(("cum_recoveries",)))
+
+    @classmethod
+    def book_wide(cls, grid: Grid) -> BookAmounts:
+        """(paths, days) amounts summed over segments."""
+        return cls(grid.book(principal_columns(ON_BOOK)), grid.book(DPD30.columns),
+                   grid.book(DPD90.columns), grid.book("cum_charged_off_principal"),
+                   grid.book("cum_recoveries"))
+
+    def total(self) -> BookAmounts:
+        """Summed over the segment axis."""
+        return BookAmounts(*(a.sum(axis=2) for a in self._arrays()))
+
+    def segment(self, s: int) -> BookAmounts:
+        """Segment ``s`` of amounts by segment."""
+        return BookAmounts(*(a[:, :, s] for a in self._arrays()))
+
+    def _arrays(self) -> tuple[np.ndarray, ...]:
+        return (self.on_book, self.dpd30, self.dpd90, self.charged_off, self.recoveries)
+
+    @property
+    def net_loss(self) -> np.ndarray:
+        """Charged-off principal less recoveries, cumulative from day 1."""
+        return self.charged_off - self.recoveries
+
+
+def npl_without_disposal(a: BookAmounts) -> np.ndarray:
+    """(90+ principal on book + principal charged off since day 0) / (on-book principal +
+    principal charged off since day 0): the NPL ratio when nothing is written off."""
+    return ratio(a.dpd90 + a.charged_off, a.on_book + a.charged_off)
+
+
+def day_metrics(a: BookAmounts) -> dict[str, np.ndarray]:
+    """The figures of each path on each day, named as the ``quantiles`` table names them.
+
+    ``cum_net_loss_rate`` is net loss up to the day over day-0 on-book principal.
+    """
+    return {
+        "dpd30_ratio": ratio(a.dpd30, a.on_book),
+        "dpd90_ratio": ratio(a.dpd90, a.on_book),
+        "npl_no_disposal_ratio": npl_without_disposal(a),
+        "cum_net_loss_rate": ratio(a.net_loss, a.on_book[:, :1]),
+        "outstanding_principal": a.on_book,
+    }
+
+
+NINE_QUARTERS_DAYS = 9 * 3 * DAYS_PER_MONTH
+"""Nine quarters in simulation days: 27 months of 30 days (the shocks' calendar), 810."""
+
+
+def nine_quarter_end(horizon: int) -> int:
+    """The last day of the nine-quarter loss window: day 810, or the horizon when shorter."""
+    return min(horizon, NINE_QUARTERS_DAYS)
+
+
+def nine_quarter_window(horizon: int) -> str:
+    """What the nine-quarter loss rate of a run covers, said plainly."""
+    if horizon >= NINE_QUARTERS_DAYS:
+        return f"nine quarters (days 1..{NINE_QUARTERS_DAYS})"
+    return (f"the {horizon}-day horizon only, shorter than nine quarters "
+            f"({NINE_QUARTERS_DAYS} days)")
+
+
+def loss_rate_on_average_balance(a: BookAmounts, days: np.ndarray, last_day: int) -> np.ndarray:
+    """Per path: net charge-offs over days 1..``last_day`` / mean on-book principal over days
+    0..``last_day`` (the days of ``days`` up to ``last_day``; ``a`` is (paths, days))."""
+    within = days <= last_day
+    last = int(np.flatnonzero(within)[-1])
+    return ratio(a.net_loss[:, last], a.on_book[:, within].mean(axis=1))
 
 
 # --------------------------------------------------------------------------------------------

@@ -8,7 +8,9 @@ tests (:mod:`simulator.studies.reverse`) name what they aim at with these, in th
 ``METRIC@STAT`` (``dpd90_end@p95``; ``@mean`` when left out).
 
 Delinquency ratios are those of :mod:`simulator.analysis.figures`: outstanding principal in
-M2..M6 (30+) or M4..M6 (90+) over on-book principal M0..M6.
+M2..M6 (30+) or M4..M6 (90+) over on-book principal M0..M6; so are the NPL ratio without
+disposal and the nine-quarter loss rate on average balance. :func:`on_day` reads the figures of
+the ``quantiles`` table (:data:`DAY_METRICS`) per path on one day.
 
 Cure and roll metrics count drawdowns, not balances, and match cohorts by a fixed lag rather
 than by following each drawdown: a due payment missed on day ``t`` reaches 31 DPD on day
@@ -34,9 +36,10 @@ import numpy as np
 import pyarrow as pa
 
 from simulator.analysis import risk
-from simulator.analysis.figures import DPD30, DPD90, ON_BOOK, Ratio, principal_columns, ratio
+from simulator.analysis.figures import DPD30, DPD90, BookAmounts, day_metrics, ratio
 from simulator.analysis.grid import Grid
 from simulator.errors import InputError
+from simulator.results.registry import QUANTILE_METRICS
 
 LAG_30 = DPD30.min_dpd  # days from a missed due date (DPD 0) to 31 DPD
 LAG_30_90 = DPD90.min_dpd - DPD30.min_dpd  # days from 31 DPD to 91 DPD
@@ -74,9 +77,26 @@ def _col(tables: Tables, name: str) -> np.ndarray:
     return tables["paths"].column(name).to_numpy().astype(np.float64)
 
 
-def _ratio_on_day(grid: Grid, which: Ratio, day: int) -> np.ndarray:
-    d = min(day, grid.horizon)
-    return ratio(grid.book(which.columns)[:, d], grid.book(principal_columns(ON_BOOK))[:, d])
+DAY_METRICS = QUANTILE_METRICS
+"""The figures of each path on each day (:func:`simulator.analysis.figures.day_metrics`)."""
+
+
+def _on_day(grid: Grid, name: str, day: int) -> np.ndarray:
+    return day_metrics(BookAmounts.book_wide(grid))[name][:, grid.day_index(day)]
+
+
+def on_day(tables: Tables, name: str, day: int) -> np.ndarray:
+    """Per-path value of the day metric ``name`` (one of :data:`DAY_METRICS`) on ``day``."""
+    if name not in DAY_METRICS:
+        raise _unknown("day metric", name, DAY_METRICS)
+    grid = _grid(tables["timeseries"])
+    if not 0 <= day <= grid.horizon:
+        raise InputError(f"day {day} is outside the run's days 0..{grid.horizon}")
+    return _on_day(grid, name, day)
+
+
+def _year_end(name: str) -> Callable[[Tables, Grid], np.ndarray]:
+    return lambda t, g: _on_day(g, name, min(YEAR_DAY, g.horizon))
 
 
 @dataclass(frozen=True)
@@ -101,10 +121,19 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
                   "charged-off principal less recoveries / initial principal"),
     _paths_metric("loss_rate_avg_balance", "loss_rate_avg_balance",
                   "net loss / mean on-book principal (not annualised)"),
+    _paths_metric("nine_quarter_loss_rate", "nine_quarter_loss_rate",
+                  "net loss over days 1..810 / mean on-book principal over days 0..810 (the "
+                  "Fed's nine-quarter loss rate; over the horizon when shorter)"),
+    _paths_metric("npl_no_disposal_end", "end_npl_no_disposal_ratio",
+                  "NPL ratio without disposal on the last day: (90+ on book + charged off "
+                  "since day 0) / (on book + charged off since day 0)"),
     Metric("dpd30_year_end", "30+ ratio on day 365 (the last day if the horizon is shorter)",
-           lambda t, d: _ratio_on_day(d, DPD30, YEAR_DAY)),
+           _year_end("dpd30_ratio")),
     Metric("dpd90_year_end", "90+ ratio on day 365 (the last day if the horizon is shorter)",
-           lambda t, d: _ratio_on_day(d, DPD90, YEAR_DAY)),
+           _year_end("dpd90_ratio")),
+    Metric("npl_no_disposal_year_end",
+           "NPL ratio without disposal on day 365 (the last day if the horizon is shorter)",
+           _year_end("npl_no_disposal_ratio")),
     Metric("m1_cure_30d",
            "share of newly missed payments cured before 31 DPD (counts, cohorts lagged 31 days)",
            lambda t, d: 1.0 - _lagged_share(d, "n_roll30", "n_missed", LAG_30, "m1_cure_30d")),

@@ -17,7 +17,14 @@ import numpy as np
 import pyarrow as pa
 
 from simulator.analysis import risk
-from simulator.analysis.figures import DPD30, DPD90, ON_BOOK, principal_columns, ratio
+from simulator.analysis.figures import (
+    BookAmounts,
+    day_metrics,
+    loss_rate_on_average_balance,
+    nine_quarter_end,
+    npl_without_disposal,
+    ratio,
+)
 from simulator.analysis.grid import Grid
 from simulator.results.registry import (
     QUANTILE_LEVELS,
@@ -33,13 +40,8 @@ class _BookMetrics:
     """Per (path, day, segment) arrays the derived tables need."""
 
     def __init__(self, timeseries: pa.Table) -> None:
-        g = Grid(timeseries)
-        self.grid = g
-        self.on_book = g.sum(principal_columns(ON_BOOK))
-        self.dpd30 = g.sum(DPD30.columns)
-        self.dpd90 = g.sum(DPD90.columns)
-        self.charged_off = g.sum(("cum_charged_off_principal",))
-        self.recoveries = g.sum(("cum_recoveries",))
+        self.grid = Grid(timeseries)
+        self.amounts = BookAmounts.by_segment(self.grid)
 
 
 # --------------------------------------------------------------------------------------------
@@ -67,23 +69,24 @@ def paths_table(timeseries: pa.Table) -> pa.Table:
     Peak ratios run over days 1..horizon (day 0 when that is the only day); end ratios and
     cumulative amounts are taken on the last day. Income sums the accrued flows of days
     1..horizon. ``loss_rate_avg_balance`` divides by the mean on-book principal over days
-    0..horizon and is not annualised.
+    0..horizon and is not annualised; ``nine_quarter_loss_rate`` is the same over days 0..810
+    (or the horizon when shorter). The NPL ratio without disposal is
+    :func:`simulator.analysis.figures.npl_without_disposal`.
     """
     return _paths_from(_BookMetrics(timeseries))
 
 
 def _paths_from(m: _BookMetrics) -> pa.Table:
     g = m.grid
-    on_book = m.on_book.sum(axis=2)  # (P, D)
-    dpd30 = m.dpd30.sum(axis=2)
-    dpd90 = m.dpd90.sum(axis=2)
-    charged_off = m.charged_off.sum(axis=2)[:, -1]
-    recoveries = m.recoveries.sum(axis=2)[:, -1]
+    book = m.amounts.total()  # (P, D)
+    on_book = book.on_book
+    charged_off = book.charged_off[:, -1]
+    recoveries = book.recoveries[:, -1]
 
     initial = on_book[:, 0]
     net_loss = charged_off - recoveries
-    ratio30 = ratio(dpd30, on_book)
-    ratio90 = ratio(dpd90, on_book)
+    ratio30 = ratio(book.dpd30, on_book)
+    ratio90 = ratio(book.dpd90, on_book)
     later = g.days >= 1
     if not later.any():
         later = np.ones_like(later)
@@ -98,11 +101,14 @@ def _paths_from(m: _BookMetrics) -> pa.Table:
         "initial_principal": initial,
         "net_loss": net_loss,
         "net_loss_rate": ratio(net_loss, initial),
-        "loss_rate_avg_balance": ratio(net_loss, on_book.mean(axis=1)),
+        "loss_rate_avg_balance": loss_rate_on_average_balance(book, g.days, g.horizon),
+        "nine_quarter_loss_rate": loss_rate_on_average_balance(
+            book, g.days, nine_quarter_end(g.horizon)),
         "peak_dpd30_ratio": ratio30[:, later].max(axis=1),
         "peak_dpd90_ratio": ratio90[:, later].max(axis=1),
         "end_dpd30_ratio": ratio30[:, -1],
         "end_dpd90_ratio": ratio90[:, -1],
+        "end_npl_no_disposal_ratio": npl_without_disposal(book)[:, -1],
         "penalty_income": income["penalty"],
         "compound_income": income["compound"],
         "interest_income": income["interest"],
@@ -145,32 +151,22 @@ def quantiles_table(timeseries: pa.Table, by_segment: bool = True) -> pa.Table:
 
     Notes
     -----
-    ``cum_net_loss_rate`` on day t is (charged-off principal - recoveries) up to day t over
-    on-book principal on day 0; for a segment, over that segment's day-0 principal.
+    The metrics are :func:`simulator.analysis.figures.day_metrics`. ``cum_net_loss_rate`` on day
+    t is (charged-off principal - recoveries) up to day t over on-book principal on day 0; for a
+    segment, over that segment's day-0 principal. ``npl_no_disposal_ratio`` is (90+ principal on
+    book + principal charged off since day 0) / (on-book principal + principal charged off since
+    day 0).
     """
     return _quantiles_from(_BookMetrics(timeseries), by_segment)
 
 
 def _quantiles_from(m: _BookMetrics, by_segment: bool) -> pa.Table:
     g = m.grid
-
-    def metrics(on_book, dpd30, dpd90, net_loss):
-        return {
-            "dpd30_ratio": ratio(dpd30, on_book),
-            "dpd90_ratio": ratio(dpd90, on_book),
-            "cum_net_loss_rate": ratio(net_loss, on_book[:, :1]),
-            "outstanding_principal": on_book,
-        }
-
-    net = m.charged_off - m.recoveries
-    blocks: list[tuple[str, np.ndarray]] = []  # (metric name, (P, D) values)
-    for name, values in metrics(
-        m.on_book.sum(axis=2), m.dpd30.sum(axis=2), m.dpd90.sum(axis=2), net.sum(axis=2)
-    ).items():
-        blocks.append((name, values))
+    book = day_metrics(m.amounts.total())
+    blocks: list[tuple[str, np.ndarray]] = [(name, book[name]) for name in QUANTILE_METRICS]
     if by_segment:
         for s, seg in enumerate(g.segments):
-            per = metrics(m.on_book[:, :, s], m.dpd30[:, :, s], m.dpd90[:, :, s], net[:, :, s])
+            per = day_metrics(m.amounts.segment(s))
             for name in QUANTILE_METRICS:
                 blocks.append((f"{name}:{seg}", per[name]))
 

@@ -17,14 +17,20 @@ import pyarrow as pa
 
 from simulator.contract.buckets import BUCKETS, nominal_range
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 QUANTILE_STATS = ("mean", "p01", "p05", "p50", "p95", "p99", "p999")
 """The statistics of the ``quantiles`` table, in the order they are written."""
 
 QUANTILE_LEVELS = {"p01": 0.01, "p05": 0.05, "p50": 0.50, "p95": 0.95, "p99": 0.99, "p999": 0.999}
 
-QUANTILE_METRICS = ("dpd30_ratio", "dpd90_ratio", "cum_net_loss_rate", "outstanding_principal")
+QUANTILE_METRICS = (
+    "dpd30_ratio",
+    "dpd90_ratio",
+    "npl_no_disposal_ratio",
+    "cum_net_loss_rate",
+    "outstanding_principal",
+)
 """Book-wide metrics of the ``quantiles`` table, in the order they are written."""
 
 
@@ -161,7 +167,16 @@ PATHS: tuple[Column, ...] = (
         pa.float64(),
         "ratio",
         "net_loss / average outstanding principal over days 0..horizon (the Federal Reserve's "
-        "convention).",
+        "ratio, over the whole horizon; not annualised).",
+    ),
+    Column(
+        "nine_quarter_loss_rate",
+        pa.float64(),
+        "ratio",
+        "The Federal Reserve's nine-quarter loss rate on average balance: principal charged off "
+        "minus recoveries over days 1..810 / average outstanding principal over days 0..810 "
+        "(nine quarters of 90 days, the shocks' 30-day months); over days 0..horizon when the "
+        "horizon is shorter, and then equal to loss_rate_avg_balance.",
     ),
     Column(
         "peak_dpd30_ratio",
@@ -188,6 +203,14 @@ PATHS: tuple[Column, ...] = (
         "ratio",
         "Principal in M4..M6 / principal in M0..M6 on the last day (charged-off excluded).",
     ),
+    Column(
+        "end_npl_no_disposal_ratio",
+        pa.float64(),
+        "ratio",
+        "NPL ratio without disposal on the last day: (principal in M4..M6 + principal charged "
+        "off since day 0) / (principal in M0..M6 + principal charged off since day 0); "
+        "recoveries not netted.",
+    ),
     _money("penalty_income", "Penalty interest accrued and recognised over the horizon."),
     _money("compound_income", "Compound interest accrued and recognised over the horizon."),
     _money("interest_income", "Contract interest accrued and recognised over the horizon."),
@@ -204,8 +227,10 @@ QUANTILES: tuple[Column, ...] = (
         "metric",
         pa.string(),
         "label",
-        "dpd30_ratio, dpd90_ratio, cum_net_loss_rate (ratios) or outstanding_principal (yuan), "
-        "book-wide; the same suffixed ':<segment>' for one segment.",
+        "dpd30_ratio, dpd90_ratio, npl_no_disposal_ratio (90+ and charged-off principal over "
+        "on-book and charged-off principal), cum_net_loss_rate (ratios) or "
+        "outstanding_principal (yuan), book-wide; the same suffixed ':<segment>' for one "
+        "segment.",
     ),
     Column(
         "stat",

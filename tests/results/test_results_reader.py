@@ -10,7 +10,7 @@ import pytest
 from simulator.analysis.summary import summary
 from simulator.errors import InputError
 from simulator.results import Run, write_run
-from simulator.results.registry import conform
+from simulator.results.registry import SCHEMA_VERSION, conform
 from tests.results.synthetic_tables import random_run_tables
 
 SCENARIO = "name: reader_test\nhorizon_days: 3\n"
@@ -32,7 +32,7 @@ def test_open_and_read(run_dir):
     folder, tables = run_dir
     run = Run.open(folder)
     assert run.folder == folder
-    assert run.manifest["seed"] == 11 and run.manifest["schema_version"] == "1"
+    assert run.manifest["seed"] == 11 and run.manifest["schema_version"] == SCHEMA_VERSION
     assert run.scenario_yaml == SCENARIO
     assert run._tables == {}  # nothing read until asked
     for name, t in tables.items():
@@ -120,7 +120,7 @@ def test_manifest_problems(run_dir):
     with pytest.raises(InputError, match="schema version '0'"):
         Run.open(folder)
     _edit_manifest(
-        folder, lambda m: m.update(schema_version="1") or m["files"].pop("paths.parquet")
+        folder, lambda m: m.update(schema_version=SCHEMA_VERSION) or m["files"].pop("paths.parquet")
     )
     with pytest.raises(InputError, match="does not list paths.parquet"):
         Run.open(folder)
