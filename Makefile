@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench bench-scale lint clean
+.PHONY: run test library bench bench-scale lint clean
 
 $(STAMP): pyproject.toml setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,6 +17,9 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+library: $(STAMP)  # every shipped scenario at its own size: long on 2 cores
+	$(BIN)/overdue library
 
 bench: $(STAMP)
 	$(BIN)/overdue bench

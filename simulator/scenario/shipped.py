@@ -19,3 +19,12 @@ def shipped_scenario(name: str) -> Path:
     except ModuleNotFoundError:  # a checkout, run in place or installed in editable mode
         return _CHECKOUT / name
     return Path(str(folder / name))
+
+
+def library_folder() -> Path:
+    """The folder of the shipped scenario files and their README."""
+    try:
+        folder = resources.files("simulator.library")
+    except ModuleNotFoundError:
+        return _CHECKOUT
+    return Path(str(folder))
