@@ -70,7 +70,7 @@ def simulate(scenario: Scenario, *, threads: int | None = None, chunk_size: int 
         raise InputError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}",
                          path="--engine")
     t0 = time.perf_counter()
-    source = inputs or plan_run(scenario)
+    source = inputs or plan_run(scenario, chunk_size)  # a tape is indexed by these chunks
     t_book = time.perf_counter()
     n_paths = scenario.monte_carlo.paths
     n_borrowers = (source.n_borrowers if isinstance(source, RunPlan)

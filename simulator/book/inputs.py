@@ -14,7 +14,9 @@ from simulator.book.synthetic import (
     synthetic_book,
     synthetic_chunk,
 )
-from simulator.book.tape import SegmentParams, tape_book
+from simulator.book.tape import SegmentParams
+from simulator.book.tape_chunk import tape_book, tape_chunk
+from simulator.book.tape_index import TapeIndex, index_tape
 from simulator.contract.ledger import ALLOCATION_GROUPS
 from simulator.contract.money import to_micro
 from simulator.kernels.layout import D_COMPOUND, D_FEES, D_INTEREST, D_PENALTY, D_PRINCIPAL
@@ -159,14 +161,15 @@ def kernel_inputs(scenario: Scenario, book: Book | None = None) -> KernelInputs:
 
 
 class RunPlan(NamedTuple):
-    """What every task of a run shares, without the synthetic book: each task draws its own
-    chunk of borrowers (:func:`chunk_inputs`), so no process holds more of the book than the
-    chunks it is simulating. A tape's book is held whole (``inputs.book``)."""
+    """What every task of a run shares, without the book: each task draws its own chunk of a
+    synthetic book, or reads its own borrowers from a tape (:func:`chunk_inputs`), so no
+    process holds more of the book than the chunks it is simulating."""
 
     scenario: Scenario
-    inputs: KernelInputs  # book: the tape's, or an empty book when drawn chunk by chunk
-    n_borrowers: int  # seasoned borrowers (tasks' b_lo, b_hi index them)
+    inputs: KernelInputs  # book: an empty one, each task makes its chunk's
+    n_borrowers: int  # seasoned borrowers (tasks' b_lo, b_hi index them; a tape's by id)
     rows: dict | None  # a synthetic book's per-segment draw parameters; None for a tape
+    tape: TapeIndex | None = None  # a tape's parts and chunks (no rows)
 
 
 def _empty_book() -> Book:
@@ -176,15 +179,24 @@ def _empty_book() -> Book:
                 np.zeros(0, np.int32), np.zeros(0, np.int32), none_i)
 
 
-def plan_run(scenario: Scenario) -> RunPlan:
-    """The run's shared inputs; a tape is read here, a synthetic book is drawn by the tasks."""
+def plan_run(scenario: Scenario, chunk_size: int | None = None) -> RunPlan:
+    """The run's shared inputs; the book is drawn, or a tape's rows read, by the tasks. A tape
+    is checked and indexed here, part by part, into chunks of ``chunk_size`` borrowers (the
+    run's; None: the default), which are then the only chunks its tasks may ask for."""
     if scenario.book.tape is not None:
-        inputs = kernel_inputs(scenario)
-        return RunPlan(scenario, inputs, len(inputs.book.borrower_id), None)
+        from simulator.engine.tasks import resolve_chunk  # the engine imports this module
+
+        tape = index_tape(scenario, resolve_chunk(chunk_size))
+        return RunPlan(scenario, _shared_inputs(scenario, tape.segments), tape.n_borrowers,
+                       None, tape)
     check_segments(scenario)
     rows = segment_rows(scenario)  # raises on initial buckets beyond charge-off
-    segs = segment_params(scenario)
-    inputs = KernelInputs(
+    return RunPlan(scenario, _shared_inputs(scenario, segment_params(scenario)),
+                   int(scenario.book.borrowers), rows)
+
+
+def _shared_inputs(scenario: Scenario, segs: SegmentParams) -> KernelInputs:
+    return KernelInputs(
         book=_empty_book(),
         contract=contract_params(scenario),
         behaviour=behaviour_params(scenario, segs),
@@ -193,13 +205,15 @@ def plan_run(scenario: Scenario) -> RunPlan:
         segments=segs.names,
         collection_cost=collection_effect(scenario)[1],
     )
-    return RunPlan(scenario, inputs, int(scenario.book.borrowers), rows)
 
 
 def chunk_inputs(plan: RunPlan, b_lo: int, b_hi: int) -> tuple[KernelInputs, int, int]:
     """Kernel inputs holding borrowers ``[b_lo, b_hi)`` and where they lie in its book: a
     synthetic chunk is drawn (with its applicants) and its money checked against int64; a
-    tape's book is the whole tape, already checked."""
+    tape's chunk is read from the parts that hold it (its money was checked as a whole)."""
+    if plan.tape is not None:
+        book = tape_chunk(plan.tape, plan.scenario, b_lo, b_hi)
+        return plan.inputs._replace(book=book), 0, len(book.borrower_id)
     if plan.rows is None:
         return plan.inputs, b_lo, b_hi
     book = synthetic_chunk(plan.scenario, b_lo, b_hi, plan.n_borrowers, plan.rows)

@@ -1,4 +1,4 @@
-"""Does a book's money fit int64 micro-yuan? Checked for a tape once it is read, and for each
+"""Does a book's money fit int64 micro-yuan? Checked for a tape as its parts are read, and for each
 chunk of a synthetic book as its task draws it, before its paths are simulated: the kernel sums
 money exactly in int64, and a sum past 2**63 would wrap to a negative balance without a word."""
 
@@ -19,10 +19,12 @@ from simulator.scenario.bounds import (
 from simulator.scenario.schema import Scenario
 
 
-def book_money_bound(scenario: Scenario, book: Book) -> tuple[float, np.ndarray]:
-    """The most any int64 money sum can reach (micro-yuan, a float): an aggregate of one path
-    (:func:`~simulator.scenario.bounds.money_limit_factor`) or one drawdown's principal-days
-    (:func:`~simulator.scenario.bounds.principal_days_factor`); and each drawdown's part."""
+def money_parts(scenario: Scenario, book: Book) -> tuple[np.ndarray, np.ndarray]:
+    """Each drawdown's most money in one path's aggregate
+    (:func:`~simulator.scenario.bounds.money_limit_factor`) and its own principal-days
+    (:func:`~simulator.scenario.bounds.principal_days_factor`), micro-yuan as floats: a
+    book's bound sums the first and takes the largest of the second, so parts of a book
+    (a tape read part by part) add up to the whole."""
     redraws = scenario.book.revolving.redraw_probability > 0 and len(book.redraw_principal) > 0
     principal = book.principal.astype(np.float64)
     rate = book.daily_rate
@@ -49,6 +51,13 @@ def book_money_bound(scenario: Scenario, book: Book) -> tuple[float, np.ndarray]
                       days=days, term_months=book.term.astype(np.float64), extra_months=extra)
     principal_days = principal * principal_days_factor(
         g=g, capitalises=restructuring is not None, days=days)
+    return each, principal_days
+
+
+def book_money_bound(scenario: Scenario, book: Book) -> tuple[float, np.ndarray]:
+    """The most any int64 money sum can reach (micro-yuan, a float): an aggregate of one path
+    or one drawdown's principal-days (:func:`money_parts`); and each drawdown's part."""
+    each, principal_days = money_parts(scenario, book)
     # the larger of the book's summed money and one drawdown's principal-days
     need = max(float(each.sum()), float(principal_days.max(initial=0.0)))
     return need, np.maximum(each, principal_days)
@@ -66,18 +75,29 @@ def check_money_fits(scenario: Scenario, book: Book, segment_names: tuple[str, .
     if total <= MONEY_LIMIT_MICRO:
         return
     if scenario.book.tape is not None:
-        path = "book.tape"
-        advice = "split the tape, or shorten horizon_days"
-    else:
-        seg = np.repeat(book.segment, np.diff(book.borrower_start))
-        worst = int(np.argmax(np.bincount(seg, weights=each, minlength=len(segment_names))))
-        path = f"book.segments[{worst}].principal"
-        advice = (f"lower --chunk-size, book.borrowers or the principal of segment "
-                  f"{segment_names[worst]!r}, or shorten horizon_days")
+        refuse_tape_money(scenario, len(book.principal), book.principal.sum(dtype=np.float64),
+                          total)
+    seg = np.repeat(book.segment, np.diff(book.borrower_start))
+    worst = int(np.argmax(np.bincount(seg, weights=each, minlength=len(segment_names))))
+    _refuse(scenario, part, len(book.principal), book.principal.sum(dtype=np.float64), total,
+            f"book.segments[{worst}].principal",
+            f"lower --chunk-size, book.borrowers or the principal of segment "
+            f"{segment_names[worst]!r}, or shorten horizon_days")
+
+
+def refuse_tape_money(scenario: Scenario, drawdowns: int, principal: float,
+                      total: float) -> None:
+    """Refuse a tape whose summed bound (``total``, micro-yuan) passed the limit; ``principal``
+    is its drawdowns' principal in micro-yuan."""
+    _refuse(scenario, "the book", drawdowns, principal, total, "book.tape",
+            "split the tape, or shorten horizon_days")
+
+
+def _refuse(scenario: Scenario, part: str, drawdowns: int, principal: float, total: float,
+            path: str, advice: str) -> None:
     raise InputError(
         f"the book's money does not fit the simulator's exact arithmetic: {part} holds "
-        f"{len(book.principal):,} "
-        f"drawdowns of {book.principal.sum(dtype=np.float64) / MICRO:,.0f} yuan with every "
+        f"{drawdowns:,} drawdowns of {principal / MICRO:,.0f} yuan with every "
         f"charge, fee and redraw over {scenario.horizon_days} days could reach "
         f"{total / MICRO:,.0f} yuan in one exact sum (a path's total, or one drawdown's "
         f"principal x days), above the {MONEY_LIMIT_MICRO / MICRO:,.0f} that int64 micro-yuan "

@@ -1,8 +1,10 @@
 """The Dask engine: the same tasks as the local engine, run on a Dask cluster.
 
-The run's plan (the scenario, contract, behaviour and macro paths: no book) travels to the
-workers once; each task draws its own chunk of a synthetic book on the worker, so neither the
-client nor a worker holds more of the book than one chunk per worker thread, and sends back only
+The run's plan (the scenario, contract, behaviour and macro paths: no book; for a loan tape its
+index of parts and chunks, no rows) travels to the workers once; each task draws its own chunk
+of a synthetic book, or reads its borrowers' rows from the tape (at the same path on every
+worker), on the worker, so neither the client nor a worker holds more of the book than one
+chunk per worker thread, and sends back only
 its int64 aggregate and counts, which the client adds into the total as results arrive. Integer
 addition makes the merge exact in any order, and the random draws are counter-based (keyed by
 seed, path and borrower, not by which process runs them), so a run on any number of workers
@@ -96,8 +98,8 @@ def run_dask(source: KernelInputs | RunPlan, tasks: list[Task], n_paths: int,
     if not tasks:
         return total
     with _client(distributed, scheduler, connect_timeout) as client:
-        # Once to every worker, not once per task. A RunPlan holds no synthetic book (tasks
-        # draw their chunks); KernelInputs, or a tape's plan, carry theirs.
+        # Once to every worker, not once per task. A RunPlan holds no book (tasks draw or
+        # read their chunks); KernelInputs carry a whole one.
         [shared] = client.scatter([source], broadcast=True, hash=False)
         run_id = uuid.uuid4().hex  # distinct keys: never confused with another run's tasks
         attempts: dict[int, int] = {}

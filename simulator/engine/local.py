@@ -17,7 +17,8 @@ Progress = Callable[[Task, TaskResult], None]
 def run_local(source: KernelInputs | RunPlan, tasks: list[Task], n_paths: int, threads: int,
               progress: Progress | None = None) -> np.ndarray:
     """Run every task on ``threads`` threads and return the merged aggregate. With a
-    :class:`RunPlan` each task draws its own chunk: memory holds one chunk per thread."""
+    :class:`RunPlan` each task draws (or reads from a tape) its own chunk: memory holds one
+    chunk per thread."""
     total = empty_aggregate(n_paths, source)
     lock = threading.Lock()
 

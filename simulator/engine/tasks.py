@@ -30,10 +30,15 @@ class Task:
     b_hi: int
 
 
+def resolve_chunk(chunk_size: int | None) -> int:
+    """Borrowers per task: ``chunk_size``, or the default for None or 0."""
+    return max(1, int(chunk_size or DEFAULT_CHUNK))
+
+
 def plan_tasks(n_paths: int, n_borrowers: int, chunk_size: int | None = None,
                path_block: int | None = None) -> list[Task]:
     """Tasks covering every (path, borrower) once, path blocks outermost."""
-    chunk = max(1, int(chunk_size or DEFAULT_CHUNK))
+    chunk = resolve_chunk(chunk_size)
     block = max(1, int(path_block or DEFAULT_PATH_BLOCK))
     return [
         Task(p, min(p + block, n_paths), b, min(b + chunk, n_borrowers))
@@ -67,8 +72,8 @@ class TaskResult(NamedTuple):
 
 def run_task(source: KernelInputs | RunPlan, task: Task) -> TaskResult:
     """Simulate one task. With a :class:`RunPlan` the task draws its own chunk of a synthetic
-    book (memory: the chunk, not the book); with :class:`KernelInputs` it reads its borrowers
-    from the whole book they hold."""
+    book, or reads its borrowers' rows from a tape (memory: the chunk, not the book); with
+    :class:`KernelInputs` it takes its borrowers from the whole book they hold."""
     if isinstance(source, RunPlan):
         inputs, b_lo, b_hi = chunk_inputs(source, task.b_lo, task.b_hi)
     else:

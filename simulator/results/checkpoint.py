@@ -104,6 +104,11 @@ def source_sha256() -> str:
 def _tape_stamp(tape: str | None) -> str | None:
     if tape is None:
         return None
+    if Path(tape).is_dir():  # a dataset: every file's name, size and time
+        h = hashlib.sha256()
+        for path in sorted(p for p in Path(tape).rglob("*") if p.is_file()):
+            h.update(f"{path.relative_to(tape).as_posix()}\0{_tape_stamp(str(path))}\0".encode())
+        return f"folder, files {h.hexdigest()}"
     try:
         st = os.stat(tape)
     except OSError:

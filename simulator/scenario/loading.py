@@ -370,8 +370,9 @@ def _resolve_tape(
     path = path.resolve()
     loc = ("book", "tape")
     line = None if loc in overridden else lines.get(loc)
-    if not path.is_file():
-        what = "is a folder, not a file" if path.is_dir() else "does not exist"
+    # a folder is a Parquet dataset (its files read in order); a CSV tape is one file
+    if not (path.is_file() or (path.is_dir() and path.suffix.lower() != ".csv")):
+        what = "is a folder, not a CSV file" if path.is_dir() else "does not exist"
         raise InputError(f"loan tape {str(path)!r} {what}", path="book.tape", line=line,
                          source=source)
     book = scenario.book.model_copy(update={"tape": str(path)})
