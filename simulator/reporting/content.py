@@ -23,8 +23,11 @@ from simulator.analysis.figures import (
     DPD90,
     ON_BOOK,
     BandRow,
+    BookAmounts,
     charge_off_dpd,
     five_category_rows,
+    nine_quarter_window,
+    npl_without_disposal,
     principal_columns,
     ratio,
     stage_rows,
@@ -233,10 +236,14 @@ def _regulatory(f: _Facts) -> list[Block]:
 
     rows = [row(f"Net loss rate over {f.horizon} days, % of average balance",
                 f.col("loss_rate_avg_balance")),
+            row(f"Nine-quarter loss rate, % of average balance: {nine_quarter_window(f.horizon)}",
+                f.col("nine_quarter_loss_rate")),
             row(f"Net loss rate over {f.horizon} days, % of day-0 principal",
                 f.col("net_loss_rate"))]
+    npl_nd = npl_without_disposal(BookAmounts.book_wide(f.data.grid))
     for label, i in _year_end_idx(f):
         rows.append(row(f"NPL ({DPD90.label}) ratio, {label}", f.ratio90[:, i]))
+        rows.append(row(f"NPL ratio without disposal, {label}", npl_nd[:, i]))
         rows.append(row(f"{DPD30.label} ratio, {label}", f.ratio30[:, i]))
         rows.append(row(f"On-book principal, % of day 0, {label}",
                         f.on_book[:, i] / np.where(f.on_book[:, 0] > 0, f.on_book[:, 0], 1.0),
@@ -262,8 +269,11 @@ def _regulatory(f: _Facts) -> list[Block]:
               rows=rows),
         Block("small", f"Loss rates are not annualised (horizon {f.horizon} days). NPL ratio = "
               f"principal at {DPD90.min_dpd}+ DPD ({span(DPD90.buckets)}) over on-book "
-              "principal; ratios are per path, then summarised across paths; on-book principal "
-              "at each date is in the last rows."),
+              "principal; without disposal (the PBOC stress test's measure) principal charged "
+              "off since day 0 is added to both; ratios are per path, then summarised across "
+              "paths; on-book principal at each date is in the last rows. The nine-quarter loss "
+              "rate (the Federal Reserve's) is net loss over days 1..810 over the mean on-book "
+              "principal of days 0..810."),
         Block("h2", f"{title5} at horizon end (day {f.horizon})"),
         Block("table", header=["Category", "Buckets", "Principal (yuan, mean)", "% of on-book"],
               rows=five),

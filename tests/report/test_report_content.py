@@ -127,3 +127,27 @@ def test_import_changes_no_matplotlib_setting():
                           timeout=120, check=False)
     assert done.returncode == 0, done.stderr
 
+
+
+def test_report_regulatory_view_has_the_regulators_measures(default_run):
+    run = simulator.Run.open(default_run)
+    blocks, _ = content.build_blocks(run)
+    rows, note = _table_after(blocks, "Regulatory view")
+    by_label = {r[0]: r for r in rows}
+    # by hand from the timeseries: per path on the last day, (M4..M6 + charged off since day 0)
+    # over (M0..M6 + charged off since day 0), then the mean over paths
+    ts = run.timeseries
+    last = ts.filter(pc.equal(ts.column("day"), pc.max(ts.column("day")))).to_pydict()
+    num: dict[int, float] = {}
+    den: dict[int, float] = {}
+    for i, p in enumerate(last["path"]):
+        co = last["cum_charged_off_principal"][i]
+        num[p] = num.get(p, 0.0) + co + sum(last[f"principal_M{k}"][i] for k in (4, 5, 6))
+        den[p] = den.get(p, 0.0) + co + sum(last[f"principal_M{k}"][i] for k in range(7))
+    mean = sum(num[p] / den[p] for p in num) / len(num)
+    assert by_label["NPL ratio without disposal, horizon end (day 120)"][1] == \
+        f"{100 * mean:.3f}%"
+    nine = ("Nine-quarter loss rate, % of average balance: the 120-day horizon only, shorter "
+            "than nine quarters (810 days)")
+    assert by_label[nine][1:] == by_label["Net loss rate over 120 days, % of average balance"][1:]
+    assert "without disposal" in note and "days 1..810" in note
