@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from simulator.book.macro import build_macro
+from simulator.book.macro import build_macro, segment_dynamics
 from simulator.book.money import check_money_fits
 from simulator.book.synthetic import (
     check_segments,
@@ -21,7 +21,7 @@ from simulator.contract.ledger import ALLOCATION_GROUPS
 from simulator.contract.money import to_micro
 from simulator.kernels.layout import D_COMPOUND, D_FEES, D_INTEREST, D_PENALTY, D_PRINCIPAL
 from simulator.kernels.portfolio import Behaviour, Book, Contract, Macro
-from simulator.scenario.schema import BUCKETS, Scenario
+from simulator.scenario.schema import BUCKETS, DAYS_PER_MONTH, Scenario
 
 _PART = {"fee": D_FEES, "compound": D_COMPOUND, "penalty": D_PENALTY, "interest": D_INTEREST,
          "principal": D_PRINCIPAL}
@@ -125,17 +125,21 @@ def behaviour_params(scenario: Scenario, segs: SegmentParams) -> Behaviour:
         rho=float(b.rho),
         base_pd=segs.base_pd,
         other_debt_service_ratio=segs.other_debt_service_ratio,
-        unemployment_beta=segs.unemployment_beta,
+        dsr_reference=segment_dynamics(scenario, segs.names)[2],
         dsr_sensitivity=float(b.dsr_sensitivity),
         unemployed_income_ratio=float(b.unemployed_income_ratio),
+        unemployed_pd_multiplier=float(b.unemployed_pd_multiplier),
         other_debt_rate_sensitivity=float(b.other_debt_rate_sensitivity),
+        months_on_book_pd=np.array(b.months_on_book_pd, float),
         cure_daily=np.minimum(cure, 1.0),
         partial_daily=np.minimum(partial, 1.0),
         partial_share=float(b.partial_share),
         cure_factor_loading=float(b.cure_factor_loading),
         prepayment_monthly=float(b.prepayment_monthly),
         recovery_rate=float(scenario.recovery.rate),
+        recovery_factor_loading=float(scenario.recovery.factor_loading),
         recovery_lag_days=int(scenario.recovery.lag_days),
+        burn_in_days=int(scenario.book.burn_in_months) * DAYS_PER_MONTH,
         redraw_probability=float(scenario.book.revolving.redraw_probability),
         apr_cap=float(scenario.contract.enforceable_apr_cap),
         **extra,
@@ -153,7 +157,7 @@ def kernel_inputs(scenario: Scenario, book: Book | None = None) -> KernelInputs:
         book=book,
         contract=contract_params(scenario),
         behaviour=behaviour_params(scenario, segs),
-        macro=build_macro(scenario, segs.names),
+        macro=build_macro(scenario, segs.names, segs.unemployment_beta),
         horizon=int(scenario.horizon_days),
         segments=segs.names,
         collection_cost=collection_effect(scenario)[1],
@@ -200,7 +204,7 @@ def _shared_inputs(scenario: Scenario, segs: SegmentParams) -> KernelInputs:
         book=_empty_book(),
         contract=contract_params(scenario),
         behaviour=behaviour_params(scenario, segs),
-        macro=build_macro(scenario, segs.names),
+        macro=build_macro(scenario, segs.names, segs.unemployment_beta),
         horizon=int(scenario.horizon_days),
         segments=segs.names,
         collection_cost=collection_effect(scenario)[1],

@@ -1,39 +1,58 @@
-"""Scenario shocks to per-path, per-month macro arrays.
+"""Scenario shocks and the factor to per-path, per-month macro arrays (MODEL.md 6).
+
+Months are counted from the burn-in's start: month ``m`` covers sim days
+``[30 (m - burn_in_months), 30 (m - burn_in_months + 1))``, so month ``burn_in_months`` holds
+day 0 (without a burn-in, month ``m`` holds days ``[30 m, 30 m + 30)``). The burn-in's months
+are baseline conditions: no shock, the factor at its start value.
 
 The systematic factor ``Z`` is an AR(1) in months with N(0, 1) marginal:
-``Z[0] = e[0]``, ``Z[m] = phi Z[m-1] + sqrt(1 - phi^2) e[m]``, its innovations drawn from the
-counter-based generator keyed by (seed, path, month), so path ``p`` is the same path whatever
-else runs. Income, unemployment and rate shocks are deterministic scenario paths, the same on
-every Monte Carlo path (the factor carries the randomness); a factor shock shifts ``Z`` on
-every path by the same amount.
+``Z[m] = phi Z[m-1] + sqrt(1 - phi^2) e[m]``, from ``Z[-1] = z0`` (``macro.factor_start``) or,
+when stationary, ``Z[0] = e[0]``; its innovations drawn from the counter-based generator keyed
+by (seed, path, month), so path ``p`` is the same path whatever else runs. A segment's factor
+is ``sqrt(w) Z + sqrt(1 - w) eta_s`` with ``eta_s`` an AR(1) of its own. Income, unemployment
+and rate shocks are deterministic scenario paths, the same on every Monte Carlo path (the
+factor carries the randomness); a factor shock shifts ``Z`` on every path by the same amount.
+
+Employment: a segment's unemployment rate ``U[m] = U0 + beta x change_pp[m] / 100`` is
+followed in expectation by its monthly hazards. Job finding falls in proportion as the rate
+rises, ``f[m] = f0 min(1, U0 / U[m+1])``, and separations make up the rest of the flow,
+``s[m] = (U[m+1] - U[m] (1 - f[m])) / (1 - U[m])``; where the rate falls faster than job
+finding alone allows, ``s = 0`` and ``f = 1 - U[m+1] / U[m]``.
 """
 
 from __future__ import annotations
+
+import math
+from datetime import timedelta
 
 import numpy as np
 
 from simulator.kernels.macro_draws import fill_factor_paths
 from simulator.kernels.portfolio import Macro
+from simulator.scenario.dynamics import MONTHS
 from simulator.scenario.schema import DAYS_PER_MONTH, Scenario
 
-
-def n_months(horizon_days: int) -> int:
-    """Months indexed by the kernel: day ``d`` falls in month ``d // 30``."""
-    return horizon_days // DAYS_PER_MONTH + 1
+U_MIN, U_MAX = 1e-4, 0.9  # a segment's unemployment rate is kept within these
 
 
-def factor_paths(seed, path_lo, path_hi, months, phi):
-    """Z[path - path_lo, month] for paths ``[path_lo, path_hi)``."""
+def n_months(horizon_days: int, burn_in_months: int = 0) -> int:
+    """Months indexed by the kernel: the burn-in's, then day ``d``'s ``d // 30``."""
+    return burn_in_months + horizon_days // DAYS_PER_MONTH + 1
+
+
+def factor_paths(seed, path_lo, path_hi, months, phi, start=math.nan, unit=0):
+    """Z[path - path_lo, month] for paths ``[path_lo, path_hi)`` from ``Z[-1] = start`` (NaN:
+    stationary); ``unit`` 0 is the systematic factor, ``1 + s`` segment ``s``'s own."""
     z = np.empty((path_hi - path_lo, months))
-    fill_factor_paths(seed, path_lo, path_hi, months, phi, z)
+    fill_factor_paths(seed, path_lo, path_hi, months, phi, start, unit, z)
     return z
 
 
 def shock_paths(scenario: Scenario, months: int, names: tuple[str, ...]
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(income multiplier [segment, month], unemployment change in pp [month], rate change in
-    bp [month], factor shift in sd [month]) from the scenario's shocks; several shocks of one
-    kind add up. ``names`` are the book's segments."""
+    bp [month], factor shift in sd [month]) from the scenario's shocks, months from day 0;
+    several shocks of one kind add up. ``names`` are the book's segments."""
     names = list(names)
     income = np.ones((len(names), months))
     unemployment = np.zeros(months)
@@ -54,11 +73,101 @@ def shock_paths(scenario: Scenario, months: int, names: tuple[str, ...]
     return np.maximum(income, 0.0), unemployment, rate, factor
 
 
-def build_macro(scenario: Scenario, names: tuple[str, ...]) -> Macro:
-    """The kernel's macro arrays for every path of the scenario (``names``: its segments)."""
+def employment_hazards(rate: np.ndarray, job_finding: np.ndarray
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """(separation, job finding) [segment, month]: the chances of the move from month ``m``
+    to ``m + 1`` that carry the unemployment rate ``rate[segment, month]`` from one month to
+    the next in expectation (the module's rule; the last month's are unused)."""
+    u, u_next = rate[:, :-1], rate[:, 1:]
+    f0 = job_finding[:, None]
+    f = f0 * np.minimum(1.0, u[:, :1] / u_next)  # u[:, :1]: the unstressed rate U0
+    s = (u_next - u * (1.0 - f)) / (1.0 - u)
+    falling = s < 0.0
+    f = np.where(falling, 1.0 - u_next / u, f)
+    s = np.clip(np.where(falling, 0.0, s), 0.0, 1.0)
+    pad = np.zeros((rate.shape[0], 1))
+    return np.hstack([s, pad]), np.hstack([f, pad])
+
+
+def seasonal_multipliers(scenario: Scenario, months: int, burn_in: int) -> np.ndarray:
+    """PD multiplier of each month: the calendar month of its middle day."""
+    table = scenario.behaviour.seasonal_pd
+    out = np.ones(months)
+    if table:
+        for m in range(months):
+            middle = scenario.as_of + timedelta(days=(m - burn_in) * DAYS_PER_MONTH + 15)
+            out[m] = table.get(MONTHS[middle.month - 1], 1.0)
+    return out
+
+
+def segment_dynamics(scenario: Scenario, names: tuple[str, ...]
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(unemployment rate, job finding, DSR reference) per segment: a synthetic segment's own
+    where it sets them, else the behaviour's (a tape's segments take the behaviour's)."""
+    beh = scenario.behaviour
+    segments = scenario.book.segments or []
+    own = {s.name: s for s in segments}
+
+    def column(attr: str, default: float) -> np.ndarray:
+        values = [getattr(own[n], attr, None) if n in own else None for n in names]
+        return np.array([default if v is None else v for v in values], float)
+
+    return (column("unemployment_rate", beh.employment.unemployment_rate),
+            column("job_finding_monthly", beh.employment.job_finding_monthly),
+            column("dsr_reference", beh.dsr_reference))
+
+
+def build_macro(scenario: Scenario, names: tuple[str, ...], betas: np.ndarray) -> Macro:
+    """The kernel's macro arrays for every path of the scenario (``names``: its segments,
+    ``betas`` their unemployment betas)."""
     mc = scenario.monte_carlo
-    months = n_months(scenario.horizon_days)
-    z = factor_paths(mc.seed, 0, mc.paths, months, scenario.behaviour.factor_persistence)
-    income, unemployment, rate, shift = shock_paths(scenario, months, names)
-    z = z + shift[None, :]  # the same draws, shifted: stress and baseline stay paired
-    return Macro(z=z, income_multiplier=income, unemployment_pp=unemployment, rate_bp=rate)
+    beh = scenario.behaviour
+    burn = scenario.book.burn_in_months
+    horizon_months = n_months(scenario.horizon_days)
+    months = burn + horizon_months
+    start = scenario.macro.start_value()
+    stationary = scenario.macro.factor_start == "stationary"
+    phi = beh.factor_persistence
+    z = np.full((mc.paths, months), start)
+    z[:, burn:] = factor_paths(mc.seed, 0, mc.paths, horizon_months, phi,
+                               math.nan if stationary else start)
+    income, unemployment, rate, shift = shock_paths(scenario, horizon_months, names)
+    z[:, burn:] += shift[None, :]  # the same draws, shifted: stress and baseline stay paired
+    w = beh.segment_factor_weight
+    segment_z = np.repeat(z[:, None, :], len(names), axis=1)
+    if w < 1.0:
+        for s in range(len(names)):
+            own = factor_paths(mc.seed, 0, mc.paths, horizon_months, phi, unit=1 + s)
+            segment_z[:, s, burn:] = math.sqrt(w) * z[:, burn:] + math.sqrt(1.0 - w) * own
+
+    def with_burn_in(values: np.ndarray, baseline: float) -> np.ndarray:
+        lead = np.full(values.shape[:-1] + (burn,), baseline)
+        return np.concatenate([lead, values], axis=-1)
+
+    u0, f0, _ = segment_dynamics(scenario, names)
+    change = with_burn_in(unemployment, 0.0)
+    u_rate = np.clip(u0[:, None] + np.asarray(betas, float)[:, None] * change[None, :] / 100.0,
+                     U_MIN, U_MAX)
+    separation, job_finding = employment_hazards(u_rate, f0)
+    return Macro(
+        z=z,
+        segment_z=segment_z,
+        income_multiplier=with_burn_in(income, 1.0),
+        rate_bp=with_burn_in(rate, 0.0),
+        season=seasonal_multipliers(scenario, months, burn),
+        unemployment_start=u_rate[:, 0].copy(),
+        separation=separation,
+        job_finding=job_finding,
+    )
+
+
+def plain_macro(z: np.ndarray, n_segments: int = 1) -> Macro:
+    """Macro arrays around factor paths ``z[path, month]`` with nothing else: no shock, no
+    season, nobody unemployed (validation checks that isolate the one-factor rule)."""
+    months = z.shape[1]
+    return Macro(
+        z=z, segment_z=np.repeat(z[:, None, :], n_segments, axis=1),
+        income_multiplier=np.ones((n_segments, months)), rate_bp=np.zeros(months),
+        season=np.ones(months), unemployment_start=np.zeros(n_segments),
+        separation=np.zeros((n_segments, months)), job_finding=np.ones((n_segments, months)),
+    )

@@ -119,12 +119,20 @@ def segment_rows(scenario: Scenario) -> dict:
     )
 
 
+def burn_in_days(scenario: Scenario) -> int:
+    return scenario.book.burn_in_months * DAYS_PER_MONTH
+
+
 def _draw(scenario: Scenario, rows: dict, n: int, id_offset: int, arrival_days: int) -> dict:
+    """Borrowers drawn as of the first day of behaviour (the burn-in's, or day 0), their ages
+    then counted to day 0."""
+    burn = burn_in_days(scenario)
     seg, income, start, principal, age, dpd0, disbursed = _draw_book(
         scenario.monte_carlo.seed, n, rows["seg_cum"], rows["income_p"], rows["count_cum"],
         rows["principal_p"], rows["bucket_cum"], rows["dpd_lo"], rows["dpd_hi"], rows["terms"],
-        rows["period"], rows["as_of"], id_offset, arrival_days,
+        rows["period"], rows["as_of"] - burn, id_offset, arrival_days,
     )
+    age += burn
     borrower_id = np.arange(n, dtype=np.int64) + id_offset
     counts = np.diff(start)
     number = np.arange(start[-1], dtype=np.int64) - np.repeat(start[:-1], counts)
@@ -153,9 +161,11 @@ def _concat(a: dict, b: dict) -> dict:
 
 
 def applicants(scenario: Scenario, borrowers: int) -> int:
-    """Applicants arriving over the horizon under ``book.revolving.new_borrowers_monthly``."""
+    """Applicants arriving over the burn-in and the horizon under
+    ``book.revolving.new_borrowers_monthly``."""
     monthly = scenario.book.revolving.new_borrowers_monthly
-    return int(round(monthly * borrowers * scenario.horizon_days / DAYS_PER_MONTH))
+    days = burn_in_days(scenario) + scenario.horizon_days
+    return int(round(monthly * borrowers * days / DAYS_PER_MONTH))
 
 
 def applicants_before(b: int, n_borrowers: int, n_applicants: int) -> int:
@@ -190,8 +200,8 @@ def synthetic_chunk(scenario: Scenario, b_lo: int, b_hi: int, n_borrowers: int,
     keyed by the borrower's or drawdown's id, so a chunk is what the whole book holds for
     those borrowers; ``rows`` (:func:`segment_rows`) may be given to skip rebuilding them.
 
-    Underwriting, pricing and limits apply to new drawdowns (applicants and redraws); the
-    seasoned book keeps the terms it was written on.
+    Underwriting, pricing and limits apply to new drawdowns from day 1 (applicants and
+    redraws); the seasoned book, and what the burn-in originates, keep the book's terms.
     """
     check_segments(scenario)
     book = scenario.book
@@ -207,9 +217,12 @@ def synthetic_chunk(scenario: Scenario, b_lo: int, b_hi: int, n_borrowers: int,
     a_lo = applicants_before(b_lo, n_borrowers, n_app)
     a_hi = applicants_before(b_hi, n_borrowers, n_app)
     if a_hi > a_lo:
-        fresh = _draw(scenario, rows, a_hi - a_lo, APPLICANT_KEYS + a_lo, scenario.horizon_days)
+        fresh = _draw(scenario, rows, a_hi - a_lo, APPLICANT_KEYS + a_lo,
+                      burn_in_days(scenario) + scenario.horizon_days)
         _, quantile = _scores(seed, fresh["borrower_id"], accuracy)
-        part = _concat(part, _keep_borrowers(fresh, quantile <= approve_share))
+        # today's underwriting from day 1; the burn-in's applicants all came in
+        before_day_1 = fresh["age"][fresh["start"][:-1]] >= 0
+        part = _concat(part, _keep_borrowers(fresh, (quantile <= approve_share) | before_day_1))
         del fresh
     z, quantile = _scores(seed, part["borrower_id"], accuracy)
     seg = part["seg"]
@@ -223,7 +236,7 @@ def synthetic_chunk(scenario: Scenario, b_lo: int, b_hi: int, n_borrowers: int,
     new_principal = _limited(part["principal"], part["income"][dd_borrower], uw)
     new_rates = _priced(seg_rates, quantile[dd_borrower], scenario)
     del dd_borrower
-    is_new = np.arange(len(new_principal)) >= n_seasoned_dd
+    is_new = (np.arange(len(new_principal)) >= n_seasoned_dd) & (part["age"] < 0)
     principal = np.where(is_new, new_principal, part["principal"])
     rates = np.where(is_new, new_rates, seg_rates)
     del is_new

@@ -16,6 +16,8 @@ _COUNT = {f"n_{b}": L.N_BY_CODE + i for i, b in enumerate(registry.BUCKETS)} | {
     "borrowers_dpd30": L.BORROWERS_DPD30,
     "borrowers_dpd90": L.BORROWERS_DPD90,
     "n_restructured": L.N_RESTRUCTURED,
+    "borrowers": L.BORROWERS,
+    "borrowers_unemployed": L.BORROWERS_UNEMPLOYED,
 }
 _MONEY_LEVEL = {
     f"principal_{b}": L.PRINCIPAL_BY_BUCKET + i for i, b in enumerate(registry.BUCKETS)

@@ -41,6 +41,7 @@ from simulator.kernels.layout import (
     S_DPD,
     S_GENERATION,
     S_INSTALMENT,
+    S_LEVEL_PAYMENT,
     S_N_SLOTS,
     S_NEXT_INSTALMENT,
     S_NORMAL_PRINCIPAL,
@@ -53,6 +54,7 @@ from simulator.kernels.layout import (
     S_REPORTED_RESTRUCTURED,
     S_STATUS,
     S_TERM,
+    S_TODAY_TERMS,
 )
 
 METHOD_EQUAL_INSTALLMENT, METHOD_INTEREST_FIRST, METHOD_EQUAL_PRINCIPAL = 0, 1, 2
@@ -148,7 +150,8 @@ def draw_unit(drawdown_id, st, j, d):
 
 @jit(forceinline=True, _nrt=False)
 def daily_rate(rates, redraw_rates, st, j, d):
-    return redraw_rates[d] if st[j, S_GENERATION] > 0 else rates[d]
+    """The book's rate, or today's for a drawdown drawn under today's policy."""
+    return redraw_rates[d] if st[j, S_TODAY_TERMS] != 0 else rates[d]
 
 
 @jit(forceinline=True, _nrt=False)
@@ -280,7 +283,16 @@ def replay_on_time(st, j, rate, method, until, period, as_of):
 
 
 @jit(forceinline=True, _nrt=False)
-def start_schedule(st, j, t, principal, term, instalment):
+def level_payment(principal, rate, term):
+    """A schedule's level monthly payment, the debt service the borrower's DSR counts: its
+    principal over the term plus the average month's interest of an amortising loan (exact in
+    float arithmetic, so the behaviour twin rounds the same way)."""
+    interest = principal * rate * DAYS_PER_MONTH * (term + 1) / (2.0 * term)
+    return principal // term + np.int64(interest)
+
+
+@jit(forceinline=True, _nrt=False)
+def start_schedule(st, j, t, principal, term, instalment, rate):
     """Make drawdown ``j`` a fresh schedule disbursed (or rescheduled) on sim day ``t``."""
     st[j, S_NORMAL_PRINCIPAL] = principal
     st[j, S_ACCRUED_INTEREST] = 0
@@ -290,6 +302,7 @@ def start_schedule(st, j, t, principal, term, instalment):
     st[j, S_ORIGIN] = t
     st[j, S_TERM] = term
     st[j, S_INSTALMENT] = instalment
+    st[j, S_LEVEL_PAYMENT] = level_payment(principal, rate, term)
 
 
 @jit(forceinline=True, _nrt=False)

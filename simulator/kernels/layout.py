@@ -61,12 +61,15 @@ INTEREST_RUN = 46
 PENALTY_RUN = 47
 COMPOUND_RUN = 48
 NONACCRUAL_RUN = 49
-N_METRICS = 50
+BORROWERS = 50  # state: the book's borrowers (applicants included, from day 0)
+BORROWERS_UNEMPLOYED = 51  # state: those of them unemployed (changes on month starts)
+N_METRICS = 52
 RUN_FLOWS = ((INTEREST_RUN, INTEREST_ACCRUED), (PENALTY_RUN, PENALTY_ACCRUED),
              (COMPOUND_RUN, COMPOUND_ACCRUED), (NONACCRUAL_RUN, NONACCRUAL))
 
 STATE_METRICS = tuple(range(N_BY_CODE, PRINCIPAL_BY_BUCKET + N_BUCKETS)) + (
-    BORROWERS_DPD30, BORROWERS_DPD90, N_RESTRUCTURED, P_RESTRUCTURED)
+    BORROWERS_DPD30, BORROWERS_DPD90, N_RESTRUCTURED, P_RESTRUCTURED, BORROWERS,
+    BORROWERS_UNEMPLOYED)
 
 # ---- per-drawdown state (int64 scratch, one row per drawdown of the borrower in hand) -------
 S_NORMAL_PRINCIPAL = 0  # principal not yet due
@@ -94,7 +97,9 @@ S_PRINCIPAL_DAYS = 21  # principal x days, for the enforceable claim under the A
 S_REPORTED_RESTRUCTURED = 22  # restructured principal last reported (-1 none)
 S_NEXT_STEP = 23  # the next day the drawdown needs a full step
 S_UNACCRUED_FROM = 24  # the first day not yet accrued (quiet days are settled lazily)
-N_STATE = 25
+S_LEVEL_PAYMENT = 25  # the schedule's level monthly payment, the debt service in the DSR
+S_TODAY_TERMS = 26  # 1: drawn under today's policy (a redraw from day 1): its redraw rate
+N_STATE = 27
 
 ACTIVE, CLOSED, CHARGED_OFF_STATUS = 0, 1, 2
 
@@ -115,8 +120,21 @@ F_PREPAID = N_SLOT_FIELDS  # principal paid before it fell due (also counted in 
 N_FLOWS = F_PREPAID + 1
 
 # ---- scratch of the borrower in hand: its drawdowns' draw keys, the path's daily chances --
-K_CURE, K_MISS, K_PREPAY, K_RESTRUCTURE = 0, 1, 2, 3  # keys[j, K_*]: one per draw stream
+# keys[j, K_*]: one per draw stream. The miss and cure keys are the borrower's (every drawdown
+# of a borrower holds the same), prepayment and restructuring each drawdown's own.
+K_CURE, K_MISS, K_PREPAY, K_RESTRUCTURE = 0, 1, 2, 3
 N_KEYS = 4
+# The borrower's state at the start of the day (``Scratch.borrower``), from its drawdowns at
+# the end of the last day stepped: what its decisions read, so every drawdown stepped on a day
+# sees the same borrower whatever their order.
+B_LEVEL_PAYMENTS = 0  # level payments of its drawdowns on book, micro-yuan
+B_YOUNGEST_ORIGIN = 1  # origin of its youngest drawdown on book (its months on book)
+B_OLDEST_DUE = 2  # sim day its oldest unpaid instalment fell due (NO_ARREARS: none)
+B_RESTRUCTURED = 3  # 1: a restructured drawdown on book
+B_DECIDED_MONTH = 4  # the month of its last due-date decision, and that decision
+B_MISSES_MONTH = 5
+N_BORROWER = 6
+NO_ARREARS = 1 << 40
 H_CURE, H_PARTIAL = 0, 1  # hazard[month, bucket, H_*]: daily chance of a cure, of a part payment
 N_HAZARDS = 2
 

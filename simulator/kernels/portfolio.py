@@ -42,6 +42,7 @@ from simulator.kernels.layout import (
     S_ACCRUED_INTEREST,
     S_CHARGED_OFF_PRINCIPAL,
     S_DPD,
+    S_LEVEL_PAYMENT,
     S_N_SLOTS,
     S_NEXT_INSTALMENT,
     S_NEXT_STEP,
@@ -107,17 +108,21 @@ class Behaviour(NamedTuple):
     rho: float
     base_pd: np.ndarray  # float64 [segments]
     other_debt_service_ratio: np.ndarray  # [segments]
-    unemployment_beta: np.ndarray  # [segments]
+    dsr_reference: np.ndarray  # [segments]
     dsr_sensitivity: float
     unemployed_income_ratio: float
+    unemployed_pd_multiplier: float
     other_debt_rate_sensitivity: float
+    months_on_book_pd: np.ndarray  # float64: by months on book 1, 2, ... (the last held)
     cure_daily: np.ndarray  # float64 [N_BUCKETS], index = bucket (0 unused)
     partial_daily: np.ndarray  # float64 [N_BUCKETS]
     partial_share: float
     cure_factor_loading: float
     prepayment_monthly: float
-    recovery_rate: float
+    recovery_rate: float  # at Z = 0
+    recovery_factor_loading: float
     recovery_lag_days: int
+    burn_in_days: int = 0  # days simulated before day 0 (a whole number of months)
     redraw_probability: float = 0.0
     restructure_dpd_from: int = 0  # 0: restructuring off
     restructure_dpd_to: int = 0
@@ -133,10 +138,16 @@ class Behaviour(NamedTuple):
 
 
 class Macro(NamedTuple):
+    """By month from the burn-in's start (``simulator.book.macro``; ``month_of``)."""
+
     z: np.ndarray  # float64 [paths, months]: systematic factor (low is a downturn)
+    segment_z: np.ndarray  # float64 [paths, segments, months]: the segments' factors
     income_multiplier: np.ndarray  # float64 [segments, months]
-    unemployment_pp: np.ndarray  # float64 [months]
     rate_bp: np.ndarray  # float64 [months]
+    season: np.ndarray  # float64 [months]: PD multiplier
+    unemployment_start: np.ndarray  # float64 [segments]: chance of starting unemployed
+    separation: np.ndarray  # float64 [segments, months]: chance of a job loss to month m+1
+    job_finding: np.ndarray  # float64 [segments, months]: of finding one
 
 
 class Plan(NamedTuple):
@@ -166,52 +177,117 @@ class Scratch(NamedTuple):
     slots: np.ndarray  # int64 [drawdowns, instalments + 2, N_SLOT_FIELDS]: ``sl``
     keys: np.ndarray  # uint64 [drawdowns, N_KEYS]: the drawdowns' draw keys by stream
     flows: np.ndarray  # int64 [N_FLOWS]: a payment's allocation
-    quantile_pd: np.ndarray  # float64 [2]: the borrower's cached PD quantiles
+    borrower: np.ndarray  # int64 [N_BORROWER]: the borrower at the start of the day (B_*)
+    unemployed: np.ndarray  # int8 [months]: 1 in the months the borrower is unemployed
+    pd_cache: np.ndarray  # float64 [2]: the borrower's last PD and its quantile
     hazard: np.ndarray  # float64 [months, N_BUCKETS, N_HAZARDS]: the path's daily chances
-    shocked: np.ndarray  # bool [months]: months with a shock to affordability
+    recovery: np.ndarray  # float64 [months]: the path's recovery rate
     phi_bounds: np.ndarray  # rng.normal_cdf_bounds()
 
 
 @jit(forceinline=True, _nrt=False)
-def _draw_keys(keys, j, path_keys, unit):
-    """Drawdown ``j``'s draw keys for the path (``rng.unit_key`` of the path's stream keys)."""
-    keys[j, K_CURE] = rng.unit_key(path_keys[K_CURE], unit)
-    keys[j, K_MISS] = rng.unit_key(path_keys[K_MISS], unit)
+def month_of(t, burn_in_days, n_months):
+    """The macro month of sim day ``t`` (``simulator.book.macro``): the burn-in's months cover
+    days ``(-burn_in_days, 0]``, then day ``t >= 1`` falls in month ``t // 30`` after them;
+    the last month holds to the end."""
+    if t >= 1:
+        m = burn_in_days // L.DAYS_PER_MONTH + t // L.DAYS_PER_MONTH
+    else:
+        m = max(t + burn_in_days - 1, 0) // L.DAYS_PER_MONTH
+    return min(m, n_months - 1)
+
+
+@jit(forceinline=True, _nrt=False)
+def _next_month_day(t, burn_in_days):
+    """The first day after ``t`` in another month (before ``month_of``'s clamp)."""
+    if t >= 1:
+        return (t // L.DAYS_PER_MONTH + 1) * L.DAYS_PER_MONTH
+    return (max(t + burn_in_days - 1, 0) // L.DAYS_PER_MONTH + 1) * L.DAYS_PER_MONTH \
+        - burn_in_days + 1
+
+
+@jit(forceinline=True, _nrt=False)
+def _draw_keys(keys, j, path_keys, unit, borrower_unit):
+    """Drawdown ``j``'s draw keys for the path (``rng.unit_key`` of the path's stream keys):
+    the cure and miss keys are its borrower's, prepayment and restructuring its own."""
+    keys[j, K_CURE] = rng.unit_key(path_keys[K_CURE], borrower_unit)
+    keys[j, K_MISS] = rng.unit_key(path_keys[K_MISS], borrower_unit)
     keys[j, K_PREPAY] = rng.unit_key(path_keys[K_PREPAY], unit)
     keys[j, K_RESTRUCTURE] = rng.unit_key(path_keys[K_RESTRUCTURE], unit)
 
 
 @jit(forceinline=True, _nrt=False)
-def _path_hazard(hazard, z, path, loading, cure_daily, partial_daily):
-    """The path's daily cure and partial-payment chances by month and bucket: the base
-    chances lifted by the month's factor."""
-    for m in range(z.shape[1]):
-        lift = math.exp(loading * z[path, m])
-        for bk in range(L.N_BUCKETS):
-            hc = min(1.0, cure_daily[bk] * lift)
-            hazard[m, bk, H_CURE] = hc
-            hazard[m, bk, H_PARTIAL] = min(1.0 - hc, partial_daily[bk] * lift)
+def _stream_keys(seed, path):
+    """The path's stream keys, in K_* order (hashed once per path)."""
+    return (rng.path_key(seed, rng.CURE, path), rng.path_key(seed, rng.MISS, path),
+            rng.path_key(seed, rng.PREPAY, path), rng.path_key(seed, rng.RESTRUCTURE, path))
 
 
 @jit(forceinline=True, _nrt=False)
-def _start_borrower(st, keys, d0, nd, book, path_keys, contract, as_of):
+def _path_chances(hazard, recovery, z, path, beh):
+    """The path's daily cure and partial-payment chances by month and bucket, the base
+    chances lifted by the month's factor, and its recovery rate, the same way."""
+    for m in range(z.shape[1]):
+        lift = math.exp(beh.cure_factor_loading * z[path, m])
+        for bk in range(L.N_BUCKETS):
+            hc = min(1.0, beh.cure_daily[bk] * lift)
+            hazard[m, bk, H_CURE] = hc
+            hazard[m, bk, H_PARTIAL] = min(1.0 - hc, beh.partial_daily[bk] * lift)
+        recovery[m] = min(1.0, beh.recovery_rate
+                          * math.exp(beh.recovery_factor_loading * z[path, m]))
+
+
+@jit(forceinline=True, _nrt=False)
+def _employment(unemployed, a, b, seg, path, horizon, book, beh, macro):
+    """The borrower's months unemployed (``unemployed[m]``): a two-state chain, unemployed in
+    the first month with the segment's starting rate, then leaving a job or finding one with
+    the month's hazards; one draw a month, the burn-in's shared by every path. Reported as the
+    employment counts from day 0 (changes on the days the month changes)."""
+    burn_months = beh.burn_in_days // L.DAYS_PER_MONTH
+    who = book.borrower_id[b]
+    shared = rng.unit_key(rng.path_key(beh.seed, rng.UNEMPLOYMENT, rng.BURN_IN_PATH), who)
+    own = rng.unit_key(rng.path_key(beh.seed, rng.UNEMPLOYMENT, path), who)
+    state = rng.uniform_at(shared if burn_months > 0 else own, 0) < macro.unemployment_start[seg]
+    unemployed[0] = state
+    for m in range(1, unemployed.shape[0]):
+        u = rng.uniform_at(shared if m < burn_months else own, m)
+        if state:
+            state = not u < macro.job_finding[seg, m - 1]
+        else:
+            state = u < macro.separation[seg, m - 1]
+        unemployed[m] = state
+    n_months = unemployed.shape[0]
+    last = unemployed[month_of(0, beh.burn_in_days, n_months)]
+    a[0, seg, L.BORROWERS] += 1
+    a[0, seg, L.BORROWERS_UNEMPLOYED] += last
+    t = 1 if burn_months > 0 else L.DAYS_PER_MONTH
+    while t <= horizon:
+        now = unemployed[month_of(t, beh.burn_in_days, n_months)]
+        a[t, seg, L.BORROWERS_UNEMPLOYED] += now - last
+        last = now
+        t = (t // L.DAYS_PER_MONTH + 1) * L.DAYS_PER_MONTH
+
+
+@jit(forceinline=True, _nrt=False)
+def _start_borrower(st, keys, d0, nd, b, book, path_keys, contract, beh, as_of):
     """Fresh state for the borrower's drawdowns (book rows ``[d0, d0 + nd)``), brought to the
-    first day stepped, which it returns: the earliest day initial arrears began, or day 0
-    (always stepped: every drawdown is reported there). Seasoning before it was paid on time
-    and is replayed one due date at a time."""
-    first = 0
+    first day stepped, which it returns: the earliest day initial arrears began, or the first
+    day of behaviour (day 0, or the burn-in's start): always stepped. Seasoning before it was
+    paid on time and is replayed one due date at a time."""
+    start = -beh.burn_in_days
+    first = start
     for j in range(nd):
         if book.dpd0[d0 + j] > 0:
-            first = min(first, -book.dpd0[d0 + j])
+            first = min(first, start - book.dpd0[d0 + j])
     for j in range(nd):
         d = d0 + j
         for f in range(L.N_STATE):
             st[j, f] = 0
         dd.start_schedule(st, j, -book.age[d], book.principal[d], book.term[d],
-                          book.instalment[d])
+                          book.instalment[d], book.daily_rate[d])
         st[j, S_REPORTED_CODE] = -1
         st[j, S_REPORTED_RESTRUCTURED] = -1
-        _draw_keys(keys, j, path_keys, book.drawdown_id[d])
+        _draw_keys(keys, j, path_keys, book.drawdown_id[d], book.borrower_id[b])
         if not contract.skip_quiet_days:  # the reference: every day from the oldest
             first = min(first, -book.age[d] + 1)
     if contract.skip_quiet_days:
@@ -236,13 +312,33 @@ def _settle_quiet_days(a, seg, st, sl, j, d, t, book, contract):
 
 
 @jit(forceinline=True, _nrt=False)
-def _report_borrower(a, t, seg, st, sl, nd, dpd30, dpd90):
-    """The borrower's 30+ and 90+ flags, by its DPD (the oldest unpaid instalment of its
-    drawdowns on book), as changes from ``dpd30``/``dpd90``; returns the new flags."""
-    b_dpd = 0
+def _summarise(bs, st, sl, nd, t):
+    """The borrower at the end of day ``t`` (``B_*``) from its drawdowns on book: what its
+    decisions of the next day read."""
+    level = np.int64(0)
+    youngest = -L.NO_ARREARS
+    oldest = L.NO_ARREARS
+    restructured = 0
     for j in range(nd):
-        if st[j, S_STATUS] == ACTIVE and st[j, S_N_SLOTS] > 0:
-            b_dpd = max(b_dpd, t - st[j, S_ORIGIN] - sl[j, 0, D_DUE_DAY])
+        if st[j, S_STATUS] != ACTIVE or st[j, S_ORIGIN] > t:
+            continue
+        level += st[j, S_LEVEL_PAYMENT]
+        youngest = max(youngest, st[j, S_ORIGIN])
+        if st[j, S_N_SLOTS] > 0:
+            oldest = min(oldest, st[j, S_ORIGIN] + sl[j, 0, D_DUE_DAY])
+        if st[j, S_RESTRUCTURED] != 0:
+            restructured = 1
+    bs[L.B_LEVEL_PAYMENTS] = level
+    bs[L.B_YOUNGEST_ORIGIN] = youngest
+    bs[L.B_OLDEST_DUE] = oldest
+    bs[L.B_RESTRUCTURED] = restructured
+
+
+@jit(forceinline=True, _nrt=False)
+def _report_borrower(a, t, seg, oldest, dpd30, dpd90):
+    """The borrower's 30+ and 90+ flags, by its DPD (its oldest unpaid instalment due on day
+    ``oldest``), as changes from ``dpd30``/``dpd90``; returns the new flags."""
+    b_dpd = t - oldest if oldest != L.NO_ARREARS else 0
     new30 = 1 if b_dpd >= L.PAST_30_DPD else 0
     new90 = 1 if b_dpd >= L.PAST_90_DPD else 0
     if new30 != dpd30:
@@ -253,24 +349,26 @@ def _report_borrower(a, t, seg, st, sl, nd, dpd30, dpd90):
 
 
 @jit(_nrt=False)  # rare: called, not inlined (see ``steps``)
-def _redraw(a, t, seg, st, keys, j, d, path, path_keys, book, beh):
+def _redraw(a, t, seg, st, keys, j, d, b, draw_path, path_keys, book, beh):
     """A drawdown closed today is followed by a new one with the redraw probability."""
     unit = dd.draw_unit(book.drawdown_id, st, j, d)
-    if rng.uniform(beh.seed, rng.REDRAW, path, unit, t) < beh.redraw_probability:
+    if rng.uniform(beh.seed, rng.REDRAW, draw_path, unit, t) < beh.redraw_probability:
         steps.redraw(a, t, seg, st, j, d, book)
-        _draw_keys(keys, j, path_keys, dd.draw_unit(book.drawdown_id, st, j, d))
+        _draw_keys(keys, j, path_keys, dd.draw_unit(book.drawdown_id, st, j, d),
+                   book.borrower_id[b])
 
 
 @jit(forceinline=True, _nrt=False)
-def _next_step(st, sl, keys, j, d, t, cap, plan, as_of, draws, hazard, contract, beh):
+def _next_step(st, sl, keys, j, d, t, cap, plan, as_of, draws, hazard, oldest, contract, beh):
     """The first day from ``t`` (before ``cap``, else ``cap``) on which drawdown ``j`` needs a
     full step.
 
     Its other days only accrue constant amounts (see ``dd.next_event``) and are settled at
     once by ``dd.accrue_run``. Where the day's draws decide (``draws``), a delinquent
-    drawdown's days are quiet only until the first one whose restructuring or cure draw
-    fires; the draws are made here exactly as the full step would make them, so skipping is
-    bit-identical to stepping.
+    drawdown's days are quiet only until the first one whose restructuring draw or its
+    borrower's cure draw fires (the borrower's bucket from ``oldest``, its oldest unpaid due
+    day, fixed until one of its drawdowns steps); the draws are made here exactly as the full
+    step would make them, so skipping is bit-identical to stepping.
     """
     origin = st[j, S_ORIGIN]
     if t < origin:  # not yet disbursed: disbursement day is an event
@@ -293,17 +391,20 @@ def _next_step(st, sl, keys, j, d, t, cap, plan, as_of, draws, hazard, contract,
     if not draws or st[j, S_N_SLOTS] == 0 or e <= t:
         return e
     n_months = hazard.shape[0]
-    m = min(t // L.DAYS_PER_MONTH, n_months - 1)
+    m = month_of(t, beh.burn_in_days, n_months)
     if m < n_months - 1:  # the cure chances change with the month's factor
-        e = min(e, (m + 1) * L.DAYS_PER_MONTH)
-    oldest = origin + sl[j, 0, D_DUE_DAY]
-    bk = dd.bucket(t - oldest)
+        e = min(e, _next_month_day(t, beh.burn_in_days))
+    dpd = t - oldest  # the borrower's bucket changes at DPD 1, 31, ..., 151
+    if dpd <= (L.LAST_BUCKET - 1) * L.BUCKET_DAYS:
+        e = min(e, oldest + (max(dpd - 1, 0) // L.BUCKET_DAYS + 1) * L.BUCKET_DAYS + 1)
+    bk = dd.bucket(dpd)
     fires = hazard[m, bk, H_CURE] + hazard[m, bk, H_PARTIAL]
+    own_oldest = origin + sl[j, 0, D_DUE_DAY]
     restructure_from = beh.restructure_dpd_from
     restructurable = restructure_from > 0 and st[j, S_RESTRUCTURED] == 0
     for tt in range(t, e):  # the draws, day by day until one fires
-        dpd = tt - oldest
-        if restructurable and restructure_from <= dpd <= beh.restructure_dpd_to and (
+        own_dpd = tt - own_oldest
+        if restructurable and restructure_from <= own_dpd <= beh.restructure_dpd_to and (
             rng.uniform_at(keys[j, K_RESTRUCTURE], tt) < beh.restructure_daily
         ):
             return tt
@@ -329,17 +430,16 @@ def simulate_block(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, hor
     max_term = int(book.term[starts[0] : starts[-1]].max(initial=1))
     max_term += beh.restructure_extra_months
     n_months = macro.z.shape[1]
-    # Months without any shock: PD is then the borrower's own, whatever the instalment.
-    shocked = ((macro.unemployment_pp > 0.0) | (macro.rate_bp != 0.0)
-               | (macro.income_multiplier != 1.0).any(axis=0))
     scratch = Scratch(
         state=np.zeros((max_dd, L.N_STATE), np.int64),
         slots=np.zeros((max_dd, max_term + 2, L.N_SLOT_FIELDS), np.int64),
         keys=np.zeros((max_dd, L.N_KEYS), np.uint64),
         flows=np.zeros(L.N_FLOWS, np.int64),
-        quantile_pd=np.empty(2),
+        borrower=np.zeros(L.N_BORROWER, np.int64),
+        unemployed=np.zeros(n_months, np.int8),
+        pd_cache=np.zeros(2),
         hazard=np.empty((n_months, L.N_BUCKETS, L.N_HAZARDS)),
-        shocked=shocked,
+        recovery=np.empty(n_months),
         phi_bounds=_phi_bounds(),
     )
     _simulate(book, contract, beh, macro, Chunk(path_lo, path_hi, b_lo, b_hi, horizon),
@@ -362,10 +462,15 @@ def _simulate(book, contract, beh, macro, chunk, plan, scratch, agg, end_state):
     outlives the call, and the atomic count updates numba otherwise makes for each array
     handed to an inlined helper took over a third of the time (and without them, handing
     the helpers whole groups of arrays costs nothing).
+
+    Days before day 1 are the book's history: paid on time up to ``start`` (day 0, or the
+    burn-in's first day), then, in the burn-in, drawn like any day but with draws shared by
+    every path and nothing recorded but day 0's levels and recoveries falling after day 0.
     """
     st = scratch.state
     sl = scratch.slots
     keys = scratch.keys
+    bs = scratch.borrower
     horizon = chunk.horizon
     # every drawdown of a book shares day 0: its epoch day is disbursement + age
     as_of = book.disbursed[0] + book.age[0] if book.age.shape[0] > 0 else 0
@@ -375,33 +480,35 @@ def _simulate(book, contract, beh, macro, chunk, plan, scratch, agg, end_state):
     sqrt_1mrho = math.sqrt(1.0 - beh.rho)
     forced = plan.code.shape[0] > 0
     draws = not forced and contract.skip_quiet_days
+    start = -beh.burn_in_days
+    burn_keys = _stream_keys(beh.seed, rng.BURN_IN_PATH)
 
     for path in range(chunk.path_lo, chunk.path_hi):
         a = agg[path - chunk.path_lo]
-        # Draw keys hashed once per path and stream here, once per drawdown in _draw_keys.
-        path_keys = (rng.path_key(beh.seed, rng.CURE, path),  # in K_* order
-                     rng.path_key(beh.seed, rng.MISS, path),
-                     rng.path_key(beh.seed, rng.PREPAY, path),
-                     rng.path_key(beh.seed, rng.RESTRUCTURE, path))
-        _path_hazard(scratch.hazard, macro.z, path, beh.cure_factor_loading, beh.cure_daily,
-                     beh.partial_daily)
+        path_keys = _stream_keys(beh.seed, path)
+        _path_chances(scratch.hazard, scratch.recovery, macro.z, path, beh)
         for b in range(chunk.b_lo, chunk.b_hi):
             d0 = book.borrower_start[b]
             nd = book.borrower_start[b + 1] - d0
             seg = book.segment[b]
-            may_redraw = redraws and (book.approved.shape[0] == 0 or book.approved[b] != 0)
-            scratch.quantile_pd[0] = np.inf  # Phi^-1 of the borrower's unshocked PD (plain,
-            scratch.quantile_pd[1] = np.inf  # restructured): computed when first needed
-            t = _start_borrower(st, keys, d0, nd, book, path_keys, contract, as_of)
+            approved = book.approved.shape[0] == 0 or book.approved[b] != 0
+            scratch.pd_cache[0] = -1.0  # no PD yet
+            bs[L.B_DECIDED_MONTH] = -1
+            _employment(scratch.unemployed, a, b, seg, path, horizon, book, beh, macro)
+            t = _start_borrower(st, keys, d0, nd, b, book, burn_keys if start < 0 else path_keys,
+                                contract, beh, as_of)
+            _summarise(bs, st, sl, nd, t - 1)
             dpd30 = 0
             dpd90 = 0
             # Each drawdown is stepped only on its own event days; in between, its quiet days
             # are settled when it is next stepped (or after the horizon, ``t = horizon + 1``).
             while True:
                 last = t > horizon
-                m = min(max(t, 0) // L.DAYS_PER_MONTH, n_months - 1)
+                m = month_of(t, beh.burn_in_days, n_months)
                 report = t >= 0
                 flow_day = t >= 1
+                draw_path = path if flow_day else rng.BURN_IN_PATH
+                oldest = bs[L.B_OLDEST_DUE]  # the borrower at the start of the day
                 for j in range(nd):
                     if st[j, S_NEXT_STEP] != t and not last:
                         continue
@@ -427,21 +534,21 @@ def _simulate(book, contract, beh, macro, chunk, plan, scratch, agg, end_state):
                                              contract.period, as_of)
                     # decide and pay
                     amount = np.int64(0)
-                    if t <= 0:  # seasoning: paid on time until the initial arrears began
+                    if t <= start:  # seasoning: paid on time until the initial arrears began
                         if due_now and not delinquent and (book.dpd0[d] == 0
-                                                           or t < -book.dpd0[d]):
+                                                           or t < start - book.dpd0[d]):
                             dd.settle_only_slot(st, sl, j)  # no flows before day 1
                     elif forced:
                         amount = steps.planned_amount(plan, d, t, st, sl, j, due_now)
                     elif delinquent:
                         amount, rescheduled = steps.arrears_draws(
                             a, t, seg, st, sl, keys, j, loan_day, m, scratch.hazard, rate,
-                            book.method[d], beh)
+                            book.method[d], beh, oldest, flow_day)
                         if rescheduled:  # a new schedule, from today
                             loan_day = 0
                     elif due_now:
                         amount = steps.due_draws(a, t, seg, b, j, path, m, loan_day, book, beh,
-                                                 macro, scratch, sqrt_rho, sqrt_1mrho)
+                                                 macro, scratch, sqrt_rho, sqrt_1mrho, flow_day)
                     if amount > 0:
                         steps.pay(a, t, seg, st, sl, j, amount, contract.allocation,
                                   scratch.flows, flow_day)
@@ -451,27 +558,42 @@ def _simulate(book, contract, beh, macro, chunk, plan, scratch, agg, end_state):
                     steps.accelerate(st, sl, j, loan_day, dpd, contract.acceleration_dpd)
                     outstanding = dd.principal_outstanding(st, sl, j)
                     closed = steps.charge_off_or_close(a, t, seg, st, sl, j, d, dpd, outstanding,
-                                                       path, horizon, flow_day, book, contract,
-                                                       beh)
+                                                       draw_path, horizon, flow_day,
+                                                       scratch.recovery[m], book, contract, beh)
                     if report:
                         steps.report(a, t, seg, st, j, outstanding)
-                    if closed and may_redraw and flow_day and t < horizon:
-                        _redraw(a, t, seg, st, keys, j, d, path, path_keys, book, beh)
+                    if (closed and redraws and t > start and t < horizon
+                            and (approved or t <= 0)):
+                        _redraw(a, t, seg, st, keys, j, d, b, draw_path,
+                                path_keys if flow_day else burn_keys, book, beh)
                 if last:
                     break
+                _summarise(bs, st, sl, nd, t)
                 if report:
-                    dpd30, dpd90 = _report_borrower(a, t, seg, st, sl, nd, dpd30, dpd90)
-                # The next day any drawdown steps; those stepped today look ahead from tomorrow.
-                # Day 0 is stepped for every drawdown: all are reported there.
+                    dpd30, dpd90 = _report_borrower(a, t, seg, bs[L.B_OLDEST_DUE], dpd30, dpd90)
+                if t == 0 and start < 0:  # the burn-in ends: the path's own draws from day 1
+                    for j in range(nd):
+                        _draw_keys(keys, j, path_keys,
+                                   dd.draw_unit(book.drawdown_id, st, j, d0 + j),
+                                   book.borrower_id[b])
+                # The next day any drawdown steps; those stepped today look ahead from tomorrow,
+                # and so do the borrower's drawdowns in arrears (its cure depends on them all).
+                # Day 0 is stepped for every drawdown: all are reported there; and so is the
+                # first day of draws (the burn-in's), which the seasoning cannot look past.
                 nt = t + 1
                 cap = horizon + 1 if nt >= 1 else 0
+                if nt <= start:
+                    cap = min(cap, start + 1)
                 upcoming = horizon + 1
                 for j in range(nd):
-                    if st[j, S_NEXT_STEP] == t:
+                    if st[j, S_NEXT_STEP] == t or (
+                        st[j, S_N_SLOTS] > 0 and st[j, S_STATUS] == ACTIVE
+                    ):
                         if contract.skip_quiet_days and nt != 0:
-                            st[j, S_NEXT_STEP] = _next_step(st, sl, keys, j, d0 + j, nt, cap, plan,
-                                                            as_of, draws and nt >= 1,
-                                                            scratch.hazard, contract, beh)
+                            st[j, S_NEXT_STEP] = _next_step(
+                                st, sl, keys, j, d0 + j, nt, cap, plan, as_of,
+                                draws and nt > start, scratch.hazard, bs[L.B_OLDEST_DUE],
+                                contract, beh)
                         else:
                             st[j, S_NEXT_STEP] = nt
                     upcoming = min(upcoming, st[j, S_NEXT_STEP])

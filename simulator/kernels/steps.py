@@ -68,6 +68,7 @@ from simulator.kernels.layout import (
     S_RESTRUCTURED,
     S_STATUS,
     S_TERM,
+    S_TODAY_TERMS,
 )
 
 
@@ -176,21 +177,25 @@ def planned_amount(plan, d, t, st, sl, j, due_now):
 
 
 @jit(forceinline=True, _nrt=False)
-def arrears_draws(a, t, seg, st, sl, keys, j, loan_day, m, hazard, rate, method, beh):
+def arrears_draws(a, t, seg, st, sl, keys, j, loan_day, m, hazard, rate, method, beh, oldest,
+                  flow_day):
     """A delinquent drawdown's day: restructured if its draw fires within the restructuring
-    window, else cured (pays all past due) or pays part of it, by the path's chances for its
-    bucket. Returns (amount paid, whether it was restructured)."""
+    window, else cured (pays all past due) or pays part of it. The cure is the borrower's:
+    one draw a day on the borrower's key with the chances of the borrower's bucket (its
+    oldest unpaid instalment, ``oldest``), so all its drawdowns in arrears cure together.
+    Returns (amount paid, whether it was restructured)."""
     dpd = loan_day - sl[j, 0, D_DUE_DAY]
     if (beh.restructure_dpd_from > 0 and st[j, S_RESTRUCTURED] == 0
             and beh.restructure_dpd_from <= dpd <= beh.restructure_dpd_to
             and rng.uniform_at(keys[j, K_RESTRUCTURE], t) < beh.restructure_daily):
         capitalised, waived = restructure(st, sl, j, t, rate, method,
                                           beh.restructure_extra_months, beh.restructure_waive)
-        a[t, seg, L.CAPITALISED] += capitalised
-        a[t, seg, L.WAIVED] += waived
-        a[t, seg, L.N_RESTRUCTURINGS] += 1
+        if flow_day:
+            a[t, seg, L.CAPITALISED] += capitalised
+            a[t, seg, L.WAIVED] += waived
+            a[t, seg, L.N_RESTRUCTURINGS] += 1
         return np.int64(0), True
-    bk = dd.bucket(dpd)
+    bk = dd.bucket(t - oldest)
     hc = hazard[m, bk, H_CURE]
     hp = hazard[m, bk, H_PARTIAL]
     u = rng.uniform_at(keys[j, K_CURE], t)
@@ -198,74 +203,87 @@ def arrears_draws(a, t, seg, st, sl, keys, j, loan_day, m, hazard, rate, method,
     if u < hc + hp:
         amount = dd.past_due(sl, st, j)
         if u < hc:
-            a[t, seg, L.N_CURED] += 1
+            if flow_day:
+                a[t, seg, L.N_CURED] += 1
         else:  # a partial payment, whole fen
             amount = np.int64(math.floor(amount * beh.partial_share)) // dd.FEN * dd.FEN
     return amount, False
 
 
 @jit(forceinline=True, _nrt=False)
-def pd_quantile(quantile_pd, shocked, b, seg, m, path, owed, restructured, book, beh, macro):
-    """Phi^-1 of the PD of missing the payment ``owed``. In a month without shocks the PD is
-    the borrower's own, whatever the instalment: its quantile is cached in ``quantile_pd``
-    (plain, restructured)."""
-    limit = quantile_pd[int(restructured)]
-    if shocked[m] or limit == np.inf:
-        limit = rng.normal_ppf(miss_probability(b, seg, m, path, owed, restructured, book, beh,
-                                                macro))
-        if not shocked[m]:
-            quantile_pd[int(restructured)] = limit
-    return limit
-
-
-@jit(forceinline=True, _nrt=False)
-def miss_probability(b, seg, m, path, owed, restructured, book, beh, macro):
-    """P(missing this due payment) given affordability under the month's shocks, before the
-    factor: the borrower's PD scaled by exp(sensitivity x rise of the debt-service ratio)."""
-    inc0 = book.income[b]
-    unemployed = rng.uniform(beh.seed, rng.UNEMPLOYMENT, path, book.borrower_id[b], m) < (
-        max(0.0, macro.unemployment_pp[m]) / 100.0 * beh.unemployment_beta[seg]
-    )
-    inc = inc0 * macro.income_multiplier[seg, m]
+def miss_probability(b, seg, m, t, book, beh, macro, scratch):
+    """The borrower's PD for month ``m`` before the factor (MODEL.md 6): its segment's base PD
+    x months on book of its youngest drawdown x the month's season x exp(sensitivity x (DSR -
+    reference)) x the unemployed multiplier, its score's and restructuring's multipliers. DSR
+    is (level payments of its drawdowns + other debt service under the month's rates) over the
+    month's income (a replacement share of it while unemployed)."""
+    bs = scratch.borrower
+    unemployed = scratch.unemployed[m] != 0
+    income0 = book.income[b]
+    income = income0 * macro.income_multiplier[seg, m]
     if unemployed:
-        inc *= beh.unemployed_income_ratio
-    due = owed / 1e6
-    other0 = beh.other_debt_service_ratio[seg] * inc0
-    other = other0 * (1.0 + beh.other_debt_rate_sensitivity * macro.rate_bp[m] / 100.0)
-    dsr = (due + other) / max(inc, 1e-9)
-    dsr0 = (due + other0) / inc0
-    pd = beh.base_pd[seg] * math.exp(beh.dsr_sensitivity * (dsr - dsr0))
+        income *= beh.unemployed_income_ratio
+    other = beh.other_debt_service_ratio[seg] * income0 * (
+        1.0 + beh.other_debt_rate_sensitivity * macro.rate_bp[m] / 100.0)
+    dsr = (bs[L.B_LEVEL_PAYMENTS] / 1e6 + other) / max(income, 1e-9)
+    mob = (t - bs[L.B_YOUNGEST_ORIGIN]) // L.DAYS_PER_MONTH
+    curve = beh.months_on_book_pd
+    pd = (beh.base_pd[seg] * curve[min(max(mob, 1), curve.shape[0]) - 1] * macro.season[m]
+          * math.exp(beh.dsr_sensitivity * (dsr - beh.dsr_reference[seg])))
+    if unemployed:
+        pd *= beh.unemployed_pd_multiplier
     if book.pd_multiplier.shape[0] > 0:
         pd *= book.pd_multiplier[b]
-    if restructured:
+    if bs[L.B_RESTRUCTURED] != 0:
         pd *= beh.restructure_pd_multiplier
     return min(0.999, pd)
 
 
 @jit(forceinline=True, _nrt=False)
+def borrower_misses(b, seg, j, m, t, path, book, beh, macro, scratch, sqrt_rho, sqrt_1mrho):
+    """The borrower's decision for month ``m``, made at its first due date in the month and
+    kept for the others: it misses if ``sqrt(rho) Z_s + sqrt(1 - rho) e < Phi^-1(PD)``, one
+    draw ``e`` per borrower and month (its key is in every drawdown's ``K_MISS``)."""
+    bs = scratch.borrower
+    if bs[L.B_DECIDED_MONTH] == m:
+        return bs[L.B_MISSES_MONTH] != 0
+    pd = miss_probability(b, seg, m, t, book, beh, macro, scratch)
+    cache = scratch.pd_cache  # (PD, its quantile): the last month's, often the same
+    if pd != cache[0]:
+        cache[0] = pd
+        cache[1] = rng.miss_quantile(pd)
+    threshold = (cache[1] - sqrt_rho * macro.segment_z[path, seg, m]) / sqrt_1mrho
+    misses = rng.below_normal_cdf(rng.uniform_at(scratch.keys[j, K_MISS], m), threshold,
+                                  scratch.phi_bounds)
+    bs[L.B_DECIDED_MONTH] = m
+    bs[L.B_MISSES_MONTH] = 1 if misses else 0
+    return misses
+
+
+@jit(forceinline=True, _nrt=False)
 def due_draws(a, t, seg, b, j, path, m, loan_day, book, beh, macro, scratch, sqrt_rho,
-              sqrt_1mrho):
-    """A current drawdown's due date: it misses the payment if its draw falls below the
-    conditional PD (the one-factor model: ``limit`` is Phi^-1 of its PD, ``z`` the month's
-    factor), else it prepays everything or pays what fell due (``owed``). Returns the amount
-    left to allocate (the on-time payment is settled here)."""
+              sqrt_1mrho, flow_day):
+    """A current drawdown's due date: missed if its borrower is in arrears on another
+    drawdown or decides to miss this month (:func:`borrower_misses`), else it prepays
+    everything or pays what fell due. Returns the amount left to allocate (the on-time
+    payment is settled here)."""
     st = scratch.state
     sl = scratch.slots
-    keys = scratch.keys
-    owed = dd.owed(sl, j, st[j, S_N_SLOTS] - 1)
-    limit = pd_quantile(scratch.quantile_pd, scratch.shocked, b, seg, m, path, owed,
-                        st[j, S_RESTRUCTURED] != 0, book, beh, macro)
-    threshold = (limit - sqrt_rho * macro.z[path, m]) / sqrt_1mrho
-    u = rng.uniform_at(keys[j, K_MISS], loan_day)
-    if rng.below_normal_cdf(u, threshold, scratch.phi_bounds):
-        a[t, seg, L.N_MISSED] += 1
+    if scratch.borrower[L.B_OLDEST_DUE] != L.NO_ARREARS or borrower_misses(
+        b, seg, j, m, t, path, book, beh, macro, scratch, sqrt_rho, sqrt_1mrho
+    ):
+        if flow_day:
+            a[t, seg, L.N_MISSED] += 1
         return np.int64(0)
-    if rng.uniform_at(keys[j, K_PREPAY], loan_day) < beh.prepayment_monthly:
-        a[t, seg, L.N_PREPAYMENTS] += 1
+    owed = dd.owed(sl, j, st[j, S_N_SLOTS] - 1)
+    if rng.uniform_at(scratch.keys[j, K_PREPAY], loan_day) < beh.prepayment_monthly:
+        if flow_day:
+            a[t, seg, L.N_PREPAYMENTS] += 1
         return owed + st[j, S_ACCRUED_INTEREST] + st[j, S_NORMAL_PRINCIPAL]
     prin, intr = dd.settle_only_slot(st, sl, j)  # pays what fell due
-    a[t, seg, L.PRINCIPAL_PAID] += prin
-    a[t, seg, L.INTEREST_PAID] += intr
+    if flow_day:
+        a[t, seg, L.PRINCIPAL_PAID] += prin
+        a[t, seg, L.INTEREST_PAID] += intr
     return np.int64(0)
 
 
@@ -288,7 +306,7 @@ def restructure(st, sl, j, t, rate, method, extra_months, waive):
     remaining = max(1, st[j, S_TERM] - st[j, S_NEXT_INSTALMENT] + 1)
     term = remaining + extra_months
     total = principal + capitalised
-    dd.start_schedule(st, j, t, total, term, dd.instalment_for(total, rate, term, method))
+    dd.start_schedule(st, j, t, total, term, dd.instalment_for(total, rate, term, method), rate)
     st[j, S_RESTRUCTURED] = 1
     return capitalised, waived
 
@@ -358,18 +376,17 @@ def accelerate(st, sl, j, loan_day, dpd, acceleration_dpd):
 
 
 @jit(forceinline=True, _nrt=False)
-def charge_off_or_close(a, t, seg, st, sl, j, d, dpd, outstanding, path, horizon, flow_day,
-                        book, contract, beh):
+def charge_off_or_close(a, t, seg, st, sl, j, d, dpd, outstanding, draw_path, horizon,
+                        flow_day, recovery_rate, book, contract, beh):
     """Charged off from the charge-off DPD on (with its recoveries to come), closed once
     nothing is owed. Returns whether it closed today."""
     if contract.charge_off_dpd >= 0 and dpd >= contract.charge_off_dpd:
         st[j, S_STATUS] = CHARGED_OFF_STATUS
         st[j, S_CHARGED_OFF_PRINCIPAL] = outstanding
-        if flow_day:
-            unit = dd.draw_unit(book.drawdown_id, st, j, d)
-            charge_off(a, t, seg, st, sl, j, outstanding, unit, path, horizon, beh.seed,
-                       beh.legal_share, beh.legal_rate, beh.legal_lag_days, beh.legal_cost,
-                       beh.apr_cap, beh.recovery_rate, beh.recovery_lag_days)
+        unit = dd.draw_unit(book.drawdown_id, st, j, d)
+        charge_off(a, t, seg, st, sl, j, outstanding, unit, draw_path, horizon, flow_day,
+                   beh.seed, beh.legal_share, beh.legal_rate, beh.legal_lag_days,
+                   beh.legal_cost, beh.apr_cap, recovery_rate, beh.recovery_lag_days)
         return False
     if (st[j, S_N_SLOTS] == 0 and st[j, S_NORMAL_PRINCIPAL] == 0
             and st[j, S_ACCRUED_INTEREST] == 0):
@@ -380,14 +397,16 @@ def charge_off_or_close(a, t, seg, st, sl, j, d, dpd, outstanding, path, horizon
 
 
 @jit(_nrt=False)
-def charge_off(a, t, seg, st, sl, j, principal, unit, path, horizon, seed, legal_share,
-               legal_rate, legal_lag_days, legal_cost, apr_cap, recovery_rate,
+def charge_off(a, t, seg, st, sl, j, principal, unit, path, horizon, flow_day, seed,
+               legal_share, legal_rate, legal_lag_days, legal_cost, apr_cap, recovery_rate,
                recovery_lag_days):
     """Charge-off flows: the principal written off, and what comes back later: a litigated
     drawdown recovers a share of its claim capped at the enforceable claim (all-in APR cap on
-    principal-days, less charges already paid) after the legal lag; others the base recovery
-    rate of principal after the recovery lag."""
-    a[t, seg, L.CHARGED_OFF] += principal
+    principal-days, less charges already paid) after the legal lag; others the month's
+    recovery rate of principal after the recovery lag. A charge-off in the burn-in records
+    only what comes back from day 1 on."""
+    if flow_day:
+        a[t, seg, L.CHARGED_OFF] += principal
     if legal_share > 0.0 and rng.uniform(seed, rng.LEGAL, path, unit, 0) < legal_share:
         charges = st[j, S_ACCRUED_INTEREST]
         for s in range(st[j, S_N_SLOTS]):
@@ -397,13 +416,14 @@ def charge_off(a, t, seg, st, sl, j, principal, unit, path, horizon, seed, legal
                         + st[j, S_PAID_FEES])
         allowance = dd.accrue(st[j, S_PRINCIPAL_DAYS], apr_cap / L.DAYS_PER_YEAR)
         claim = principal + min(charges, max(0, allowance - paid_charges))
-        a[t, seg, L.N_LITIGATED] += 1
-        a[t, seg, L.LEGAL_COST] += legal_cost
-        if t + legal_lag_days <= horizon:
+        if flow_day:
+            a[t, seg, L.N_LITIGATED] += 1
+            a[t, seg, L.LEGAL_COST] += legal_cost
+        if 1 <= t + legal_lag_days <= horizon:
             got = dd.accrue(claim, legal_rate)
             a[t + legal_lag_days, seg, L.RECOVERIES] += got
             a[t + legal_lag_days, seg, L.LEGAL_RECOVERIES] += got
-    elif t + recovery_lag_days <= horizon:
+    elif 1 <= t + recovery_lag_days <= horizon:
         a[t + recovery_lag_days, seg, L.RECOVERIES] += dd.accrue(principal, recovery_rate)
 
 
@@ -425,7 +445,8 @@ def report(a, t, seg, st, j, outstanding):
 @jit(forceinline=True, _nrt=False)
 def redraw(a, t, seg, st, j, d, book):
     """A new drawdown on the closed one's row (book row ``d``), disbursed today, on the book
-    from tomorrow."""
+    from tomorrow: on today's terms from day 1, on the book's in the burn-in (today's policy
+    starts at day 1), reported from day 0."""
     st[j, S_GENERATION] += 1
     st[j, S_STATUS] = ACTIVE
     st[j, S_RESTRUCTURED] = 0
@@ -435,9 +456,19 @@ def redraw(a, t, seg, st, j, d, book):
     for f in (S_PAID_PRINCIPAL, S_PAID_INTEREST, S_PAID_PENALTY, S_PAID_COMPOUND, S_PAID_FEES,
               S_PREPAID_PRINCIPAL, S_CHARGED_OFF_PRINCIPAL):
         st[j, f] = 0
-    dd.start_schedule(st, j, t, book.redraw_principal[d], book.term[d],
-                      book.redraw_instalment[d])
+    if t >= 1:
+        dd.start_schedule(st, j, t, book.redraw_principal[d], book.term[d],
+                          book.redraw_instalment[d], book.redraw_rate[d])
+        st[j, S_TODAY_TERMS] = 1
+    else:
+        dd.start_schedule(st, j, t, book.principal[d], book.term[d], book.instalment[d],
+                          book.daily_rate[d])
+        st[j, S_TODAY_TERMS] = 0
+    if t < 0:  # the closed one was never reported: it counts among day 0's closed
+        a[0, seg, L.N_BY_CODE + L.CODE_CLOSED] += 1
     st[j, S_REPORTED_CODE] = -1  # a new drawdown: n_closed keeps the old one
-    dd.report(a, t, seg, st, j, 0, st[j, S_NORMAL_PRINCIPAL])
-    a[t, seg, L.DISBURSED] += st[j, S_NORMAL_PRINCIPAL]
-    a[t, seg, L.N_NEW] += 1
+    if t >= 0:
+        dd.report(a, t, seg, st, j, 0, st[j, S_NORMAL_PRINCIPAL])
+    if t >= 1:
+        a[t, seg, L.DISBURSED] += st[j, S_NORMAL_PRINCIPAL]
+        a[t, seg, L.N_NEW] += 1

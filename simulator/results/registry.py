@@ -123,7 +123,13 @@ TIMESERIES: tuple[Column, ...] = (
         "borrowers_dpd90",
         "Borrowers whose maximum DPD over their drawdowns is >= 91 at end of day.",
     ),
-    _count("n_missed", "Due payments missed that day by current drawdowns (the default draw)."),
+    _count("borrowers", "Borrowers of the book, applicants included (from day 0)."),
+    _count(
+        "borrowers_unemployed",
+        "Borrowers of the book unemployed that month (the employment chain, MODEL.md 6).",
+    ),
+    _count("n_missed", "Due payments missed that day by current drawdowns: their borrower "
+           "decided to miss the month's dues, or was in arrears on another drawdown."),
     _count("n_cured", "Delinquent drawdowns that paid everything past due that day."),
     _count("n_prepaid", "Current drawdowns repaid in full early that day."),
     _money(

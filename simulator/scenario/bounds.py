@@ -33,6 +33,10 @@ MONTHS_MAX = 1200
 """Months of shock timing (start, ramp, hold, revert) and of a monthly path: a hundred years,
 far beyond the longest horizon, so only typos are refused."""
 
+FACTOR_SD_MAX = 5  # the systematic factor's shifts and start, in standard deviations
+PD_MULTIPLIER_MAX = 100  # months-on-book and seasonal PD multipliers
+BURN_IN_MONTHS_MAX = 60
+
 SENSITIVITY_MAX = 100
 """Ratios and sensitivities with no natural ceiling (other debt service ratio, unemployment
 beta, DSR and rate sensitivities, cure factor loading in absolute value): far beyond any

@@ -27,6 +27,13 @@ from pydantic import (
 
 from simulator.contract.buckets import BUCKETS
 from simulator.scenario import bounds as B
+from simulator.scenario.dynamics import (
+    DEFAULT_MONTHS_ON_BOOK_PD,
+    Employment,
+    MacroStart,
+    Month,
+    check_multipliers,
+)
 from simulator.scenario.finance import Finance
 from simulator.scenario.located import LocatedError
 from simulator.scenario.policy import Policy
@@ -247,7 +254,23 @@ class Segment(_Model):
         default=1.0,
         ge=0,
         le=B.SENSITIVITY_MAX,
-        description="How strongly the national unemployment change hits this segment.",
+        description="How strongly the national unemployment change hits this segment: its "
+        "unemployment rate moves by beta x the scenario's change.",
+    )
+    unemployment_rate: float | None = Field(
+        default=None, gt=0, lt=0.5,
+        description="The segment's unemployment rate without a shock (default: "
+        "behaviour.employment.unemployment_rate).",
+    )
+    job_finding_monthly: float | None = Field(
+        default=None, gt=0, le=1,
+        description="The segment's monthly job-finding chance, unstressed (default: "
+        "behaviour.employment.job_finding_monthly).",
+    )
+    dsr_reference: float | None = Field(
+        default=None, gt=0, le=B.SENSITIVITY_MAX,
+        description="The debt-service ratio at which the segment's PD is base_pd (default: "
+        "behaviour.dsr_reference).",
     )
     score_pd_loading: float = Field(
         default=0.5,
@@ -321,6 +344,14 @@ class Book(_Model):
     revolving: Revolving = Field(
         default_factory=Revolving, description="New lending during the horizon (off by default)."
     )
+    burn_in_months: int = Field(
+        default=0, ge=0, le=B.BURN_IN_MONTHS_MAX,
+        description="Months simulated before day 0 under baseline conditions (no shock, the "
+        "factor at its start value, today's policy from day 1 only), one history shared by "
+        "every path: day-0 balances, arrears and vintages are then the model's own. The "
+        "segments' initial_buckets then describe the book at the burn-in's start. A synthetic "
+        "book only.",
+    )
 
     @field_validator("tape")
     @classmethod
@@ -354,6 +385,9 @@ class Book(_Model):
         if (self.tape is None) == (self.segments is None):
             which = "both" if self.tape is not None else "neither"
             raise ValueError(f"give exactly one of tape and segments (got {which})")
+        if self.tape is not None and self.burn_in_months > 0:
+            raise LocatedError("a loan tape is today's book: it takes no burn-in",
+                               ("burn_in_months",))
         return self
 
 
@@ -504,7 +538,37 @@ class Behaviour(_Model):
         default=3.0,
         ge=0,
         le=B.SENSITIVITY_MAX,
-        description="PD multiplier exp(dsr_sensitivity x (dsr - dsr_unstressed)).",
+        description="PD multiplier exp(dsr_sensitivity x (DSR - dsr_reference)) in every "
+        "month: DSR = (level payments of the borrower's drawdowns + other debt service) / "
+        "the month's income.",
+    )
+    dsr_reference: float = Field(
+        default=0.35, gt=0, le=B.SENSITIVITY_MAX,
+        description="The debt-service ratio at which a borrower's PD is its segment's base_pd.",
+    )
+    unemployed_pd_multiplier: float = Field(
+        default=1.0, gt=0, le=B.PD_MULTIPLIER_MAX,
+        description="PD multiplier while unemployed, on top of the income lost (the DSR).",
+    )
+    employment: Employment = Field(
+        default_factory=Employment,
+        description="Employment spells: the pool's unemployment rate and job-finding chance.",
+    )
+    months_on_book_pd: list[float] = Field(
+        default_factory=lambda: list(DEFAULT_MONTHS_ON_BOOK_PD), min_length=1, max_length=120,
+        description="PD multiplier by months on book of the borrower's youngest drawdown "
+        "(1st, 2nd, ... due date; the last value holds after): the first-payment-default "
+        "hump, then seasoning. [1.0] switches it off.",
+    )
+    seasonal_pd: dict[Month, float] = Field(
+        default_factory=dict,
+        description="PD multiplier by calendar month of the due date (jan..dec; absent months "
+        "1.0), e.g. {jan: 1.25, feb: 1.35} for the weeks around Chinese New Year.",
+    )
+    segment_factor_weight: float = Field(
+        default=1.0, ge=0, le=1,
+        description="w: each segment's factor is sqrt(w) Z + sqrt(1 - w) eta_s with its own "
+        "AR(1) eta_s; 1 is the one-factor model.",
     )
     unemployed_income_ratio: float = Field(
         default=0.4, ge=0, le=1, description="Share of income kept while unemployed."
@@ -547,6 +611,10 @@ class Behaviour(_Model):
     )
 
     _cure = field_validator("cure_daily")(_fill(_DEFAULT_CURE_DAILY))
+    _mob = field_validator("months_on_book_pd")(
+        lambda v: check_multipliers(v, "a months-on-book multiplier"))
+    _season = field_validator("seasonal_pd")(
+        lambda v: check_multipliers(v, "a seasonal multiplier"))
     _partial = field_validator("partial_daily")(_fill(_DEFAULT_PARTIAL_DAILY))
 
 
@@ -554,7 +622,13 @@ class Recovery(_Model):
     """What comes back on charged-off principal."""
 
     rate: float = Field(
-        default=0.10, ge=0, le=1, description="Share of charged-off principal recovered."
+        default=0.10, ge=0, le=1,
+        description="Share of charged-off principal recovered, at Z = 0.",
+    )
+    factor_loading: float = Field(
+        default=0.2, ge=-B.SENSITIVITY_MAX, le=B.SENSITIVITY_MAX,
+        description="The recovery rate is multiplied by exp(loading x Z) of the charge-off "
+        "month (at most 1): buyers of bad debt pay less in a downturn.",
     )
     lag_days: int = Field(
         default=180, ge=0, le=B.DPD_MAX, description="Days from charge-off to the recovery."
@@ -698,7 +772,7 @@ class FactorShock(_Timed):
     _change_key: ClassVar[str] = "change_sd"
 
     change_sd: float | None = Field(
-        default=None, ge=-5, le=5,
+        default=None, ge=-B.FACTOR_SD_MAX, le=B.FACTOR_SD_MAX,
         description="Shift of Z in standard deviations, e.g. -1.0: every path's factor is one "
         "standard deviation worse (more missed payments, fewer cures).",
     )
@@ -768,6 +842,9 @@ class Scenario(_Model):
         description="Day 0 of the simulation; calendar-month schedules count from it.",
     )
     monte_carlo: MonteCarlo = Field(default_factory=MonteCarlo, description="Paths and seed.")
+    macro: MacroStart = Field(
+        default_factory=MacroStart, description="Where the systematic factor starts."
+    )
     book: Book = Field(description="The loan book.")
     contract: Contract = Field(default_factory=Contract, description="Contract mechanics.")
     behaviour: Behaviour = Field(default_factory=Behaviour, description="Borrower behaviour.")

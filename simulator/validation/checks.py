@@ -27,7 +27,7 @@ from scipy import stats
 
 from simulator.analysis.figures import ON_BOOK, principal_columns
 from simulator.book.inputs import KernelInputs, allocation_table
-from simulator.book.macro import factor_paths
+from simulator.book.macro import factor_paths, plain_macro
 from simulator.contract.ledger import Day, Ledger, Payment, bucket_index
 from simulator.contract.money import MICRO
 from simulator.contract.schedule import (
@@ -44,7 +44,7 @@ from simulator.engine.local import run_local
 from simulator.engine.tables import AGGREGATE_COLUMNS, levels
 from simulator.engine.tasks import plan_tasks
 from simulator.kernels import layout as L
-from simulator.kernels.portfolio import Behaviour, Book, Contract, Macro, simulate_block
+from simulator.kernels.portfolio import Behaviour, Book, Contract, simulate_block
 
 HALF_FEN = 5_000  # micro-yuan: the tolerance of MODEL.md 5; the kernel must do better (exact)
 AS_OF = _dt.date(2026, 1, 1)
@@ -242,27 +242,30 @@ def random_book(rng: np.random.Generator, n_drawdowns: int, horizon: int,
     return BookCase(book, contract, tuple(terms), codes, amounts, horizon, n_segments, label)
 
 
-def _forced_behaviour(n_segments: int) -> Behaviour:
-    """Behaviour the forced plan bypasses; recovery off so recoveries must stay zero."""
-    z = np.zeros(n_segments)
-    return Behaviour(seed=0, rho=0.1, base_pd=z + 0.01, other_debt_service_ratio=z,
-                     unemployment_beta=z, dsr_sensitivity=0.0, unemployed_income_ratio=1.0,
-                     other_debt_rate_sensitivity=0.0, cure_daily=np.zeros(7),
-                     partial_daily=np.zeros(7), partial_share=0.0, cure_factor_loading=0.0,
-                     prepayment_monthly=0.0, recovery_rate=0.0, recovery_lag_days=0)
+def one_factor_behaviour(n_segments: int, pd: float, rho: float, seed: int = 0) -> Behaviour:
+    """The one-factor special case of MODEL.md 6: PD ``pd`` whatever the affordability, age,
+    season or employment, no cure, no recovery (so recoveries must stay zero)."""
+    one = np.ones(n_segments)
+    return Behaviour(seed=int(seed), rho=float(rho), base_pd=one * pd,
+                     other_debt_service_ratio=one * 0.2, dsr_reference=one, dsr_sensitivity=0.0,
+                     unemployed_income_ratio=1.0, unemployed_pd_multiplier=1.0,
+                     other_debt_rate_sensitivity=0.0, months_on_book_pd=np.ones(1),
+                     cure_daily=np.zeros(7), partial_daily=np.zeros(7), partial_share=0.0,
+                     cure_factor_loading=0.0, prepayment_monthly=0.0, recovery_rate=0.0,
+                     recovery_factor_loading=0.0, recovery_lag_days=0)
 
 
 def run_kernel_forced(case: BookCase) -> tuple[np.ndarray, np.ndarray]:
     """(aggregate levels [day, segment, metric], end states [drawdown, field]) from the kernel,
-    one path, every payment forced from the case's plan."""
+    one path, every payment forced from the case's plan (the behaviour is bypassed)."""
     months = case.horizon // 30 + 1
-    macro = Macro(z=np.zeros((1, months)), income_multiplier=np.ones((case.n_segments, months)),
-                  unemployment_pp=np.zeros(months), rate_bp=np.zeros(months))
+    macro = plain_macro(np.zeros((1, months)), case.n_segments)
     n_b = len(case.book.borrower_id)
     n_d = len(case.book.principal)
     agg = np.zeros((1, case.horizon + 1, case.n_segments, L.N_METRICS), np.int64)
     end = np.zeros((n_d, len(L.END_FIELDS)), np.int64)
-    simulate_block(case.book, case.contract, _forced_behaviour(case.n_segments), macro, 0, 1,
+    simulate_block(case.book, case.contract, one_factor_behaviour(case.n_segments, 0.01, 0.1),
+                   macro, 0, 1,
                    0, n_b, case.horizon, case.plan_code, case.plan_amount, agg, end)
     return levels(agg)[0], end
 
@@ -469,7 +472,6 @@ def vasicek_inputs(pd: float, rho: float, loans: int, paths: int, seed: int,
     n = int(loans)
     principal = np.full(n, 1_000 * MICRO, np.int64)
     rate = np.full(n, 0.0005)
-    one = np.ones(1)
     book = Book(
         borrower_start=np.arange(n + 1, dtype=np.int64), borrower_id=np.arange(n, dtype=np.int64),
         segment=np.zeros(n, np.int32), income=np.full(n, 8_000.0),
@@ -482,17 +484,10 @@ def vasicek_inputs(pd: float, rho: float, loans: int, paths: int, seed: int,
     contract = Contract(penalty_multiplier=1.5, compound_interest=True, late_fee=0, grace_days=0,
                         grace_retroactive=True, acceleration_dpd=-1, charge_off_dpd=-1,
                         allocation=allocation_table("default"), period=30, non_accrual_dpd=90)
-    beh = Behaviour(seed=int(seed), rho=float(rho), base_pd=one * pd,
-                    other_debt_service_ratio=one * 0.2, unemployment_beta=one * 0.0,
-                    dsr_sensitivity=0.0, unemployed_income_ratio=1.0,
-                    other_debt_rate_sensitivity=0.0, cure_daily=np.zeros(7),
-                    partial_daily=np.zeros(7), partial_share=0.0, cure_factor_loading=0.0,
-                    prepayment_monthly=0.0, recovery_rate=0.0, recovery_lag_days=0)
+    beh = one_factor_behaviour(1, pd, rho, seed)
     horizon = 31
     months = horizon // 30 + 1
-    macro = Macro(z=factor_paths(int(seed), 0, int(paths), months, persistence),
-                  income_multiplier=np.ones((1, months)), unemployment_pp=np.zeros(months),
-                  rate_bp=np.zeros(months))
+    macro = plain_macro(factor_paths(int(seed), 0, int(paths), months, persistence))
     return KernelInputs(book, contract, beh, macro, horizon, ("all",))
 
 

@@ -17,11 +17,19 @@ One day of a drawdown, in order (MODEL.md 1-6):
 
 1. accrue normal interest, penalty and compound interest (grace days held aside);
 2. the next instalment falls due on its due day;
-3. decide and pay: before day 1 the seasoned history (paid on time until its arrears began);
-   in arrears, restructuring (if offered) or a cure / partial payment; on a due date, miss
-   (one-factor rule on affordability), else prepay, else pay what fell due;
+3. decide and pay: before the first day of behaviour (day 1, or the burn-in's first day) the
+   seasoned history (paid on time until its arrears began); in arrears, restructuring (if
+   offered) or the borrower's cure / partial payment; on a due date, miss (the borrower in
+   arrears, or its month's decision: the one-factor rule on its PD), else prepay, else pay
+   what fell due;
 4. end of day: late fee, DPD, roll counts, acceleration, charge-off with recoveries, or
    closing and perhaps a redraw.
+
+The borrower (MODEL.md 6) holds its employment months, drawn once at its start, and its state
+at the end of each day, which the next day's decisions read: the level payments, youngest
+origin and oldest unpaid due date of its drawdowns on book, and whether one is restructured.
+In the burn-in (days ``(-burn_in_days, 0]``) the draws are shared by every path (the burn-in
+path's keys) and nothing but recoveries falling after day 0 reaches the flows.
 """
 
 from __future__ import annotations
@@ -46,7 +54,8 @@ BUCKET_PRINCIPALS = tuple(f"principal_{b}" for b in BUCKETS)
 # Metrics by name (the engine's timeseries names; the three cumulative columns by their daily
 # flows). Levels: the state at the end of each day; flows: that day's amounts.
 LEVEL_METRICS = (*BUCKET_COUNTS, "n_CO", "n_closed", *BUCKET_PRINCIPALS, "borrowers_dpd30",
-                 "borrowers_dpd90", "n_restructured", "principal_restructured")
+                 "borrowers_dpd90", "n_restructured", "principal_restructured", "borrowers",
+                 "borrowers_unemployed")
 FLOW_METRICS = (
     "principal_paid", "prepaid_principal", "charged_off_principal", "recoveries",
     "interest_accrued", "penalty_accrued", "compound_accrued", "fees_charged",
@@ -71,6 +80,7 @@ class Drawdown:
     rate: float  # daily interest rate
     term: int  # instalments of the current schedule
     instalment: int  # its fixed instalment (equal_installment, equal_principal)
+    level: int  # its level monthly payment: the debt service its borrower's DSR counts
     normal_principal: int  # not yet due
     accrued_interest: int = 0  # in the current broken period
     next_k: int = 1  # next instalment to fall due
@@ -125,10 +135,17 @@ class Twin:
         # behaviour and macro
         self.beh = beh
         self.redraws = beh.redraw_probability > 0.0 and len(self.redraw_principal) > 0
+        self.burn_in = int(beh.burn_in_days)
+        self.start = -self.burn_in  # the first day of behaviour is the one after it
+        self.months_on_book_pd = beh.months_on_book_pd.tolist()
         self.z = macro.z.tolist()
+        self.segment_z = macro.segment_z.tolist()
         self.income_multiplier = macro.income_multiplier.tolist()
-        self.unemployment_pp = macro.unemployment_pp.tolist()
         self.rate_bp = macro.rate_bp.tolist()
+        self.season = macro.season.tolist()
+        self.unemployment_start = macro.unemployment_start.tolist()
+        self.separation = macro.separation.tolist()
+        self.job_finding = macro.job_finding.tolist()
         self.n_months = macro.z.shape[1]
 
     # ------------------------------------------------------------------ the whole portfolio
@@ -147,8 +164,9 @@ class Twin:
     def _path(self, path: int, tally: dict[str, list[list[int]]]) -> None:
         self.path = path
         self.tally = tally
-        self.stream_keys = {s: rng.path_key(self.beh.seed, s, path)
-                            for s in (rng.CURE, rng.MISS, rng.PREPAY, rng.RESTRUCTURE)}
+        streams = (rng.CURE, rng.MISS, rng.PREPAY, rng.RESTRUCTURE)
+        self.path_keys = {s: rng.path_key(self.beh.seed, s, path) for s in streams}
+        self.burn_in_keys = {s: rng.path_key(self.beh.seed, s, rng.BURN_IN_PATH) for s in streams}
         # the path's daily cure and partial-payment chances by month and bucket: the base
         # hazards lifted by exp(loading x Z), the two together at most 1
         self.hazards = []
@@ -159,31 +177,93 @@ class Twin:
                 cure = min(1.0, float(self.beh.cure_daily[k]) * lift)
                 row.append((cure, min(1.0 - cure, float(self.beh.partial_daily[k]) * lift)))
             self.hazards.append(row)
+        # its recovery rate by month, lifted the same way (at most 1)
+        self.recovery = [min(1.0, self.beh.recovery_rate
+                             * _exp(self.beh.recovery_factor_loading * z))
+                         for z in self.z[path]]
         for b in range(len(self.borrower_id)):
             self._borrower(b)
 
     def _borrower(self, b: int) -> None:
         seg = self.segment[b]
-        loans = [self._book_drawdown(d) for d in
+        self._employment(b, seg)
+        self.keys = self.burn_in_keys if self.start < 0 else self.path_keys
+        loans = [self._book_drawdown(d, b) for d in
                  range(self.borrower_start[b], self.borrower_start[b + 1])]
-        first = min([0] + [loan.origin + 1 for loan in loans])
+        self.decided_month = -1  # the month of its last due-date decision
+        self.misses_month = False
+        self.last_pd = -1.0  # its last PD and Phi^-1 of it
+        self.last_quantile = 0.0
+        first = min([self.start] + [loan.origin + 1 for loan in loans]
+                    + [self.start - self.dpd0[loan.row] for loan in loans])
+        self._summarise(loans, first - 1)
         for t in range(first, self.horizon + 1):
             for loan in loans:
                 self._day(b, seg, loan, t)
+            self._summarise(loans, t)
             if t >= 0:
                 self._count_levels(seg, loans, t)
+            if t == 0 and self.start < 0:  # the burn-in ends: the path's own draws from day 1
+                self.keys = self.path_keys
+                for loan in loans:
+                    loan.keys = self._draw_keys(loan.unit, b)
 
-    def _book_drawdown(self, d: int) -> Drawdown:
+    def _employment(self, b: int, seg: int) -> None:
+        """The borrower's months unemployed: unemployed in the first month with the segment's
+        starting rate, then each month it loses a job with the separation chance or finds one
+        with the job-finding chance of the month before; one draw a month, shared by every
+        path in the burn-in. Counted on every day from day 0 by the day's month."""
+        who = self.borrower_id[b]
+        burn_months = self.burn_in // DAYS_PER_MONTH
+        shared = rng.unit_key(rng.path_key(self.beh.seed, rng.UNEMPLOYMENT, rng.BURN_IN_PATH),
+                              who)
+        own = rng.unit_key(rng.path_key(self.beh.seed, rng.UNEMPLOYMENT, self.path), who)
+        state = rng.uniform_at(shared if burn_months > 0 else own, 0) < (
+            self.unemployment_start[seg])
+        self.unemployed = [state]
+        for m in range(1, self.n_months):
+            u = rng.uniform_at(shared if m < burn_months else own, m)
+            if state:
+                state = not u < self.job_finding[seg][m - 1]
+            else:
+                state = u < self.separation[seg][m - 1]
+            self.unemployed.append(state)
+        for t in range(self.horizon + 1):
+            self._add("borrowers", t, seg, 1)
+            self._add("borrowers_unemployed", t, seg, int(self.unemployed[self._month(t)]))
+
+    def _summarise(self, loans: list[Drawdown], t: int) -> None:
+        """The borrower at the end of day ``t``, from its drawdowns on book."""
+        on_book = [loan for loan in loans if loan.status == ACTIVE and loan.origin <= t]
+        self.level = sum(loan.level for loan in on_book)
+        self.youngest = max((loan.origin for loan in on_book), default=None)
+        self.oldest = min((loan.origin + loan.instalments[0].due for loan in on_book
+                           if loan.instalments), default=None)
+        self.restructured = any(loan.restructured for loan in on_book)
+
+    def _book_drawdown(self, d: int, b: int) -> Drawdown:
         unit = self.drawdown_id[d]
-        return Drawdown(row=d, unit=unit, keys=self._draw_keys(unit), origin=-self.age[d],
+        return Drawdown(row=d, unit=unit, keys=self._draw_keys(unit, b), origin=-self.age[d],
                         rate=self.daily_rate[d], term=self.term[d],
-                        instalment=self.instalment[d], normal_principal=self.principal[d])
+                        instalment=self.instalment[d],
+                        level=_level_payment(self.principal[d], self.daily_rate[d],
+                                             self.term[d]),
+                        normal_principal=self.principal[d])
 
-    def _draw_keys(self, unit: int) -> dict[int, int]:
-        return {s: rng.unit_key(k, unit) for s, k in self.stream_keys.items()}
+    def _draw_keys(self, unit: int, b: int) -> dict[int, int]:
+        """The drawdown's keys: its borrower's for the miss and cure draws, its own for
+        prepayment and restructuring."""
+        borrower = self.borrower_id[b]
+        return {s: rng.unit_key(k, borrower if s in (rng.CURE, rng.MISS) else unit)
+                for s, k in self.keys.items()}
 
     def _add(self, name: str, t: int, seg: int, value: int) -> None:
         self.tally[name][t][seg] += value
+
+    def _flow(self, name: str, t: int, seg: int, value: int) -> None:
+        """A flow of day ``t``: nothing before day 1 reaches the flows."""
+        if t >= 1:
+            self.tally[name][t][seg] += value
 
     def _count_levels(self, seg: int, loans: list[Drawdown], t: int) -> None:
         """The end of day ``t``: every disbursed drawdown in its bucket, and the borrower in
@@ -296,9 +376,9 @@ class Twin:
         """Step 3; returns the loan day (a restructuring starts a new schedule today)."""
         beh = self.beh
         amount = 0
-        if t <= 0:  # the seasoned history: paid on time until the initial arrears began
+        if t <= self.start:  # the seasoned history: paid on time until its arrears began
             dpd0 = self.dpd0[loan.row]
-            if due_now and not was_delinquent and (dpd0 == 0 or t < -dpd0):
+            if due_now and not was_delinquent and (dpd0 == 0 or t < self.start - dpd0):
                 loan.paid_charges += loan.instalments[0].interest
                 loan.instalments = []
             return loan_day
@@ -309,26 +389,26 @@ class Twin:
                     and rng.uniform_at(loan.keys[rng.RESTRUCTURE], t) < beh.restructure_daily):
                 self._restructure(seg, loan, t)
                 return 0
-            cure, partial = self.hazards[self._month(t)][bucket_index(dpd)]
+            # the borrower's cure: its draw, with the chances of its bucket
+            cure, partial = self.hazards[self._month(t)][bucket_index(t - self.oldest)]
             u = rng.uniform_at(loan.keys[rng.CURE], t)
             if u < cure + partial:
                 amount = loan.past_due()
                 if u < cure:
-                    self._add("n_cured", t, seg, 1)
+                    self._flow("n_cured", t, seg, 1)
                 else:  # a partial payment, in whole fen
                     amount = math.floor(amount * beh.partial_share) // FEN * FEN
         elif due_now:
             due = loan.instalments[0]
-            u = rng.uniform_at(loan.keys[rng.MISS], loan_day)
-            if u < rng.normal_cdf(self._miss_threshold(b, seg, loan, t, due.owed())):
-                self._add("n_missed", t, seg, 1)
+            if self.oldest is not None or self._misses(b, seg, loan, t):
+                self._flow("n_missed", t, seg, 1)
             elif rng.uniform_at(loan.keys[rng.PREPAY], loan_day) < beh.prepayment_monthly:
                 amount = due.owed() + loan.accrued_interest + loan.normal_principal
-                self._add("n_prepaid", t, seg, 1)
+                self._flow("n_prepaid", t, seg, 1)
             else:  # pays what fell due, exactly
                 loan.paid_charges += due.interest
-                self._add("principal_paid", t, seg, due.principal)
-                self._add("interest_paid", t, seg, due.interest)
+                self._flow("principal_paid", t, seg, due.principal)
+                self._flow("interest_paid", t, seg, due.interest)
                 loan.instalments = []
         if amount > 0:
             total = loan.past_due() + loan.accrued_interest + loan.normal_principal
@@ -336,38 +416,55 @@ class Twin:
         return loan_day
 
     def _month(self, t: int) -> int:
-        return min(max(t, 0) // DAYS_PER_MONTH, self.n_months - 1)
+        """The macro month of day ``t``: the burn-in's months cover days (-burn_in, 0], then
+        day ``t >= 1`` is in month ``t // 30`` after them; the last month holds."""
+        if t >= 1:
+            m = self.burn_in // DAYS_PER_MONTH + t // DAYS_PER_MONTH
+        else:
+            m = max(t + self.burn_in - 1, 0) // DAYS_PER_MONTH
+        return min(m, self.n_months - 1)
 
-    def _miss_threshold(self, b: int, seg: int, loan: Drawdown, t: int, owed: int) -> float:
-        """The one-factor rule: the drawdown misses when its latent variable
-        ``sqrt(rho) Z + sqrt(1 - rho) e`` falls below ``Phi^-1(PD)``, i.e. when
-        ``e < (Phi^-1(PD) - sqrt(rho) Z) / sqrt(1 - rho)``."""
+    def _misses(self, b: int, seg: int, loan: Drawdown, t: int) -> bool:
+        """The borrower's decision for the month, made at its first due date in it: it misses
+        when ``sqrt(rho) Z_s + sqrt(1 - rho) e < Phi^-1(PD)``, i.e. when
+        ``e < (Phi^-1(PD) - sqrt(rho) Z_s) / sqrt(1 - rho)``, one draw per month."""
         m = self._month(t)
-        limit = rng.normal_ppf(self._miss_probability(b, seg, loan, m, owed))
-        rho = self.beh.rho
-        return (limit - math.sqrt(rho) * self.z[self.path][m]) / math.sqrt(1.0 - rho)
+        if self.decided_month != m:
+            pd = self._miss_probability(b, seg, m, t)
+            if pd != self.last_pd:
+                self.last_pd, self.last_quantile = pd, rng.miss_quantile(pd)
+            rho = self.beh.rho
+            threshold = ((self.last_quantile - math.sqrt(rho) * self.segment_z[self.path][seg][m])
+                         / math.sqrt(1.0 - rho))
+            u = rng.uniform_at(loan.keys[rng.MISS], m)
+            self.decided_month, self.misses_month = m, u < rng.normal_cdf(threshold)
+        return self.misses_month
 
-    def _miss_probability(self, b: int, seg: int, loan: Drawdown, m: int, owed: int) -> float:
-        """The PD of this due payment before the factor: the segment's PD scaled by
-        exp(sensitivity x rise of the debt-service ratio) under the month's income,
-        unemployment and rate shocks, by the borrower's score and by restructuring."""
+    def _miss_probability(self, b: int, seg: int, m: int, t: int) -> float:
+        """The borrower's PD for month ``m`` before the factor: its segment's base PD x its
+        youngest drawdown's months-on-book multiplier x the season x exp(sensitivity x (DSR -
+        reference)), where DSR = (level payments + other debt service under the month's
+        rates) / the month's income (a replacement share of it while unemployed); then the
+        unemployed, score and restructuring multipliers."""
         beh = self.beh
+        unemployed = self.unemployed[m]
         income0 = self.income[b]
-        unemployed = rng.uniform(beh.seed, rng.UNEMPLOYMENT, self.path, self.borrower_id[b],
-                                 m) < (max(0.0, self.unemployment_pp[m]) / 100.0
-                                       * float(beh.unemployment_beta[seg]))
         income = income0 * self.income_multiplier[seg][m]
         if unemployed:
             income *= beh.unemployed_income_ratio
-        due = owed / 1e6
-        other0 = float(beh.other_debt_service_ratio[seg]) * income0
-        other = other0 * (1.0 + beh.other_debt_rate_sensitivity * self.rate_bp[m] / 100.0)
-        dsr = (due + other) / max(income, 1e-9)
-        dsr0 = (due + other0) / income0
-        pd = float(beh.base_pd[seg]) * _exp(beh.dsr_sensitivity * (dsr - dsr0))
+        other = float(beh.other_debt_service_ratio[seg]) * income0 * (
+            1.0 + beh.other_debt_rate_sensitivity * self.rate_bp[m] / 100.0)
+        dsr = (self.level / 1e6 + other) / max(income, 1e-9)
+        curve = self.months_on_book_pd
+        months_on_book = (t - self.youngest) // DAYS_PER_MONTH
+        pd = (float(beh.base_pd[seg]) * curve[min(max(months_on_book, 1), len(curve)) - 1]
+              * self.season[m]
+              * _exp(beh.dsr_sensitivity * (dsr - float(beh.dsr_reference[seg]))))
+        if unemployed:
+            pd *= beh.unemployed_pd_multiplier
         if self.pd_multiplier is not None:
             pd *= self.pd_multiplier[b]
-        if loan.restructured:
+        if self.restructured:
             pd *= beh.restructure_pd_multiplier
         return min(0.999, pd)
 
@@ -391,12 +488,12 @@ class Twin:
         loan.normal_principal -= prepaid
         paid["principal"] += prepaid
         loan.paid_charges += paid["interest"] + paid["penalty"] + paid["compound"] + paid["fee"]
-        self._add("principal_paid", t, seg, paid["principal"])
-        self._add("prepaid_principal", t, seg, prepaid)
-        self._add("interest_paid", t, seg, paid["interest"])
-        self._add("penalty_paid", t, seg, paid["penalty"])
-        self._add("compound_paid", t, seg, paid["compound"])
-        self._add("fees_paid", t, seg, paid["fee"])
+        self._flow("principal_paid", t, seg, paid["principal"])
+        self._flow("prepaid_principal", t, seg, prepaid)
+        self._flow("interest_paid", t, seg, paid["interest"])
+        self._flow("penalty_paid", t, seg, paid["penalty"])
+        self._flow("compound_paid", t, seg, paid["compound"])
+        self._flow("fees_paid", t, seg, paid["fee"])
 
     def _restructure(self, seg: int, loan: Drawdown, t: int) -> None:
         """Capitalise the arrears into a new schedule from today over the remaining
@@ -414,9 +511,9 @@ class Twin:
         self._start_schedule(loan, t, total, term,
                              instalment_micro(total, loan.rate, term, self.method[loan.row]))
         loan.restructured = True
-        self._add("capitalised", t, seg, capitalised)
-        self._add("waived", t, seg, waived)
-        self._add("n_restructurings", t, seg, 1)
+        self._flow("capitalised", t, seg, capitalised)
+        self._flow("waived", t, seg, waived)
+        self._flow("n_restructurings", t, seg, 1)
 
     @staticmethod
     def _start_schedule(loan: Drawdown, t: int, principal: int, term: int,
@@ -429,6 +526,7 @@ class Twin:
         loan.instalments = []
         loan.term = term
         loan.instalment = instalment
+        loan.level = _level_payment(principal, loan.rate, term)
 
     def _end_of_day(self, b: int, seg: int, loan: Drawdown, t: int, loan_day: int,
                     flows: bool) -> None:
@@ -456,58 +554,74 @@ class Twin:
                 loan.normal_principal = loan.accrued_interest = 0
         if 0 <= c.charge_off_dpd <= loan.dpd:
             loan.status = CHARGED_OFF
-            if flows:
-                self._charge_off(seg, loan, t)
+            self._charge_off(seg, loan, t)
         elif not loan.instalments and loan.normal_principal == 0 and loan.accrued_interest == 0:
             loan.status = CLOSED
             loan.dpd = 0
-            approved = self.approved is None or self.approved[b] != 0
-            if (self.redraws and flows and approved and t < self.horizon
-                    and rng.uniform(beh.seed, rng.REDRAW, self.path, loan.unit, t)
+            # today's underwriting from day 1; in the burn-in every borrower draws again
+            approved = self.approved is None or self.approved[b] != 0 or t <= 0
+            if (self.redraws and self.start < t < self.horizon and approved
+                    and rng.uniform(beh.seed, rng.REDRAW, self._draw_path(t), loan.unit, t)
                     < beh.redraw_probability):
-                self._redraw(seg, loan, t)
+                self._redraw(seg, loan, t, b)
+
+    def _draw_path(self, t: int) -> int:
+        """The path of day ``t``'s whole-key draws: the burn-in's before day 1."""
+        return self.path if t >= 1 else rng.BURN_IN_PATH
 
     def _charge_off(self, seg: int, loan: Drawdown, t: int) -> None:
         """Write the principal off; a litigated drawdown recovers a share of its claim, capped
         at the enforceable claim (the all-in APR cap on principal-days, less charges already
-        paid), after the legal lag; others the base recovery rate after the recovery lag."""
+        paid), after the legal lag; others the month's recovery rate after the recovery lag.
+        A charge-off in the burn-in counts only what comes back from day 1 on."""
         beh = self.beh
         principal = loan.outstanding()
-        self._add("charged_off_principal", t, seg, principal)
+        self._flow("charged_off_principal", t, seg, principal)
         if beh.legal_share > 0.0 and (
-            rng.uniform(beh.seed, rng.LEGAL, self.path, loan.unit, 0) < beh.legal_share
+            rng.uniform(beh.seed, rng.LEGAL, self._draw_path(t), loan.unit, 0) < beh.legal_share
         ):
             charges = loan.accrued_interest + sum(s.interest + s.penalty + s.compound + s.fee
                                                   for s in loan.instalments)
             allowance = accrue(loan.principal_days, beh.apr_cap / 365.0)
             claim = principal + min(charges, max(0, allowance - loan.paid_charges))
-            self._add("n_litigated", t, seg, 1)
-            self._add("legal_cost", t, seg, beh.legal_cost)
-            if t + beh.legal_lag_days <= self.horizon:
+            self._flow("n_litigated", t, seg, 1)
+            self._flow("legal_cost", t, seg, beh.legal_cost)
+            if 1 <= t + beh.legal_lag_days <= self.horizon:
                 got = accrue(claim, beh.legal_rate)
                 self._add("recoveries", t + beh.legal_lag_days, seg, got)
                 self._add("legal_recoveries", t + beh.legal_lag_days, seg, got)
-        elif t + beh.recovery_lag_days <= self.horizon:
+        elif 1 <= t + beh.recovery_lag_days <= self.horizon:
             self._add("recoveries", t + beh.recovery_lag_days, seg,
-                      accrue(principal, beh.recovery_rate))
+                      accrue(principal, self.recovery[self._month(t)]))
 
-    def _redraw(self, seg: int, loan: Drawdown, t: int) -> None:
-        """A new drawdown on today's terms, disbursed today (on the book from tomorrow): the
-        same book row, a new generation with its own draws."""
+    def _redraw(self, seg: int, loan: Drawdown, t: int, b: int) -> None:
+        """A new drawdown disbursed today (on the book from tomorrow): the same book row, a new
+        generation with its own draws; on today's terms from day 1, on the book's in the
+        burn-in (today's policy starts at day 1)."""
         d = loan.row
         loan.closed_generations += 1
         loan.generation += 1
         loan.unit = self.drawdown_id[d] + loan.generation * GENERATION_SHIFT
-        loan.keys = self._draw_keys(loan.unit)
+        loan.keys = self._draw_keys(loan.unit, b)
         loan.status = ACTIVE
         loan.restructured = False
         loan.principal_days = 0  # its own claim starts at its disbursement
         loan.paid_charges = 0
-        loan.rate = self.redraw_rate[d]
-        self._start_schedule(loan, t, self.redraw_principal[d], self.term[d],
-                             self.redraw_instalment[d])
-        self._add("disbursed_principal", t, seg, loan.normal_principal)
-        self._add("n_new", t, seg, 1)
+        if t >= 1:
+            loan.rate = self.redraw_rate[d]
+            self._start_schedule(loan, t, self.redraw_principal[d], self.term[d],
+                                 self.redraw_instalment[d])
+        else:
+            loan.rate = self.daily_rate[d]
+            self._start_schedule(loan, t, self.principal[d], self.term[d], self.instalment[d])
+        self._flow("disbursed_principal", t, seg, loan.normal_principal)
+        self._flow("n_new", t, seg, 1)
+
+
+def _level_payment(principal: int, rate: float, term: int) -> int:
+    """A schedule's level monthly payment: its principal over the term plus the average
+    month's interest of an amortising loan."""
+    return principal // term + int(principal * rate * DAYS_PER_MONTH * (term + 1) / (2.0 * term))
 
 
 def _exp(x: float) -> float:

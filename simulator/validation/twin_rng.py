@@ -4,8 +4,8 @@ The same generator as :mod:`simulator.kernels.rng`, written from its definition 
 called: a key (seed, stream, path, unit, event) is hashed part by part with SplitMix64's
 finaliser, 64-bit arithmetic spelled out with a mask; the top 53 bits of the hash give a
 uniform in (0, 1). The normal distribution function and its inverse are the same formulas
-(``erfc``; Acklam's approximation refined by one Halley step), evaluated in the same order so
-every float rounds the same way.
+(``erfc``; Acklam's approximation, refined by one Halley step outside the miss rule),
+evaluated in the same order so every float rounds the same way.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ REDRAW = 7
 RESTRUCTURE = 8
 LEGAL = 9
 SCORE = 10
+BURN_IN_PATH = 1 << 62  # the burn-in's draws, shared by every path
 
 
 def mix(z: int) -> int:
@@ -84,23 +85,31 @@ def _polynomial(coefficients: tuple[float, ...], x: float) -> float:
     return y
 
 
+def miss_quantile(p: float) -> float:
+    """Acklam's approximation alone, for ``p`` in [0, 1): the miss rule's Phi^-1 (-inf at
+    0)."""
+    low = 0.02425
+    if p <= 0.0:
+        return -math.inf
+    if p < low:
+        q = math.sqrt(-2.0 * math.log(p))
+        return _polynomial(_C, q) / (_polynomial(_D, q) * q + 1.0)
+    if p <= 1.0 - low:
+        q = p - 0.5
+        r = q * q
+        return _polynomial(_A, r) * q / (_polynomial(_B, r) * r + 1.0)
+    q = math.sqrt(-2.0 * math.log(1.0 - p))
+    return -_polynomial(_C, q) / (_polynomial(_D, q) * q + 1.0)
+
+
 def normal_ppf(p: float) -> float:
-    """Inverse of the normal distribution function on (0, 1); -inf and inf at 0 and 1."""
+    """Inverse of the normal distribution function on (0, 1); -inf and inf at 0 and 1:
+    Acklam's approximation refined by one Halley step."""
     if p <= 0.0:
         return -math.inf
     if p >= 1.0:
         return math.inf
-    low = 0.02425
-    if p < low:
-        q = math.sqrt(-2.0 * math.log(p))
-        x = _polynomial(_C, q) / (_polynomial(_D, q) * q + 1.0)
-    elif p <= 1.0 - low:
-        q = p - 0.5
-        r = q * q
-        x = _polynomial(_A, r) * q / (_polynomial(_B, r) * r + 1.0)
-    else:
-        q = math.sqrt(-2.0 * math.log(1.0 - p))
-        x = -_polynomial(_C, q) / (_polynomial(_D, q) * q + 1.0)
+    x = miss_quantile(p)
     e = normal_cdf(x) - p  # one Halley step
     u = e * math.sqrt(2.0 * math.pi) * math.exp(0.5 * x * x)
     return x - u / (1.0 + 0.5 * x * u)

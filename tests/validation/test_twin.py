@@ -177,7 +177,9 @@ def scenarios(draw, max_borrowers, max_horizon):
             "revolving": {"redraw_probability": draw(st.sampled_from([0.0, 0.5, 1.0])),
                           "new_borrowers_monthly": draw(st.sampled_from([0.0, 0.05, 0.2]))},
             "segments": segs,
+            "burn_in_months": draw(st.sampled_from([0, 0, 1, 2])),
         },
+        "macro": {"factor_start": draw(st.sampled_from(["stationary", 0.0, -1.5]))},
         "contract": {
             "penalty_multiplier": draw(_unit(1.0, 3.0)),
             "compound_interest": draw(st.booleans()),
@@ -203,8 +205,16 @@ def scenarios(draw, max_borrowers, max_horizon):
             "partial_share": draw(_unit(0.05, 1.0)),
             "cure_factor_loading": draw(_unit(-0.5, 1.0)),
             "prepayment_monthly": draw(_unit(0.0, 0.3)),
+            "dsr_reference": draw(_unit(0.1, 0.6)),
+            "unemployed_pd_multiplier": draw(st.sampled_from([1.0, 2.5])),
+            "employment": {"unemployment_rate": draw(st.sampled_from([0.05, 0.3])),
+                           "job_finding_monthly": draw(st.sampled_from([0.2, 0.9]))},
+            "months_on_book_pd": draw(st.sampled_from([[1.0], [3.0, 1.5, 0.5], [0.5, 2.0]])),
+            "seasonal_pd": draw(st.sampled_from([{}, {"jan": 2.0, "feb": 3.0, "jul": 0.5}])),
+            "segment_factor_weight": draw(st.sampled_from([1.0, 0.3])),
         },
-        "recovery": {"rate": draw(_unit(0.0, 1.0)), "lag_days": draw(st.integers(0, 200))},
+        "recovery": {"rate": draw(_unit(0.0, 1.0)), "lag_days": draw(st.integers(0, 200)),
+                     "factor_loading": draw(st.sampled_from([0.0, 0.5]))},
         "shocks": draw(shocks([s["name"] for s in segs])),
         "policy": draw(policies()),
     }
@@ -230,6 +240,10 @@ def _settings_switched_on(s: Scenario) -> set[str]:
         on.add("redraws")
     if s.book.revolving.new_borrowers_monthly > 0:
         on.add("applicants")
+    if s.book.burn_in_months > 0:
+        on.add("burn-in")
+    on.add("factor start stationary" if s.macro.factor_start == "stationary"
+           else "factor start given")
     return on
 
 
@@ -238,7 +252,8 @@ SETTINGS_EXPECTED = (
     | {"period calendar", "period days", "compound True", "compound False",
        "grace retroactive True", "grace retroactive False", "acceleration on",
        "acceleration off", "charge-off on", "charge-off off", "restructuring waive True",
-       "restructuring waive False", "redraws", "applicants"}
+       "restructuring waive False", "redraws", "applicants", "burn-in",
+       "factor start stationary", "factor start given"}
     | {f"lever {n}" for n in ("underwriting", "pricing", "collection", "legal")}
     | {f"shock {k}" for k in ("income", "unemployment", "rate", "factor")}
 )
@@ -249,7 +264,7 @@ MECHANISMS = ("n_missed", "n_cured", "n_prepaid", "prepaid_principal", "penalty_
               "borrowers_dpd90", "charged_off_principal", "recoveries", "n_litigated",
               "legal_recoveries", "legal_cost", "n_restructurings", "n_restructured",
               "capitalised", "waived", "n_new", "disbursed_principal", "n_closed",
-              "penalty_paid", "compound_paid", "fees_paid")
+              "penalty_paid", "compound_paid", "fees_paid", "borrowers_unemployed")
 
 
 # Mechanisms the aggregates do not count directly: each must change them in some generated
@@ -265,9 +280,24 @@ COUNTERFACTUALS = {
     "partial payments": (lambda i: i.behaviour.partial_daily.any(),
                          lambda i: i._replace(behaviour=i.behaviour._replace(
                              partial_daily=0.0 * i.behaviour.partial_daily))),
-    "unemployment": (lambda i: (i.macro.unemployment_pp > 0).any(),
-                     lambda i: i._replace(macro=i.macro._replace(
-                         unemployment_pp=0.0 * i.macro.unemployment_pp))),
+    "employment": (lambda i: True,
+                   lambda i: i._replace(macro=i.macro._replace(
+                       unemployment_start=0.0 * i.macro.unemployment_start,
+                       separation=0.0 * i.macro.separation))),
+    "months on book": (lambda i: len(set(i.behaviour.months_on_book_pd)) > 1,
+                       lambda i: i._replace(behaviour=i.behaviour._replace(
+                           months_on_book_pd=np.ones(1)))),
+    "season": (lambda i: (i.macro.season != 1.0).any(),
+               lambda i: i._replace(macro=i.macro._replace(season=0.0 * i.macro.season + 1))),
+    "segment factors": (lambda i: not np.array_equal(i.macro.segment_z[:, 0], i.macro.z),
+                        lambda i: i._replace(macro=i.macro._replace(
+                            segment_z=np.repeat(i.macro.z[:, None, :],
+                                                i.macro.segment_z.shape[1], axis=1)))),
+    "cyclical recovery": (lambda i: i.behaviour.recovery_factor_loading != 0.0,
+                          lambda i: i._replace(behaviour=i.behaviour._replace(
+                              recovery_factor_loading=0.0))),
+    "affordability": (lambda i: i.behaviour.dsr_sensitivity > 0,
+                      lambda i: i._replace(behaviour=i.behaviour._replace(dsr_sensitivity=0.0))),
 }
 
 
@@ -344,17 +374,17 @@ def test_comparison_names_a_kernel_cell_off_by_one_micro_yuan():
     assert f.kernel == f.twin + 1 == twin["interest_accrued"][1, 57, 2] + 1
 
 
-def test_comparison_catches_one_drawdown_drawing_with_another_key():
-    # Drawdown d, in M1 at day 0 (where cures are likeliest), draws its cures under another id
-    # in the kernel only: its cure day moves, and the first difference is on a day in its
-    # segment.
+def test_comparison_catches_one_borrower_drawing_with_another_key():
+    # The borrower of drawdown d, in M1 at day 0 (where cures are likeliest), draws its cures
+    # (and its month's decisions and employment) under another id in the kernel only: its
+    # cure day moves, and the first difference is on a day in its segment.
     inputs = _baseline_inputs()
     book = inputs.book
     d = int(np.flatnonzero((book.dpd0 > 0) & (book.dpd0 <= 30))[0])
     b = int(np.searchsorted(book.borrower_start, d, side="right") - 1)
-    ids = book.drawdown_id.copy()
-    ids[d] += 1 << 39  # a unit no other drawdown uses
-    moved = inputs._replace(book=book._replace(drawdown_id=ids))
+    ids = book.borrower_id.copy()
+    ids[b] += 1 << 39  # a unit no other borrower uses
+    moved = inputs._replace(book=book._replace(borrower_id=ids))
     twin = simulate_twin(inputs, 2)
     r = compare(kernel_aggregates(moved, 2), twin, inputs.segments)
     assert not r.ok
