@@ -168,7 +168,7 @@ def test_spells_last_one_over_the_job_finding_chance():
     for row in chains:
         edges = np.flatnonzero(np.diff(np.r_[0, row, 0]))
         starts, ends = edges[::2], edges[1::2]
-        lengths += [e - b for b, e in zip(starts, ends) if 0 < b <= 60 and e < months]
+        lengths += [e - b for b, e in zip(starts, ends, strict=True) if 0 < b <= 60 and e < months]
     assert abs(np.mean(lengths) - 4.0) < 0.12
 
 
