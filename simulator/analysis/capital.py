@@ -13,8 +13,8 @@ IRB retail (Basel; no maturity adjustment)
     R = 0.03 (1 - e^(-35 PD)) / (1 - e^(-35)) + 0.16 [1 - (1 - e^(-35 PD)) / (1 - e^(-35))].
     With ``scaling`` 1.0 this gives the published 45.77% (other retail) and 17.22% (QRRE) at
     PD 1% and LGD 45%. It applies to performing principal (M0..M3); defaulted principal (90+
-    DPD) takes K = max(0, LGD - best-estimate loss) = 0, its loss being for provisions, which
-    the run does not have yet.
+    DPD) takes K = max(0, LGD - best-estimate loss) = 0, its loss being for provisions
+    (:mod:`simulator.analysis.ecl`).
 
     PD of a segment: its 12-month default rate in the run, pooled over paths: drawdowns reaching
     91 DPD over days 1..365 (``n_roll90``) over drawdowns at 0..90 DPD on day 0; for a shorter
@@ -85,18 +85,32 @@ class SegmentRisk:
     risk_weight: float
 
 
+def segment_lgd(g: Grid, scenario: dict[str, Any], lgd: float | None = None) -> np.ndarray:
+    """Per segment: ``lgd`` when given; else 1 - recoveries received by the horizon's end /
+    principal charged off by ``recovery.lag_days`` before it (pooled over paths), or
+    1 - ``recovery.rate`` when nothing was charged off that early."""
+    if lgd is not None:
+        return np.full(len(g.segments), float(lgd))
+    recovery = scenario.get("recovery") or {}
+    lag = int(recovery.get("lag_days", 180))
+    co = g.sum(("cum_charged_off_principal",))
+    rec = g.sum(("cum_recoveries",))[:, -1, :].sum(axis=0)
+    early = g.days <= g.horizon - lag
+    co_early = co[:, np.flatnonzero(early)[-1], :].sum(axis=0) if early.any() else None
+    out = np.full(len(g.segments), 1.0 - float(recovery.get("rate", 0.10)))
+    for s in range(len(g.segments)):
+        if co_early is not None and co_early[s] > 0:
+            out[s] = float(np.clip(1 - rec[s] / co_early[s], 0.0, 1.0))
+    return out
+
+
 def segment_risk(g: Grid, irb: Irb, scenario: dict[str, Any]) -> list[SegmentRisk]:
     """Per segment: PD and LGD measured in the run (see the module notes), and the weight."""
     horizon = g.horizon
     year = (g.days >= 1) & (g.days <= YEAR_DAYS)
     defaults = g.sum(("n_roll90",))[:, year, :].sum(axis=(0, 1))
     performing0 = g.sum(tuple(f"n_{b}" for b in PERFORMING))[:, 0, :].sum(axis=0)
-    recovery = scenario.get("recovery") or {}
-    lag = int(recovery.get("lag_days", 180))
-    co = g.sum(("cum_charged_off_principal",))
-    rec = g.sum(("cum_recoveries",))[:, -1, :].sum(axis=0)
-    early = g.days <= horizon - lag
-    co_early = co[:, np.flatnonzero(early)[-1], :].sum(axis=0) if early.any() else None
+    lgds = segment_lgd(g, scenario, irb.lgd)
     out = []
     for s, name in enumerate(g.segments):
         rate = defaults[s] / performing0[s] if performing0[s] > 0 else 0.0
@@ -104,12 +118,7 @@ def segment_risk(g: Grid, irb: Irb, scenario: dict[str, Any]) -> list[SegmentRis
         if span < YEAR_DAYS and rate < 1:
             rate = 1 - (1 - rate) ** (YEAR_DAYS / span)
         pd = min(1.0, max(irb.pd_floor, float(rate)))
-        if irb.lgd is not None:
-            lgd = irb.lgd
-        elif co_early is not None and co_early[s] > 0:
-            lgd = float(np.clip(1 - rec[s] / co_early[s], 0.0, 1.0))
-        else:
-            lgd = 1.0 - float(recovery.get("rate", 0.10))
+        lgd = float(lgds[s])
         out.append(SegmentRisk(name, pd, lgd, correlation(pd, irb.asset_class),
                                irb_risk_weight(pd, lgd, irb.asset_class, irb.scaling)))
     return out

@@ -11,11 +11,13 @@ Lines (yuan, per path, per day; summed over days and segments for a period)
   times the scenario's rate shocks in that simulation month (basis points / 10,000): the funding
   rate moves with a rate shock rather than through a shock kind of its own.
 * Collection cost and legal cost: the engine's ``collection_cost`` and ``legal_cost`` columns.
-* Credit losses: principal charged off less recoveries received that day. The change in
-  provisions (IFRS 9 expected credit loss) is not here: the run has no provisions yet, so credit
-  losses are recognised at charge-off.
+* Credit losses: principal charged off less recoveries received that day.
+* Change in provisions: the IFRS 9 expected credit loss on book (:mod:`simulator.analysis.ecl`)
+  at a month-end less at the one before, booked on the month-end, when the caller gives it;
+  charge-offs use up the provisions made for them, so charge-offs - recoveries + the change in
+  provisions is the impairment charge. Without it (0) losses are recognised at charge-off.
 * Pre-provision profit = income collected - funding - collection - legal cost; net income =
-  pre-provision profit - credit losses. Before operating costs and tax.
+  pre-provision profit - credit losses - change in provisions. Before operating costs and tax.
 
 Years are days 1..365, 366..730, ...; a last partial year is a year of its own. A path has a
 loss-making year when its net income is negative in at least one of them.
@@ -50,7 +52,7 @@ MEMO_LINES = {"waived": ("waived",), "capitalised": ("capitalised",)}
 
 LINES = ("interest", "penalty", "fees", "income", "funding_cost", "collection_cost",
          "legal_cost", "pre_provision_profit", "charged_off", "recoveries", "credit_losses",
-         "net_income", "waived", "capitalised")
+         "provisions_change", "net_income", "waived", "capitalised")
 """Every line, in the order a statement lists them."""
 
 LABELS = {
@@ -65,6 +67,7 @@ LABELS = {
     "charged_off": "Principal charged off",
     "recoveries": "Recoveries",
     "credit_losses": "Credit losses (charge-offs - recoveries)",
+    "provisions_change": "Change in provisions (IFRS 9 ECL)",
     "net_income": "Net income (before operating cost and tax)",
     "waived": "Memo: waived by restructuring",
     "capitalised": "Memo: capitalised by restructuring",
@@ -134,8 +137,10 @@ class PnL:
         return np.cumsum(self.daily[line], axis=1)
 
 
-def compute(timeseries: pa.Table | Grid, settings: Settings) -> PnL:
-    """The P&L of every path and day of a run."""
+def compute(timeseries: pa.Table | Grid, settings: Settings,
+            provisions: np.ndarray | None = None) -> PnL:
+    """The P&L of every path and day of a run; ``provisions`` is the (paths, days) change in
+    provisions booked each day (:meth:`simulator.analysis.ecl.Provisions.daily_change`)."""
     g = timeseries if isinstance(timeseries, Grid) else Grid(timeseries)
     days = g.days
     first = days >= 1
@@ -164,7 +169,10 @@ def compute(timeseries: pa.Table | Grid, settings: Settings) -> PnL:
     daily["charged_off"] = increments("cum_charged_off_principal")
     daily["recoveries"] = increments("cum_recoveries")
     daily["credit_losses"] = daily["charged_off"] - daily["recoveries"]
-    daily["net_income"] = daily["pre_provision_profit"] - daily["credit_losses"]
+    daily["provisions_change"] = (np.zeros_like(on_book) if provisions is None
+                                  else np.asarray(provisions, dtype=np.float64))
+    daily["net_income"] = (daily["pre_provision_profit"] - daily["credit_losses"]
+                           - daily["provisions_change"])
     return PnL(days, daily, rate)
 
 

@@ -2,7 +2,8 @@
 
 None of these settings changes the simulation: the run's Parquet tables are the same with any
 values here. They are read by the analysis of a run (:mod:`simulator.analysis.pnl`,
-:mod:`simulator.analysis.capital`) from the resolved ``scenario.yaml`` a run folder keeps.
+:mod:`simulator.analysis.capital`, :mod:`simulator.analysis.ecl`) from the resolved
+``scenario.yaml`` a run folder keeps.
 
 Defaults and their sources
 --------------------------
@@ -11,13 +12,19 @@ Defaults and their sources
   exposures meeting the rules' product, granularity and size criteria), 100% for other
   individual loans. Principal at 90+ DPD (default) takes ``defaulted`` (150% by default): the
   Basel III standardised treatment of a defaulted exposure whose specific provisions are below
-  20% of the outstanding amount (100% at or above), chosen because the run has no provisions
-  yet; check it against the rules' own table before relying on it in a filing.
+  20% of the outstanding amount (100% at or above); a setting, not switched by the run's own
+  provisions. Check it against the rules' own table before relying on it in a filing.
 * IRB retail: the Basel retail risk-weight function (no maturity adjustment) with the
   correlation of other retail (3%..16%, decaying with PD at 35) or of qualifying revolving
   retail (QRRE, 4%); ``scaling`` 1.0 (Basel III final, which dropped Basel II's 1.06). With
   1.0 the function gives the published 45.77% (other retail) and 17.22% (QRRE) at PD 1% and
   LGD 45%; 1.06 gives 48.52% and 18.26%.
+* IFRS 9 expected credit loss: forborne (restructured) principal stays in Stage 2 and in 关注 or
+  worse for ``probation_months`` (12 by default: 《商业银行金融资产风险分类办法》(2023) sets an
+  observation period of at least one year for restructured assets; the EBA's probation for
+  forborne exposures is two years). A significant increase in credit risk is assessed
+  collectively by segment: a segment's lifetime PD ``sicr_pd_ratio`` times its opening one
+  (3.0 by default, a relative threshold of the kind banks disclose; null switches it off).
 * A consumer finance company must hold a total capital ratio of at least 10.5% (8% plus the
   2.5% conservation buffer); ``minimum_ratio`` is that line in the report.
 """
@@ -47,7 +54,7 @@ class Standardised(_Model):
     defaulted: float = Field(
         default=1.5, ge=0, le=RISK_WEIGHT_MAX,
         description="Risk weight of principal at 90+ DPD (M4..M6): 1.5 while specific "
-        "provisions are below 20% of it (the run has none), 1.0 at or above.",
+        "provisions are below 20% of it, 1.0 at or above.",
     )
 
 
@@ -91,8 +98,44 @@ class Capital(_Model):
     irb: Irb = Field(default_factory=Irb, description="IRB retail formula settings.")
 
 
+class Ecl(_Model):
+    """IFRS 9 staging and expected credit loss, read by the provisions analysis."""
+
+    hazard_window_months: int = Field(
+        default=3, ge=1, le=24,
+        description="Months of a path's own roll flows its default hazards are estimated from; "
+        "before that much history, the first months pooled over paths.",
+    )
+    probation_months: int = Field(
+        default=12, ge=0, le=60,
+        description="Months a restructured drawdown stays in Stage 2 and in 关注 or worse "
+        "after its restructuring (observation period).",
+    )
+    sicr_pd_ratio: float | None = Field(
+        default=3.0, gt=1, le=1000,
+        description="Stage 1 principal of a segment moves to Stage 2 when its lifetime PD "
+        "exceeds this multiple of the opening one (collective SICR); null: off.",
+    )
+    lgd: float | None = Field(
+        default=None, ge=0, le=1,
+        description="LGD for every segment; null: each segment's measured in the run "
+        "(capital's LGD, its recoveries discounted at the effective rate).",
+    )
+    discount_rate: float | None = Field(
+        default=None, ge=0, le=10,
+        description="Annual effective interest rate ECL is discounted at; null: each "
+        "segment's contract rate (daily_rate x 30 a month, compounded monthly).",
+    )
+    lifetime_months: int | None = Field(
+        default=None, ge=1, le=120,
+        description="Lifetime of an exposure in months (Stage 2's lifetime ECL; Stage 1's 12 "
+        "months are capped at it); null: each segment's term_months (12 for a loan tape).",
+    )
+
+
 class Finance(_Model):
-    """Funding and capital: read by the profit-and-loss and capital analysis, not the kernel."""
+    """Funding, capital and provisions: read by the P&L, capital and ECL analysis, not the
+    kernel."""
 
     funding_rate: float = Field(
         default=0.03, ge=0, le=1,
@@ -104,3 +147,4 @@ class Finance(_Model):
         "the funding rate each month.",
     )
     capital: Capital = Field(default_factory=Capital, description="Capital and risk weights.")
+    ecl: Ecl = Field(default_factory=Ecl, description="IFRS 9 staging and expected credit loss.")
