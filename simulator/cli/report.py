@@ -22,16 +22,24 @@ def report(
     output: Annotated[Path | None, typer.Option(
         "-o", "--output", help="The file to write (default RUN_DIR/report.pdf or .html).")] = None,
     format_: Annotated[str, typer.Option("--format", help="pdf or html.")] = "pdf",
+    attribution: Annotated[Path | None, typer.Option(
+        "--attribution", metavar="FILE",
+        help="An attribution record written by `overdue attribute --json FILE`: adds its "
+        "table and waterfall as the attribution page.")] = None,
 ) -> None:
     """Write the risk-committee report of a run folder.
 
-    Nothing is re-simulated: the report reads the run's tables.
+    Nothing is re-simulated: the report reads the run's tables (and, with --attribution, the
+    record `overdue attribute` wrote).
     """
+    from simulator.reporting.attribution import read_record
     from simulator.reporting.report import build_report
 
     if format_ not in ("pdf", "html"):
         raise InputError(f"--format {format_!r}: use pdf or html")
-    path = build_report(run_dir, baseline=baseline, out=output, fmt=format_)
+    record = read_record(attribution) if attribution is not None else None
+    path = build_report(run_dir, baseline=baseline, out=output, fmt=format_,
+                        attribution=record)
     typer.echo(str(path))
 
 

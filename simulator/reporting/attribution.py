@@ -16,6 +16,44 @@ from simulator.reporting.blocks import Block
 DECIMALS = 8
 
 
+RECORD_KEYS = ("metric", "method", "base", "full", "parts", "runs", "paths", "seed")
+
+
+def read_record(path: str | Path) -> dict:
+    """An attribution record from the JSON ``overdue attribute --json`` wrote; ``InputError``
+    naming the file when it is missing, not JSON or not such a record."""
+    import json
+
+    from simulator.errors import InputError
+
+    where = "--attribution"
+    try:
+        record = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as e:
+        raise InputError(f"{where} {path}: cannot read it ({e.strerror or e})") from None
+    except (UnicodeDecodeError, ValueError) as e:
+        raise InputError(f"{where} {path}: not JSON ({e})") from None
+    if not isinstance(record, dict):
+        raise InputError(f"{where} {path}: not an attribution record (overdue attribute "
+                         "--json writes one)")
+    missing = [k for k in RECORD_KEYS if k not in record]
+    bad_parts = not isinstance(record.get("parts"), list) or any(
+        not isinstance(q, dict) or not {"driver", "value", "exact"} <= set(q)
+        for q in record.get("parts") or [])
+    if missing or bad_parts:
+        what = f"missing {', '.join(missing)}" if missing else "malformed parts"
+        raise InputError(f"{where} {path}: not an attribution record ({what}; overdue "
+                         "attribute --json writes one)")
+    try:
+        for q in record["parts"]:
+            Fraction(q["exact"])
+        float(record["base"]), float(record["full"])
+    except (TypeError, ValueError, ZeroDivisionError):
+        raise InputError(f"{where} {path}: not an attribution record (a part or the metric "
+                         "is not a number)") from None
+    return record
+
+
 def attribution_blocks(record: dict) -> list[Block]:
     """Blocks of an attribution record (``Attribution.as_dict()`` or its JSON)."""
     exact_parts = [Fraction(p["exact"]) for p in record["parts"]]

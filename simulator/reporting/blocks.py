@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 class Block:
     """One piece of the report; the writers lay out each ``kind`` their own way."""
 
-    kind: str  # h1, h2, p, small, table, pre, figure, pagebreak
+    kind: str  # h1, h2, p, small, table, pre, figure, table_figure (a table with a figure
+    # beside it, or below when the table is wide), pagebreak
     text: str = ""
     header: list[str] = field(default_factory=list)
     rows: list[list[str]] = field(default_factory=list)

@@ -18,6 +18,7 @@ import yaml
 from simulator._version import __version__
 from simulator.analysis import risk
 from simulator.analysis.compare import RunInfo, difference, paired
+from simulator.analysis.ecl import restructured_in_probation
 from simulator.analysis.figures import (
     DPD30,
     DPD90,
@@ -33,6 +34,7 @@ from simulator.analysis.figures import (
     stage_rows,
 )
 from simulator.analysis.grid import Grid
+from simulator.analysis.pnl import Settings
 from simulator.analysis.summary import MEASURES
 from simulator.analysis.summary import summary as mc_summary
 from simulator.contract.buckets import span
@@ -66,6 +68,7 @@ class _Facts:
         except yaml.YAMLError:
             self.scenario = {}
         self.charge_off = charge_off_dpd(self.scenario)
+        self.settings = Settings.from_scenario(self.scenario)
 
     def col(self, name: str) -> np.ndarray:
         return self.data.path_table[name]
@@ -202,7 +205,12 @@ def _executive(f: _Facts, b: _Facts | None, diffs: dict) -> list[Block]:
                 + ([_yuan(float(b.col("net_loss").mean())), "", ""] if b is not None else []))
     blocks = [Block("h2", "Executive summary")]
     blocks += [Block("p", s) for s in _sentences(f, b, diffs)]
-    blocks.append(Block("table", header=header, rows=rows))
+    run, base = f.data, (b.data if b is not None else None)
+    blocks.append(Block("table_figure", "Net loss rate distribution", header=header, rows=rows,
+                        figure=lambda fig: plots.loss_distribution(run, base, fig),
+                        reading="The chart: each path's net loss rate, with the expected loss, "
+                        "VaR and ES of the table marked" + (", the baseline's outlined dashed"
+                                                            if b is not None else "") + "."))
     note = (f"{f.summary['n_paths']} paths. MC s.e.: Monte Carlo standard error (n/a where there "
             "are too few paths to bound a quantile). Loss rates are (charge-offs − recoveries) "
             "within the horizon over day-0 principal; 30+ and 90+ ratios are of on-book "
@@ -257,7 +265,16 @@ def _regulatory(f: _Facts) -> list[Block]:
     zh = fonts.find_cjk_font().renders_cjk
     categories = five_category_rows(f.charge_off)
     co = f.data.col("cum_charged_off_principal")[:, -1].mean()
-    five = [[r.name(zh), r.bucket_label(), *share(r.buckets)] for r in categories]
+    probation = f.settings.finance.ecl.probation_months
+    watched = _restructured_normal(f, probation)
+    five = []
+    for r in categories:
+        v = float(f.data.principal(r.buckets)[:, -1].mean()) if r.buckets else 0.0
+        key = r.bands[0].key if len(r.bands) == 1 else ""
+        v += -watched if key == "normal" else watched if key == "special_mention" else 0.0
+        five.append([r.name(zh), r.bucket_label() + (" + restructured" if key ==
+                                                      "special_mention" and watched else ""),
+                     _yuan(v), _pct(v / on_end if on_end else 0.0, 2)])
     five.append(["Memo: written off (核销)" if zh else "Memo: written off",
                  "charged off, cumulative", _yuan(co), "—"])
     stages = [[r.name(False), r.bucket_label(), *share(r.buckets)]
@@ -277,17 +294,30 @@ def _regulatory(f: _Facts) -> list[Block]:
         Block("h2", f"{title5} at horizon end (day {f.horizon})"),
         Block("table", header=["Category", "Buckets", "Principal (yuan, mean)", "% of on-book"],
               rows=five),
-        Block("small", five_category_note(categories, f.charge_off, zh)),
+        Block("small", five_category_note(categories, f.charge_off, zh) + " Restructured "
+              f"principal in its observation period ({probation} months, "
+              "finance.ecl.probation_months) is in special mention rather than normal: "
+              f"{_yuan(watched)} yuan (mean); the run keeps restructured principal without its "
+              "bucket, so it is all taken from normal, an upper bound."),
         Block("h2", f"IFRS 9 stages by days past due at horizon end (day {f.horizon})"),
         Block("table", header=["Stage", "Buckets", "Principal (yuan, mean)", "% of on-book"],
               rows=stages),
-        Block("small", "Staging by DPD only (the 30 and 90 DPD backstops); no significant-"
-              "increase-in-credit-risk test beyond DPD is modelled."),
+        Block("small", "By DPD only (the 30 and 90 DPD backstops); the ECL page adds forbearance "
+              "and the significant increase in credit risk to this staging."),
         Block("h2", "By segment at horizon end (pooled over paths)"),
         Block("table", header=["Segment", "Day-0 principal", "End on-book", f"End {DPD30.label}",
                                f"End {DPD90.label}", "Net loss rate"], rows=_segment_rows(f)),
         Block("pagebreak"),
     ]
+
+
+def _restructured_normal(f: _Facts, probation: int) -> float:
+    """Mean over paths of restructured principal in its observation period at the horizon's
+    end, as much of it as normal (M0) principal can hold, segment by segment."""
+    g = f.data.grid
+    watched = restructured_in_probation(g, probation)[:, -1, :]
+    normal = g.sum(principal_columns(("M0",)))[:, -1, :]
+    return float(np.minimum(watched, normal).sum(axis=1).mean())
 
 
 def five_category_note(rows: list[BandRow], charge_off: int | None, chinese: bool) -> str:

@@ -1,5 +1,5 @@
-"""The report's pages on profit and loss, capital and risk contributions, and the costs,
-waivers and restructured balances behind them; computed from the run folder alone."""
+"""The report's pages on profit and loss, provisions, capital and risk contributions, and the
+costs, waivers and restructured balances behind them; computed from the run folder alone."""
 
 from __future__ import annotations
 
@@ -10,13 +10,15 @@ import numpy as np
 
 from simulator.analysis import capital as C
 from simulator.analysis import contributions as E
+from simulator.analysis import ecl as L
 from simulator.analysis import pnl as P
 from simulator.analysis import risk
 from simulator.analysis.exact import apportion
-from simulator.analysis.figures import ON_BOOK, principal_columns
+from simulator.analysis.figures import ON_BOOK, charge_off_dpd, principal_columns
 from simulator.analysis.grid import Grid
 from simulator.reporting import finance_plots
 from simulator.reporting.blocks import Block, pct, yuan
+from simulator.reporting.ecl_page import ecl_blocks
 
 
 def _money_row(label: str, x: np.ndarray) -> list[str]:
@@ -53,15 +55,17 @@ def pnl_blocks(g: Grid, p: P.PnL, settings: P.Settings, name: str) -> list[Block
               "paths (P1, P99: 1st and 99th percentiles). Income is cash collected, so waived "
               "and capitalised charges are memo lines and are not deducted. Funding cost: "
               f"on-book principal x {rate_txt} a year / 365. Credit losses are charge-offs less "
-              "recoveries; the change in provisions is not included (the run has no expected "
-              "credit loss yet). Before operating cost and tax."),
+              "recoveries; the change in provisions is the IFRS 9 ECL on book at each month-end "
+              "less at the one before (next page), so credit losses plus it are the impairment "
+              "charge. Before operating cost and tax."),
         Block("table", header=["Year", "Mean net income", "P1", "Paths with a loss"],
               rows=year_rows),
         *_cost_blocks(g, p),
         Block("figure", "Profit and loss", figure=lambda fig: finance_plots.pnl_figure(
             p, name, fig),
             reading="Reading: left, the mean path's P&L from interest collected to net income "
-            "(dark: totals; mid grey: income; light, hatched: costs and losses); right, net "
+            "(dark: totals; mid grey: income and any release of provisions; light, hatched: "
+            "costs, losses and any build-up of provisions); right, net "
             "income over the horizon on each path, the dotted line the worst 1 in 100."),
     ]
 
@@ -95,9 +99,9 @@ def _cost_blocks(g: Grid, p: P.PnL) -> list[Block]:
         Block("h2", "Collection, legal cost, waivers and restructured balances"),
         Block("table", header=MONEY_HEADER, rows=rows),
         Block("table", header=["Count or share", "Value"], rows=counts),
-        Block("small", "Restructured drawdowns are reported in their DPD bucket (a restructured "
-              "loan that is current counts as M0, 正常, Stage 1): the run does not yet hold "
-              "them in 关注 or Stage 2 for an observation period."),
+        Block("small", "The run keeps restructured drawdowns in their DPD bucket; the five-"
+              "category table and the ECL page put restructured principal in its observation "
+              "period in 关注 and Stage 2 (finance.ecl.probation_months)."),
     ]
 
 
@@ -146,7 +150,7 @@ def capital_blocks(c: C.CapitalPaths, settings: P.Settings, name: str) -> list[B
               "principal at 90+ DPD (defaulted, specific provisions below 20%). IRB: Basel retail "
               f"formula, {irb.asset_class.replace('_', ' ')} correlation, scaling "
               f"{irb.scaling:g}, on principal at 0-90 DPD; defaulted principal carries no IRB "
-              "capital beyond its provisions, which the run does not hold yet."),
+              "capital beyond its provisions (the ECL page)."),
         Block("h2", "IRB parameters by segment"),
         Block("table", header=["Segment", "PD (12 months)", "LGD", "Correlation",
                                "Risk weight"], rows=seg_rows),
@@ -204,11 +208,14 @@ def contribution_blocks(allocs: list[E.Allocation], name: str) -> list[Block]:
 
 
 def finance_blocks(g: Grid, scenario: dict[str, Any], name: str) -> list[Block]:
-    """The P&L, capital and contributions pages of a run."""
+    """The P&L, ECL and provisions, capital and contributions pages of a run."""
     settings = P.Settings.from_scenario(scenario)
-    p = P.compute(g, settings)
+    ecl = settings.finance.ecl
+    prov = L.compute(g, scenario, ecl, charge_off_dpd(scenario))
+    p = P.compute(g, settings, provisions=prov.daily_change())
     c = C.compute(g, p, settings, scenario)
     allocs = E.allocate(g)
     return [*pnl_blocks(g, p, settings, name), Block("pagebreak"),
+            *ecl_blocks(prov, ecl, name), Block("pagebreak"),
             *capital_blocks(c, settings, name), Block("pagebreak"),
             *contribution_blocks(allocs, name), Block("pagebreak")]

@@ -1,4 +1,4 @@
-"""Figures for the P&L, capital, risk-contribution and attribution pages.
+"""Figures for the P&L, provisions, capital, risk-contribution and attribution pages.
 
 Drawn as :mod:`simulator.reporting.plots` draws: the object API on an Agg canvas, the report's
 fonts in an rc_context, grey shades with outlines and hatching so that they read on paper.
@@ -12,6 +12,7 @@ from matplotlib.figure import Figure
 from simulator.analysis import risk
 from simulator.analysis.capital import CapitalPaths
 from simulator.analysis.contributions import Allocation
+from simulator.analysis.ecl import Provisions
 from simulator.analysis.pnl import PnL
 from simulator.reporting.plots import _bands, _new, _pct_axis, _styled, _yuan_axis
 
@@ -83,7 +84,8 @@ def pnl_figure(p: PnL, name: str, fig=None) -> Figure:
     waterfall(ax1, ("interest", mean["interest"]),
               [("penalty", mean["penalty"]), ("fees", mean["fees"]),
                ("funding", -mean["funding_cost"]), ("collection", -mean["collection_cost"]),
-               ("legal", -mean["legal_cost"]), ("credit losses", -mean["credit_losses"])],
+               ("legal", -mean["legal_cost"]), ("credit losses", -mean["credit_losses"]),
+               ("provisions", -mean["provisions_change"])],
               ("net income", mean["net_income"]))
     ax1.set_title("Mean over paths, yuan", fontsize=10)
     x = p.total("net_income")
@@ -104,6 +106,37 @@ def pnl_figure(p: PnL, name: str, fig=None) -> Figure:
     ax2.set_title("Net income across paths", fontsize=10)
     ax2.legend(fontsize=7, loc="upper left")
     fig.suptitle(f"Profit and loss over the horizon, {name} (income as collected)", fontsize=10)
+    return fig
+
+
+@_styled
+def provisions_figure(p: Provisions, name: str, fig=None) -> Figure:
+    """Left: provisions at each month-end across paths. Right: their coverage of NPL."""
+    fig = _new(fig)
+    ax1, ax2 = fig.subplots(1, 2)
+    days = p.date_days
+    _bands(ax1, days, p.total())
+    _yuan_axis(ax1)
+    ax1.set_ylim(bottom=0)
+    ax1.set_ylabel("provisions, yuan")
+    ax1.set_title("Provisions (expected credit loss on book)", fontsize=10)
+    cov = p.coverage()
+    if np.isfinite(cov).all():
+        _bands(ax2, days, cov)
+    else:  # a path without NPL on some date has no coverage: medians of the paths that do
+        med = [float(np.median(c[np.isfinite(c)])) if np.isfinite(c).any() else np.nan
+               for c in cov.T]
+        ax2.plot(days, med, color="black", linewidth=1.6, label="median (paths with NPL)")
+    _pct_axis(ax2, decimals=0)
+    ax2.set_ylim(bottom=0)
+    ax2.set_ylabel("provisions / principal at 91+ DPD")
+    ax2.set_title("Coverage of NPL (拨备覆盖率)", fontsize=10)
+    for ax in (ax1, ax2):
+        ax.set_xlabel("day of horizon (month-ends)")
+        ax.set_xlim(days[0], days[-1])
+        ax.grid(True, color="0.85", linewidth=0.5)
+        ax.legend(fontsize=7, loc="best")
+    fig.suptitle(f"IFRS 9 provisions across paths, {name}", fontsize=10)
     return fig
 
 

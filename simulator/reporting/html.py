@@ -21,7 +21,9 @@ def write_html(blocks: list[Block], path: Path, title: str) -> None:
         "table{border-collapse:collapse;margin:.5em 0}td,th{padding:.15em .6em;"
         "border-bottom:1px solid #ccc;text-align:left}td.n{text-align:right}"
         "pre{font-size:.8em;background:#f6f6f6;padding:.5em;white-space:pre-wrap}"
-        "small{color:#444}img{max-width:100%}</style></head><body>",
+        "small{color:#444}img{max-width:100%}"
+        ".side{display:flex;flex-wrap:wrap;gap:1em;align-items:flex-start}"
+        ".side figure{flex:1 1 24em;margin:0}</style></head><body>",
     ]
     with fonts.quiet_missing_glyphs():
         for blk in blocks:
@@ -38,25 +40,34 @@ def write_html(blocks: list[Block], path: Path, title: str) -> None:
             elif blk.kind == "pagebreak":
                 parts.append("<hr>")
             elif blk.kind == "table":
-                parts.append("<table>")
-                if any(blk.header):
-                    parts.append("<tr>" + "".join(f"<th>{escape(h)}</th>" for h in blk.header)
-                                 + "</tr>")
-                for r in blk.rows:
-                    parts.append("<tr>" + "".join(
-                        f'<td class="n">{escape(c)}</td>' if i and looks_numeric(c)
-                        else f"<td>{escape(c)}</td>" for i, c in enumerate(r)) + "</tr>")
-                parts.append("</table>")
+                parts.append(_table(blk))
+            elif blk.kind == "table_figure":  # side by side where the window is wide enough
+                parts.append('<div class="side">' + _table(blk) + _figure(blk) + "</div>")
             elif blk.kind == "figure":
-                fig = blk.figure(None)
-                buf = io.BytesIO()
-                fig.savefig(buf, format="png", dpi=100)
-                data = base64.b64encode(buf.getvalue()).decode("ascii")
                 parts.append(f"<h2>{escape(blk.text)}</h2>")
-                parts.append(f'<figure><img alt="{escape(blk.text)}" '
-                             f'src="data:image/png;base64,{data}">'
-                             f"<figcaption>{escape(blk.reading)}</figcaption></figure>")
+                parts.append(_figure(blk))
     parts.append("</body></html>")
     path.write_text("\n".join(parts), encoding="utf-8")
 
 
+
+
+def _table(blk: Block) -> str:
+    out = ["<table>"]
+    if any(blk.header):
+        out.append("<tr>" + "".join(f"<th>{escape(h)}</th>" for h in blk.header) + "</tr>")
+    for r in blk.rows:
+        out.append("<tr>" + "".join(
+            f'<td class="n">{escape(c)}</td>' if i and looks_numeric(c)
+            else f"<td>{escape(c)}</td>" for i, c in enumerate(r)) + "</tr>")
+    out.append("</table>")
+    return "\n".join(out)
+
+
+def _figure(blk: Block) -> str:
+    fig = blk.figure(None)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100)
+    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    return (f'<figure><img alt="{escape(blk.text)}" src="data:image/png;base64,{data}">'
+            f"<figcaption>{escape(blk.reading)}</figcaption></figure>")

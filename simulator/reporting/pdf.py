@@ -12,6 +12,7 @@ from pathlib import Path
 
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
+from matplotlib.gridspec import GridSpec
 from matplotlib.lines import Line2D
 
 from simulator.reporting import fonts
@@ -19,6 +20,8 @@ from simulator.reporting.blocks import Block, looks_numeric
 
 A4 = (8.27, 11.69)  # inches, portrait
 MARGIN = 0.7
+FIGURE_MIN = 3.4  # inches: the least height a figure on a text page gets
+FIGURE_BESIDE = 4.4  # inches: the height of a figure beside a table
 
 _SIZES = {"h1": 20, "h2": 13, "p": 10, "small": 8, "pre": 6.5, "table": 8.5}
 _WRAP = {"h1": 48, "h2": 80, "p": 92, "small": 118, "pre": 140}
@@ -79,11 +82,11 @@ class _PdfWriter:
             self.y += lh
         self.y += lh * (0.5 if kind != "pre" else 0.3)
 
-    def table(self, header: list[str], rows: list[list[str]]):
+    def table(self, header: list[str], rows: list[list[str]], width: float | None = None):
         size = _SIZES["table"]
         lh = size * 1.45 / 72
         ncol = len(header) or (len(rows[0]) if rows else 1)
-        width = A4[0] - 2 * MARGIN
+        width = width or A4[0] - 2 * MARGIN
         chars = [max([len(header[i]) if header else 0] + [len(r[i]) for r in rows] + [2])
                  for i in range(ncol)]
         total = sum(chars)
@@ -110,6 +113,39 @@ class _PdfWriter:
         for r in rows:
             draw(r, "normal")
         self.y += lh * 0.6
+
+    def table_with_figure(self, header: list[str], rows: list[list[str]], make, reading: str):
+        """The table with the figure beside it when the table is narrow enough, else below it,
+        in the rest of the page (a page of its own when too little of it is left)."""
+        width = A4[0] - 2 * MARGIN
+        lh = _SIZES["table"] * 1.45 / 72
+        chars = sum(max([len(header[i])] + [len(r[i]) for r in rows]) for i in range(len(header)))
+        beside = chars <= 70
+        if self.page is None:
+            self._new_page()
+        height = max(FIGURE_BESIDE, lh * (len(rows) + 2))
+        if beside:
+            self._need(height)
+            top = self.y
+            self.table(header, rows, width=width * 0.48)
+            self.y = max(self.y, top + height)
+            box = (MARGIN + width * 0.49, top - 0.3, A4[0] - MARGIN * 0.5, top + height)
+        else:
+            self.table(header, rows)
+            if A4[1] - MARGIN - self.y < FIGURE_MIN:
+                self._new_page()
+            height = max(FIGURE_MIN, min(A4[1] - MARGIN - self.y - 1.4, 5.0))  # room for notes
+            box = (MARGIN, self.y, A4[0] - MARGIN, self.y + height)
+            self.y += height
+        x0, y0, x1, y1 = box
+        # a sub-figure takes its place from the grid's ratios alone (not left/right/top/bottom)
+        gs = GridSpec(3, 3, figure=self.page, width_ratios=[x0, x1 - x0, A4[0] - x1],
+                      height_ratios=[y0, y1 - y0, A4[1] - y1])
+        sub = self.page.add_subfigure(gs[1, 1])
+        sub.subplots_adjust(left=0.17 if beside else 0.1, right=0.97, top=0.84, bottom=0.14)
+        make(sub)
+        if reading:
+            self.lines("small", reading)
 
     def figure(self, title: str, make, reading: str):
         """A page of its own: heading, the figure (constrained layout), the reading under it."""
@@ -147,6 +183,8 @@ def write_pdf(blocks: list[Block], path: Path, footer: str, meta: dict) -> None:
             elif blk.kind == "figure":
                 w.figure(blk.text, blk.figure, blk.reading)
                 w._flush()
+            elif blk.kind == "table_figure":
+                w.table_with_figure(blk.header, blk.rows, blk.figure, blk.reading)
             else:
                 if w.page is None:
                     w._new_page()

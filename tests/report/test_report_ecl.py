@@ -1,0 +1,106 @@
+"""The ECL and provisions page, restructured principal in 关注, the P&L's provision charge, and
+`overdue report --attribution`, checked against the run's own tables."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import simulator
+from simulator.analysis.figures import ON_BOOK, principal_columns
+from simulator.analysis.grid import Grid
+from simulator.errors import InputError
+from simulator.reporting import content
+from tests.cli_helpers import run_cli
+
+SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "case_study_after.yaml"
+SMALL = ["monte_carlo.paths=8", "book.borrowers=1500", "horizon_days=150"]
+
+
+@pytest.fixture(scope="module")
+def levers_run(tmp_path_factory):
+    """A small run with restructuring switched on (restructured principal on book)."""
+    folder = tmp_path_factory.mktemp("runs") / "levers"
+    s = simulator.load_scenario(SCENARIO, SMALL)
+    return simulator.Run.open(simulator.run(s, out=folder, force=True).folder)
+
+
+@pytest.fixture(scope="module")
+def blocks(levers_run):
+    return content.build_blocks(levers_run)[0]
+
+
+def _after(blocks, heading: str, k: int = 1):
+    i = next(i for i, b in enumerate(blocks) if b.kind == "h2" and b.text.startswith(heading))
+    return blocks[i + k]
+
+
+def _num(cell: str) -> float:
+    return float(cell.replace(",", "").replace("%", ""))
+
+
+def test_stages_hold_the_whole_book_and_the_pnl_takes_the_change(levers_run, blocks):
+    g = Grid(levers_run.timeseries)
+    on_book = g.book(principal_columns(ON_BOOK))
+    staging = {r[0].strip(): r for r in _after(blocks, "IFRS 9 expected credit loss", 2).rows}
+    # the stages split on-book principal: their EAD adds up to it, on day 0 and the last day
+    assert _num(staging["Total"][1]) == pytest.approx(on_book[:, 0].mean(), abs=1)
+    assert _num(staging["Total"][3]) == pytest.approx(on_book[:, -1].mean(), abs=1)
+    assert _num(staging["of which forborne"][3]) > 0  # restructured principal moved
+    measures = {r[0]: r for r in _after(blocks, "IFRS 9 expected credit loss", 4).rows}
+    change = _num(measures["Change in provisions over the horizon (yuan)"][1])
+    # the P&L books the same change, and net income is what is left after it
+    pnl = {r[0]: r for r in _after(blocks, "Profit and loss", 2).rows}
+    assert _num(pnl["Change in provisions (IFRS 9 ECL)"][1]) == pytest.approx(change, abs=1)
+    left = (_num(pnl["Pre-provision profit"][1]) - _num(pnl["Credit losses (charge-offs - "
+                                                           "recoveries)"][1]) - change)
+    assert _num(pnl["Net income (before operating cost and tax)"][1]) == pytest.approx(left,
+                                                                                       abs=3)
+    # coverage on day 0 is provisions over principal at 91+ DPD, the same on every path
+    npl0 = g.book(principal_columns(("M4", "M5", "M6")))[:, 0].mean()
+    prov0 = _num(measures["Provisions, day 0 (yuan)"][1])
+    assert _num(measures["Coverage (拨备覆盖率: provisions / NPL), day 0"][1]) / 100 == \
+        pytest.approx(prov0 / npl0, abs=0.001)
+    assert any(b.kind == "figure" and b.text == "Provisions and coverage" for b in blocks)
+
+
+def test_restructured_principal_leaves_normal_for_special_mention(levers_run, blocks):
+    g = Grid(levers_run.timeseries)
+    five = _after(blocks, "Five-category classification").rows
+    normal = next(r for r in five if r[0].startswith(("正常", "Normal")))
+    m0_end = g.book("principal_M0")[:, -1].mean()
+    restructured = g.book("principal_restructured")[:, -1].mean()
+    assert restructured > 0
+    # horizon 150 days < 12 months of observation: every restructured yuan is still watched
+    assert _num(normal[2]) == pytest.approx(m0_end - restructured, abs=1)
+    on_book = g.book(principal_columns(ON_BOOK))[:, -1].mean()
+    assert sum(_num(r[2]) for r in five[:-1]) == pytest.approx(on_book, abs=3)
+
+
+def test_report_attribution_option(levers_run, tmp_path):
+    record = {"metric": "net_loss_rate@mean", "method": "shapley", "base": 0.03, "full": 0.02,
+              "parts": [{"driver": "policy.collection", "value": -0.01, "exact": "-1/100"}],
+              "runs": 2, "paths": 8, "seed": 1}
+    good = tmp_path / "attr.json"
+    good.write_text(json.dumps(record), encoding="utf-8")
+    out = tmp_path / "r.html"
+    code, text = run_cli(["report", str(levers_run.folder), "--format", "html", "-o", str(out),
+                          "--attribution", str(good)])
+    assert code == 0, text
+    assert "Attribution of net_loss_rate@mean" in out.read_text(encoding="utf-8")
+    bad = tmp_path / "bad.json"
+    for body in ("not json", json.dumps({"metric": "x"}), json.dumps([1])):
+        bad.write_text(body, encoding="utf-8")
+        code, text = run_cli(["report", str(levers_run.folder), "-o", str(tmp_path / "x.pdf"),
+                              "--attribution", str(bad)])
+        assert code == 2 and str(bad) in text and "Traceback" not in text, text
+        assert not (tmp_path / "x.pdf").exists()
+    code, text = run_cli(["report", "--help"])
+    assert "--attribution" in text
+
+
+def test_ecl_settings_are_checked_with_their_key_path():
+    with pytest.raises(InputError, match=r"finance\.ecl\.probation_months: must be >= 0"):
+        simulator.load_scenario(SCENARIO, ["finance.ecl.probation_months=-1"])
