@@ -16,11 +16,8 @@ import numpy as np
 import pytest
 from matplotlib import image
 
-import simulator
 from simulator.reporting.report import build_report
 
-SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "case_study_after.yaml"
-SMALL = ["monte_carlo.paths=8", "book.borrowers=1500", "horizon_days=120"]
 BROWSERS = ("chromium-headless-shell", "chrome-headless-shell", "chromium", "chromium-browser",
             "google-chrome")
 CHART_GREY = 191  # the histogram's bar fill (grey 0.75) in the PNG charts
@@ -51,14 +48,12 @@ def _chart_pixels(rgb: np.ndarray) -> int:
     return int(solid.sum())
 
 
-def test_html_report_shows_its_charts_in_a_browser(tmp_path):
+def test_html_report_shows_its_charts_in_a_browser(levers_run, tmp_path):
     browser = _browser()
     if browser is None:
         pytest.skip("no headless browser on this machine: apt-get install "
                     "chromium-headless-shell, or set OVERDUE_BROWSER to one")
-    s = simulator.load_scenario(SCENARIO, SMALL)
-    run = simulator.run(s, out=tmp_path / "run", force=True)
-    page = build_report(run.folder, out=tmp_path / "report.html", fmt="html")
+    page = build_report(levers_run.folder, out=tmp_path / "report.html", fmt="html")
     shot = _screenshot(browser, page, tmp_path / "report.png")
     # the executive summary's chart is in the first screen: its bars are drawn
     assert _chart_pixels(shot) > 2000

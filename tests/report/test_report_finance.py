@@ -5,27 +5,14 @@ from __future__ import annotations
 
 import io
 from fractions import Fraction
-from pathlib import Path
 
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-import simulator
 from simulator.analysis import risk
 from simulator.reporting import content, fonts, plots
 from simulator.reporting.attribution import attribution_blocks
-
-SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "case_study_after.yaml"
-SMALL = ["monte_carlo.paths=8", "book.borrowers=1500", "horizon_days=240"]
-
-
-@pytest.fixture(scope="module")
-def levers_run(tmp_path_factory):
-    """A small run with collection channels, litigation and restructuring switched on."""
-    folder = tmp_path_factory.mktemp("runs") / "levers"
-    s = simulator.load_scenario(SCENARIO, SMALL)
-    return simulator.Run.open(simulator.run(s, out=folder, force=True).folder)
 
 
 def _after(blocks, heading: str, k: int = 1):
