@@ -420,9 +420,48 @@ def _flat(value, prefix: str = "") -> list[list[str]]:
     return [[prefix, text]]
 
 
-_SECTIONS = (("contract", "Contract"), ("behaviour", "Behaviour"), ("recovery", "Recovery"),
-             ("shocks", "Shocks"), ("policy", "Policy levers"), ("finance", "Funding and capital"),
-             ("monte_carlo", "Monte Carlo"))
+_TITLES = {"monte_carlo": "Monte Carlo", "book": "Book", "contract": "Contract",
+           "behaviour": "Behaviour", "recovery": "Recovery", "shocks": "Shocks",
+           "policy": "Policy levers", "finance": "Funding, capital and provisions"}
+"""Titles of the sections the report knows; any other section is shown under its own key."""
+_NOT_ASSUMPTIONS = ("name", "description")
+
+
+def assumption_sections(sc: dict) -> list[tuple[str, list[list[str]], str]]:
+    """(title, rows of (setting, value), note) for every section of a resolved scenario, in the
+    report's order and then the scenario's: a key the schema gains shows up without a change
+    here. Top-level plain values make the first section; book segments are the next table."""
+    plain = [[k, _flat(v)[0][1]] for k, v in sc.items()
+             if k not in _NOT_ASSUMPTIONS and not isinstance(v, dict | list)]
+    out = [("Run", plain, "")] if plain else []
+    keys = [k for k in _TITLES if k in sc] + [k for k in sc if k not in _TITLES
+                                               and isinstance(sc[k], dict | list)]
+    for key in keys:
+        value = sc.get(key)
+        title = _TITLES.get(key, key.replace("_", " ").capitalize())
+        if key == "book" and isinstance(value, dict):
+            value = {k: v for k, v in value.items() if k != "segments"}
+        if key == "shocks" and not value:
+            out.append((title, [], "None: the unstressed baseline."))
+            continue
+        if key == "policy" and isinstance(value, dict):
+            value = {k: v for k, v in value.items() if v is not None}
+            if not value:
+                out.append((title, [], "None set."))
+                continue
+        flat = _flat(value or {})
+        if flat:
+            out.append((title, flat, ""))
+    return out
+
+
+def segment_settings(sc: dict) -> tuple[list[str], list[list[str]]]:
+    """(header, rows): every setting of every book segment, one column per segment."""
+    segs = [s for s in (sc.get("book") or {}).get("segments") or [] if isinstance(s, dict)]
+    flats = [dict(_flat({k: v for k, v in s.items() if k != "name"})) for s in segs]
+    keys = list(dict.fromkeys(k for f in flats for k in f))
+    return (["Setting", *(str(s.get("name")) for s in segs)],
+            [[k, *(f.get(k, "—") for f in flats)] for k in keys])
 
 
 def _assumptions(f: _Facts) -> list[Block]:
@@ -440,19 +479,13 @@ def _assumptions(f: _Facts) -> list[Block]:
     if rows:
         blocks.append(Block("table", header=["Segment", "Share", "Daily rate", "Term (months)",
                                              "Median principal", "Base PD"], rows=rows))
-    for key, title in _SECTIONS:
-        value = sc.get(key)
-        if key == "shocks" and not value:
-            blocks += [Block("h2", title), Block("small", "None: the unstressed baseline.")]
-            continue
-        if key == "policy" and isinstance(value, dict):
-            value = {k: v for k, v in value.items() if v is not None}
-            if not value:
-                blocks += [Block("h2", title), Block("small", "None set.")]
-                continue
-        flat = _flat(value or {})
-        if flat:
-            blocks += [Block("h2", title), Block("table", header=["Setting", "Value"], rows=flat)]
+        header, every = segment_settings(sc)
+        blocks += [Block("h2", "Segments: every setting"),
+                   Block("table", header=header, rows=every)]
+    for title, flat, note in assumption_sections(sc):
+        blocks.append(Block("h2", title))
+        blocks.append(Block("table", header=["Setting", "Value"], rows=flat) if flat
+                      else Block("small", note))
     blocks.append(Block("small", "Every setting, the defaults included, is in the appendix: the "
                         "resolved scenario (scenario.yaml of the run folder)."))
     blocks.append(Block("pagebreak"))

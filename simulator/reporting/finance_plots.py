@@ -14,7 +14,7 @@ from simulator.analysis.capital import CapitalPaths
 from simulator.analysis.contributions import Allocation
 from simulator.analysis.ecl import Provisions
 from simulator.analysis.pnl import PnL
-from simulator.reporting.plots import _bands, _new, _pct_axis, _styled, _yuan_axis
+from simulator.reporting.plots import _bands, _new, _pct_axis, _styled, _yuan_axis, yuan_unit
 
 UP, DOWN, TOTAL = "0.55", "0.92", "0.2"  # fills: an increase, a decrease, a total
 
@@ -43,8 +43,10 @@ def waterfall(ax, start: tuple[str, float], steps: list[tuple[str, float]],
     values = [start[1], *(s[1] for s in steps), end[1]]
     top = max(max(b + h for b, h in zip(bottoms, heights, strict=True)), 0.0)
     span = top - min(min(bottoms), 0.0) or 1.0
+    unit = yuan_unit(max(abs(top), abs(min(min(bottoms), 0.0))))  # the axis's unit
     for i, v in enumerate(values):
-        text = _money_text(v) if money else f"{v:+.4g}" if 0 < i < len(values) - 1 else f"{v:.4g}"
+        text = (_money_text(v, unit) if money else f"{v:+.4g}" if 0 < i < len(values) - 1
+                else f"{v:.4g}")
         ax.text(x[i], bottoms[i] + heights[i] + 0.01 * span, text, ha="center", va="bottom",
                 fontsize=7)
     for i in range(len(labels) - 1):  # connectors between bars
@@ -65,14 +67,13 @@ def waterfall(ax, start: tuple[str, float], steps: list[tuple[str, float]],
         _yuan_axis(ax)
 
 
-def _money_text(v: float) -> str:
+def _money_text(v: float, unit: tuple[float, str]) -> str:
+    """A bar's label in the unit of its axis (:func:`simulator.reporting.plots.yuan_unit`)."""
+    div, name = unit
     v = 0.0 if round(v) == 0 else v  # no "-0"
-    a = abs(v)
-    if a >= 1e6:
-        return f"{v / 1e6:,.2f}M"
-    if a >= 1e3:
-        return f"{v / 1e3:,.1f}k"
-    return f"{v:,.0f}"
+    if div == 1.0:
+        return f"{v:,.0f}"
+    return f"{v / div:,.2f}{' ' + name if name == '亿' else name}"
 
 
 @_styled

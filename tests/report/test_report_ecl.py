@@ -94,3 +94,40 @@ def test_ecl_settings_are_checked_with_their_key_path():
     with pytest.raises(InputError, match=r"finance\.ecl\.probation_months: must be >= 0"):
         simulator.load_scenario(Path(__file__).resolve().parents[2] / "scenarios" /
                                 "baseline.yaml", ["finance.ecl.probation_months=-1"])
+
+
+def test_assumptions_show_every_section_and_a_new_key_without_a_change():
+    sc = {"name": "x", "horizon_days": 90, "book": {"borrowers": 10, "segments": [
+        {"name": "a", "share": 0.4, "principal": {"min": 1}},
+        {"name": "b", "share": 0.6, "extra_knob": 3}]},
+          "contract": {"grace_days": 3}, "shocks": [], "brand_new": {"knob": {"depth": 2}}}
+    sections = {title: (rows, note) for title, rows, note in content.assumption_sections(sc)}
+    assert sections["Run"][0] == [["horizon_days", "90"]]
+    assert sections["Book"][0] == [["borrowers", "10"]]  # segments get a table of their own
+    assert sections["Contract"][0] == [["grace_days", "3"]]
+    assert sections["Shocks"] == ([], "None: the unstressed baseline.")
+    assert sections["Brand new"][0] == [["knob.depth", "2"]]  # a section the report never knew
+    header, rows = content.segment_settings(sc)
+    assert header == ["Setting", "a", "b"]
+    assert rows == [["share", "0.4", "0.6"], ["principal.min", "1", "—"],
+                    ["extra_knob", "—", "3"]]
+
+
+def test_waterfall_labels_use_the_unit_of_their_axis():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from simulator.reporting import finance_plots, fonts
+
+    with fonts.context():  # 亿 needs the CJK font, as in the report
+        fig = Figure()
+        ax = fig.subplots()
+        finance_plots.waterfall(ax, ("income", 3.2e8), [("losses", -1.1e8)], ("net", 2.1e8))
+        FigureCanvasAgg(fig).draw()
+
+    def unit(text: str) -> str:
+        return text.lstrip("+-0123456789.,").strip()
+
+    axis = {unit(t.get_text()) for t in ax.get_yticklabels() if t.get_text()}
+    bars = {unit(t.get_text()) for t in ax.texts}
+    assert len(axis) == 1 and bars == axis, (axis, bars)  # before: 320.00M beside 亿 ticks

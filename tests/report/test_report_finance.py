@@ -47,7 +47,8 @@ def test_pages_agree_with_the_paths_table(levers_run):
     assert sum(shown) == Fraction(total[4].replace(",", ""))  # shown parts add up as shown
     headings = [b.text for b in blocks if b.kind == "h2"]
     for h in ("Capital", "IRB parameters by segment", "Risk contributions by segment",
-              "Contract", "Policy levers", "Funding and capital"):
+              "Contract", "Policy levers", "Funding, capital and provisions", "Book",
+              "Segments: every setting", "Run"):
         assert h in headings, h
     assert headings[-1] == "Appendix: the resolved scenario" and blocks[-1].kind == "pre"
     for b in blocks:
