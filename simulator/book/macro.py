@@ -1,15 +1,18 @@
 """Scenario shocks and the factor to per-path, per-month macro arrays (MODEL.md 6).
 
-Months are counted from the burn-in's start: month ``m`` covers sim days
-``[30 (m - burn_in_months), 30 (m - burn_in_months + 1))``, so month ``burn_in_months`` holds
-day 0 (without a burn-in, month ``m`` holds days ``[30 m, 30 m + 30)``). The burn-in's months
-are baseline conditions: no shock, the factor at its start value.
+Months are counted from the burn-in's start (``simulator.kernels.portfolio.month_of``): the
+burn-in's months cover days ``(-30 burn_in_months, 0]``, then month ``burn_in_months + k``
+holds days ``30 k`` to ``30 k + 29`` (day 0 aside). The burn-in's months are baseline
+conditions: no shock, no policy, the factor's own history.
 
 The systematic factor ``Z`` is an AR(1) in months with N(0, 1) marginal:
-``Z[m] = phi Z[m-1] + sqrt(1 - phi^2) e[m]``, from ``Z[-1] = z0`` (``macro.factor_start``) or,
-when stationary, ``Z[0] = e[0]``; its innovations drawn from the counter-based generator keyed
-by (seed, path, month), so path ``p`` is the same path whatever else runs. A segment's factor
-is ``sqrt(w) Z + sqrt(1 - w) eta_s`` with ``eta_s`` an AR(1) of its own. Income, unemployment
+``Z[m] = phi Z[m-1] + sqrt(1 - phi^2) e[m]`` for the months from day 0, from ``Z[-1] = z0``
+(``macro.factor_start``) or, when stationary, ``Z[0] = e[0]``; its innovations drawn from the
+counter-based generator keyed by (seed, path, month), so path ``p`` is the same path whatever
+else runs. Before day 0 (the burn-in) each path's factor has a history of its own, drawn
+backward from its first month (a stationary AR(1) read backward is the same AR(1)), or
+ending at ``z0``: the book at day 0 is what that history made of it. A segment's factor is
+``sqrt(w) Z + sqrt(1 - w) eta_s`` with ``eta_s`` an AR(1) of its own. Income, unemployment
 and rate shocks are deterministic scenario paths, the same on every Monte Carlo path (the
 factor carries the randomness); a factor shock shifts ``Z`` on every path by the same amount.
 
@@ -27,7 +30,7 @@ from datetime import timedelta
 
 import numpy as np
 
-from simulator.kernels.macro_draws import fill_factor_paths
+from simulator.kernels.macro_draws import fill_factor_history, fill_factor_paths
 from simulator.kernels.portfolio import Macro
 from simulator.scenario.dynamics import MONTHS
 from simulator.scenario.schema import DAYS_PER_MONTH, Scenario
@@ -45,6 +48,18 @@ def factor_paths(seed, path_lo, path_hi, months, phi, start=math.nan, unit=0):
     stationary); ``unit`` 0 is the systematic factor, ``1 + s`` segment ``s``'s own."""
     z = np.empty((path_hi - path_lo, months))
     fill_factor_paths(seed, path_lo, path_hi, months, phi, start, unit, z)
+    return z
+
+
+def factor_history(seed, path_lo, path_hi, months, phi, start=math.nan, first=None, unit=0):
+    """The factor's months before day 0, ``[path - path_lo, month]``, the last just before
+    day 0: ending at ``start``, or (NaN: stationary) drawn backward from ``first[path]``, the
+    factor of month 0."""
+    z = np.empty((path_hi - path_lo, months))
+    pinned = not math.isnan(start)
+    after = np.zeros(path_hi - path_lo) if first is None else np.asarray(first, float)
+    fill_factor_history(seed, path_lo, path_hi, phi, unit, pinned, 0.0 if not pinned else start,
+                        after, z)
     return z
 
 
@@ -125,20 +140,26 @@ def build_macro(scenario: Scenario, names: tuple[str, ...], betas: np.ndarray) -
     burn = scenario.book.burn_in_months
     horizon_months = n_months(scenario.horizon_days)
     months = burn + horizon_months
-    start = scenario.macro.start_value()
-    stationary = scenario.macro.factor_start == "stationary"
+    start = math.nan if scenario.macro.factor_start == "stationary" else float(
+        scenario.macro.factor_start)
     phi = beh.factor_persistence
-    z = np.full((mc.paths, months), start)
-    z[:, burn:] = factor_paths(mc.seed, 0, mc.paths, horizon_months, phi,
-                               math.nan if stationary else start)
+
+    def factor(unit: int, start: float) -> np.ndarray:
+        z = np.empty((mc.paths, months))
+        z[:, burn:] = factor_paths(mc.seed, 0, mc.paths, horizon_months, phi, start, unit)
+        if burn:
+            z[:, :burn] = factor_history(mc.seed, 0, mc.paths, burn, phi, start, z[:, burn],
+                                         unit)
+        return z
+
+    z = factor(0, start)
     income, unemployment, rate, shift = shock_paths(scenario, horizon_months, names)
     z[:, burn:] += shift[None, :]  # the same draws, shifted: stress and baseline stay paired
     w = beh.segment_factor_weight
     segment_z = np.repeat(z[:, None, :], len(names), axis=1)
     if w < 1.0:
         for s in range(len(names)):
-            own = factor_paths(mc.seed, 0, mc.paths, horizon_months, phi, unit=1 + s)
-            segment_z[:, s, burn:] = math.sqrt(w) * z[:, burn:] + math.sqrt(1.0 - w) * own
+            segment_z[:, s] = math.sqrt(w) * z + math.sqrt(1.0 - w) * factor(1 + s, math.nan)
 
     def with_burn_in(values: np.ndarray, baseline: float) -> np.ndarray:
         lead = np.full(values.shape[:-1] + (burn,), baseline)

@@ -241,16 +241,14 @@ def _path_chances(hazard, recovery, z, path, beh):
 def _employment(unemployed, a, b, seg, path, horizon, book, beh, macro):
     """The borrower's months unemployed (``unemployed[m]``): a two-state chain, unemployed in
     the first month with the segment's starting rate, then leaving a job or finding one with
-    the month's hazards; one draw a month, the burn-in's shared by every path. Reported as the
-    employment counts from day 0 (changes on the days the month changes)."""
+    the month's hazards; one draw a month. Reported as the employment counts from day 0
+    (changes on the days the month changes)."""
     burn_months = beh.burn_in_days // L.DAYS_PER_MONTH
-    who = book.borrower_id[b]
-    shared = rng.unit_key(rng.path_key(beh.seed, rng.UNEMPLOYMENT, rng.BURN_IN_PATH), who)
-    own = rng.unit_key(rng.path_key(beh.seed, rng.UNEMPLOYMENT, path), who)
-    state = rng.uniform_at(shared if burn_months > 0 else own, 0) < macro.unemployment_start[seg]
+    key = rng.unit_key(rng.path_key(beh.seed, rng.UNEMPLOYMENT, path), book.borrower_id[b])
+    state = rng.uniform_at(key, 0) < macro.unemployment_start[seg]
     unemployed[0] = state
     for m in range(1, unemployed.shape[0]):
-        u = rng.uniform_at(shared if m < burn_months else own, m)
+        u = rng.uniform_at(key, m)
         if state:
             state = not u < macro.job_finding[seg, m - 1]
         else:
@@ -349,10 +347,10 @@ def _report_borrower(a, t, seg, oldest, dpd30, dpd90):
 
 
 @jit(_nrt=False)  # rare: called, not inlined (see ``steps``)
-def _redraw(a, t, seg, st, keys, j, d, b, draw_path, path_keys, book, beh):
+def _redraw(a, t, seg, st, keys, j, d, b, path, path_keys, book, beh):
     """A drawdown closed today is followed by a new one with the redraw probability."""
     unit = dd.draw_unit(book.drawdown_id, st, j, d)
-    if rng.uniform(beh.seed, rng.REDRAW, draw_path, unit, t) < beh.redraw_probability:
+    if rng.uniform(beh.seed, rng.REDRAW, path, unit, t) < beh.redraw_probability:
         steps.redraw(a, t, seg, st, j, d, book)
         _draw_keys(keys, j, path_keys, dd.draw_unit(book.drawdown_id, st, j, d),
                    book.borrower_id[b])
@@ -464,8 +462,9 @@ def _simulate(book, contract, beh, macro, chunk, plan, scratch, agg, end_state):
     the helpers whole groups of arrays costs nothing).
 
     Days before day 1 are the book's history: paid on time up to ``start`` (day 0, or the
-    burn-in's first day), then, in the burn-in, drawn like any day but with draws shared by
-    every path and nothing recorded but day 0's levels and recoveries falling after day 0.
+    burn-in's first day), then, in the burn-in, drawn like any day of the path (its factor's
+    own history, ``Macro``) with nothing recorded but day 0's levels and the recoveries that
+    fall after day 0.
     """
     st = scratch.state
     sl = scratch.slots
@@ -481,7 +480,6 @@ def _simulate(book, contract, beh, macro, chunk, plan, scratch, agg, end_state):
     forced = plan.code.shape[0] > 0
     draws = not forced and contract.skip_quiet_days
     start = -beh.burn_in_days
-    burn_keys = _stream_keys(beh.seed, rng.BURN_IN_PATH)
 
     for path in range(chunk.path_lo, chunk.path_hi):
         a = agg[path - chunk.path_lo]
@@ -495,8 +493,7 @@ def _simulate(book, contract, beh, macro, chunk, plan, scratch, agg, end_state):
             scratch.pd_cache[0] = -1.0  # no PD yet
             bs[L.B_DECIDED_MONTH] = -1
             _employment(scratch.unemployed, a, b, seg, path, horizon, book, beh, macro)
-            t = _start_borrower(st, keys, d0, nd, b, book, burn_keys if start < 0 else path_keys,
-                                contract, beh, as_of)
+            t = _start_borrower(st, keys, d0, nd, b, book, path_keys, contract, beh, as_of)
             _summarise(bs, st, sl, nd, t - 1)
             dpd30 = 0
             dpd90 = 0
@@ -507,7 +504,6 @@ def _simulate(book, contract, beh, macro, chunk, plan, scratch, agg, end_state):
                 m = month_of(t, beh.burn_in_days, n_months)
                 report = t >= 0
                 flow_day = t >= 1
-                draw_path = path if flow_day else rng.BURN_IN_PATH
                 oldest = bs[L.B_OLDEST_DUE]  # the borrower at the start of the day
                 for j in range(nd):
                     if st[j, S_NEXT_STEP] != t and not last:
@@ -558,24 +554,18 @@ def _simulate(book, contract, beh, macro, chunk, plan, scratch, agg, end_state):
                     steps.accelerate(st, sl, j, loan_day, dpd, contract.acceleration_dpd)
                     outstanding = dd.principal_outstanding(st, sl, j)
                     closed = steps.charge_off_or_close(a, t, seg, st, sl, j, d, dpd, outstanding,
-                                                       draw_path, horizon, flow_day,
+                                                       path, horizon, flow_day,
                                                        scratch.recovery[m], book, contract, beh)
                     if report:
                         steps.report(a, t, seg, st, j, outstanding)
                     if (closed and redraws and t > start and t < horizon
                             and (approved or t <= 0)):
-                        _redraw(a, t, seg, st, keys, j, d, b, draw_path,
-                                path_keys if flow_day else burn_keys, book, beh)
+                        _redraw(a, t, seg, st, keys, j, d, b, path, path_keys, book, beh)
                 if last:
                     break
                 _summarise(bs, st, sl, nd, t)
                 if report:
                     dpd30, dpd90 = _report_borrower(a, t, seg, bs[L.B_OLDEST_DUE], dpd30, dpd90)
-                if t == 0 and start < 0:  # the burn-in ends: the path's own draws from day 1
-                    for j in range(nd):
-                        _draw_keys(keys, j, path_keys,
-                                   dd.draw_unit(book.drawdown_id, st, j, d0 + j),
-                                   book.borrower_id[b])
                 # The next day any drawdown steps; those stepped today look ahead from tomorrow,
                 # and so do the borrower's drawdowns in arrears (its cure depends on them all).
                 # Day 0 is stepped for every drawdown: all are reported there; and so is the

@@ -29,10 +29,6 @@ RESTRUCTURE = 8
 LEGAL = 9
 SCORE = 10
 
-# The burn-in's draws: one history before day 0 shared by every path, so every path starts
-# from the same book (a path index no run reaches).
-BURN_IN_PATH = 1 << 62
-
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)

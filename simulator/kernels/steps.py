@@ -376,7 +376,7 @@ def accelerate(st, sl, j, loan_day, dpd, acceleration_dpd):
 
 
 @jit(forceinline=True, _nrt=False)
-def charge_off_or_close(a, t, seg, st, sl, j, d, dpd, outstanding, draw_path, horizon,
+def charge_off_or_close(a, t, seg, st, sl, j, d, dpd, outstanding, path, horizon,
                         flow_day, recovery_rate, book, contract, beh):
     """Charged off from the charge-off DPD on (with its recoveries to come), closed once
     nothing is owed. Returns whether it closed today."""
@@ -384,7 +384,7 @@ def charge_off_or_close(a, t, seg, st, sl, j, d, dpd, outstanding, draw_path, ho
         st[j, S_STATUS] = CHARGED_OFF_STATUS
         st[j, S_CHARGED_OFF_PRINCIPAL] = outstanding
         unit = dd.draw_unit(book.drawdown_id, st, j, d)
-        charge_off(a, t, seg, st, sl, j, outstanding, unit, draw_path, horizon, flow_day,
+        charge_off(a, t, seg, st, sl, j, outstanding, unit, path, horizon, flow_day,
                    beh.seed, beh.legal_share, beh.legal_rate, beh.legal_lag_days,
                    beh.legal_cost, beh.apr_cap, recovery_rate, beh.recovery_lag_days)
         return False

@@ -14,9 +14,9 @@ Defaults and their sources:
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from simulator.scenario import bounds as B
 from simulator.scenario.located import LocatedError
@@ -49,24 +49,16 @@ class Employment(StrictModel):
 class MacroStart(StrictModel):
     """Where the systematic factor Z starts."""
 
-    factor_start: float | Literal["stationary"] = Field(
+    factor_start: (
+        Annotated[float, Field(ge=-B.FACTOR_SD_MAX, le=B.FACTOR_SD_MAX)] | Literal["stationary"]
+    ) = Field(
         default="stationary",
-        description="stationary: month 0's Z is drawn from its unconditional law N(0, 1) "
-        "(economic capital); a number z0: today's Z, so month 0's is "
-        "persistence x z0 + sqrt(1 - persistence^2) x e (a central forecast from today). The "
-        "burn-in (book.burn_in_months) runs at Z = z0, or 0 when stationary.",
+        description="stationary: the factor is drawn from its unconditional law N(0, 1) "
+        "(economic capital); a number z0 (within +-5 sd): today's factor, so month 0's is "
+        "persistence x z0 + sqrt(1 - persistence^2) x e (a central forecast from today). A "
+        "burn-in (book.burn_in_months) runs through the path's own history of the factor, "
+        "ending at z0 when given.",
     )
-
-    @field_validator("factor_start")
-    @classmethod
-    def _start(cls, value: float | str) -> float | str:
-        if not isinstance(value, str) and abs(value) > B.FACTOR_SD_MAX:
-            raise ValueError(f"must be within +-{B.FACTOR_SD_MAX:g} sd, got {value:g}")
-        return value
-
-    def start_value(self) -> float:
-        """The factor before month 0 (and through the burn-in): z0, or 0 when stationary."""
-        return 0.0 if self.factor_start == "stationary" else float(self.factor_start)
 
 
 def check_multipliers(values, what: str):

@@ -38,6 +38,7 @@ from simulator.scenario.finance import Finance
 from simulator.scenario.located import LocatedError
 from simulator.scenario.policy import Policy
 from simulator.scenario.strict import StrictModel
+from simulator.scenario.targets import Target
 from simulator.scenario.yaml_io import dump_yaml
 
 DELINQUENT_BUCKETS = BUCKETS[1:]
@@ -331,8 +332,9 @@ class Book(_Model):
     tape: str | None = Field(
         default=None,
         description=(
-            "Loan tape (Parquet or CSV), relative to the scenario file; give tape or segments, "
-            "not both. Stored resolved to an absolute path."
+            "Loan tape: a Parquet file, a folder of Parquet files (a dataset) or a CSV file, "
+            "relative to the scenario file; give tape or segments, not both. Stored resolved "
+            "to an absolute path."
         ),
     )
     segments: list[Segment] | None = Field(
@@ -346,11 +348,10 @@ class Book(_Model):
     )
     burn_in_months: int = Field(
         default=0, ge=0, le=B.BURN_IN_MONTHS_MAX,
-        description="Months simulated before day 0 under baseline conditions (no shock, the "
-        "factor at its start value, today's policy from day 1 only), one history shared by "
-        "every path: day-0 balances, arrears and vintages are then the model's own. The "
-        "segments' initial_buckets then describe the book at the burn-in's start. A synthetic "
-        "book only.",
+        description="Months simulated before day 0 under baseline conditions (no shock, "
+        "today's policy from day 1 only), each path through its factor's own history: day-0 "
+        "balances, arrears and vintages are then the model's own. The segments' "
+        "initial_buckets then describe the book at the burn-in's start. A synthetic book only.",
     )
 
     @field_validator("tape")
@@ -359,9 +360,11 @@ class Book(_Model):
         if value is None:
             return None
         if not value.strip():
-            raise ValueError("tape must be a file path")
-        if not value.lower().endswith((".parquet", ".pq", ".csv")):
-            raise ValueError(f"tape must be a .parquet or .csv file, got {value!r}")
+            raise ValueError("tape must be a file or folder path")
+        name = value.rstrip("/\\").rsplit("/", 1)[-1]
+        if "." in name and not name.lower().endswith((".parquet", ".pq", ".csv")):
+            raise ValueError(f"tape must be a .parquet or .csv file or a folder of Parquet "
+                             f"files, got {value!r}")
         return value
 
     @field_validator("segments")
@@ -856,6 +859,10 @@ class Scenario(_Model):
     finance: Finance = Field(
         default_factory=Finance,
         description="Funding and capital, read by the P&L and capital analysis (not the kernel).",
+    )
+    targets: list[Target] = Field(
+        default_factory=list,
+        description="Published figures the scenario is measured against (`overdue library`).",
     )
 
     @field_validator("name")

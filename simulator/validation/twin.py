@@ -28,8 +28,8 @@ One day of a drawdown, in order (MODEL.md 1-6):
 The borrower (MODEL.md 6) holds its employment months, drawn once at its start, and its state
 at the end of each day, which the next day's decisions read: the level payments, youngest
 origin and oldest unpaid due date of its drawdowns on book, and whether one is restructured.
-In the burn-in (days ``(-burn_in_days, 0]``) the draws are shared by every path (the burn-in
-path's keys) and nothing but recoveries falling after day 0 reaches the flows.
+In the burn-in (days ``(-burn_in_days, 0]``) the path draws as on any day, under its factor's
+own history, and nothing but recoveries falling after day 0 reaches the flows.
 """
 
 from __future__ import annotations
@@ -164,9 +164,8 @@ class Twin:
     def _path(self, path: int, tally: dict[str, list[list[int]]]) -> None:
         self.path = path
         self.tally = tally
-        streams = (rng.CURE, rng.MISS, rng.PREPAY, rng.RESTRUCTURE)
-        self.path_keys = {s: rng.path_key(self.beh.seed, s, path) for s in streams}
-        self.burn_in_keys = {s: rng.path_key(self.beh.seed, s, rng.BURN_IN_PATH) for s in streams}
+        self.keys = {s: rng.path_key(self.beh.seed, s, path)
+                     for s in (rng.CURE, rng.MISS, rng.PREPAY, rng.RESTRUCTURE)}
         # the path's daily cure and partial-payment chances by month and bucket: the base
         # hazards lifted by exp(loading x Z), the two together at most 1
         self.hazards = []
@@ -187,7 +186,6 @@ class Twin:
     def _borrower(self, b: int) -> None:
         seg = self.segment[b]
         self._employment(b, seg)
-        self.keys = self.burn_in_keys if self.start < 0 else self.path_keys
         loans = [self._book_drawdown(d, b) for d in
                  range(self.borrower_start[b], self.borrower_start[b + 1])]
         self.decided_month = -1  # the month of its last due-date decision
@@ -203,26 +201,18 @@ class Twin:
             self._summarise(loans, t)
             if t >= 0:
                 self._count_levels(seg, loans, t)
-            if t == 0 and self.start < 0:  # the burn-in ends: the path's own draws from day 1
-                self.keys = self.path_keys
-                for loan in loans:
-                    loan.keys = self._draw_keys(loan.unit, b)
 
     def _employment(self, b: int, seg: int) -> None:
         """The borrower's months unemployed: unemployed in the first month with the segment's
         starting rate, then each month it loses a job with the separation chance or finds one
-        with the job-finding chance of the month before; one draw a month, shared by every
-        path in the burn-in. Counted on every day from day 0 by the day's month."""
-        who = self.borrower_id[b]
-        burn_months = self.burn_in // DAYS_PER_MONTH
-        shared = rng.unit_key(rng.path_key(self.beh.seed, rng.UNEMPLOYMENT, rng.BURN_IN_PATH),
-                              who)
-        own = rng.unit_key(rng.path_key(self.beh.seed, rng.UNEMPLOYMENT, self.path), who)
-        state = rng.uniform_at(shared if burn_months > 0 else own, 0) < (
-            self.unemployment_start[seg])
+        with the job-finding chance of the month before; one draw a month. Counted on every day
+        from day 0 by the day's month."""
+        key = rng.unit_key(rng.path_key(self.beh.seed, rng.UNEMPLOYMENT, self.path),
+                           self.borrower_id[b])
+        state = rng.uniform_at(key, 0) < self.unemployment_start[seg]
         self.unemployed = [state]
         for m in range(1, self.n_months):
-            u = rng.uniform_at(shared if m < burn_months else own, m)
+            u = rng.uniform_at(key, m)
             if state:
                 state = not u < self.job_finding[seg][m - 1]
             else:
@@ -561,13 +551,9 @@ class Twin:
             # today's underwriting from day 1; in the burn-in every borrower draws again
             approved = self.approved is None or self.approved[b] != 0 or t <= 0
             if (self.redraws and self.start < t < self.horizon and approved
-                    and rng.uniform(beh.seed, rng.REDRAW, self._draw_path(t), loan.unit, t)
+                    and rng.uniform(beh.seed, rng.REDRAW, self.path, loan.unit, t)
                     < beh.redraw_probability):
                 self._redraw(seg, loan, t, b)
-
-    def _draw_path(self, t: int) -> int:
-        """The path of day ``t``'s whole-key draws: the burn-in's before day 1."""
-        return self.path if t >= 1 else rng.BURN_IN_PATH
 
     def _charge_off(self, seg: int, loan: Drawdown, t: int) -> None:
         """Write the principal off; a litigated drawdown recovers a share of its claim, capped
@@ -578,7 +564,7 @@ class Twin:
         principal = loan.outstanding()
         self._flow("charged_off_principal", t, seg, principal)
         if beh.legal_share > 0.0 and (
-            rng.uniform(beh.seed, rng.LEGAL, self._draw_path(t), loan.unit, 0) < beh.legal_share
+            rng.uniform(beh.seed, rng.LEGAL, self.path, loan.unit, 0) < beh.legal_share
         ):
             charges = loan.accrued_interest + sum(s.interest + s.penalty + s.compound + s.fee
                                                   for s in loan.instalments)

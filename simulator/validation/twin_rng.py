@@ -29,7 +29,6 @@ REDRAW = 7
 RESTRUCTURE = 8
 LEGAL = 9
 SCORE = 10
-BURN_IN_PATH = 1 << 62  # the burn-in's draws, shared by every path
 
 
 def mix(z: int) -> int:

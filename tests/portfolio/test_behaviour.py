@@ -252,20 +252,40 @@ def test_segment_factors_load_on_the_systematic_one():
 
 
 # ---- the burn-in --------------------------------------------------------------------------
-def test_the_burn_in_gives_every_path_the_same_day_0_book():
+def test_the_burn_in_makes_the_day_0_book():
+    # 6 months before day 0 from a book typed all current: at day 0 the model's own arrears
+    # (M3 needs 61+ days of it), nothing recorded as flowing before day 1, and each path's
+    # book is the one its own history made (the factor's months before day 0 differ).
     s = simulator.load_scenario("scenarios/baseline.yaml", [
         "book.borrowers=2000", "monte_carlo.paths=3", "horizon_days=60",
-        "book.burn_in_months=6"])
+        "book.burn_in_months=6",
+        *[f"book.segments[{i}].initial_buckets={{M0: 1.0}}" for i in range(3)]])
     from simulator.validation.twin_check import kernel_aggregates
 
-    agg = kernel_aggregates(kernel_inputs(s), 3, threads=1)
-    for name in ("n_M0", "n_M3", "principal_M1", "principal_M6", "n_CO", "n_closed",
-                 "borrowers_unemployed"):
-        day0 = agg[name][:, 0]
-        assert (day0 == day0[0]).all(), name
-    assert agg["n_M3"][0, 0].sum() > 0  # arrears the model made, none typed in...
-    assert agg["principal_paid"][:, 0].sum() == 0  # ...and nothing flows before day 1
-    assert not (agg["n_M0"][0, 30] == agg["n_M0"][1, 30]).all()  # the paths then part
+    inputs = kernel_inputs(s)
+    assert inputs.macro.z.shape[1] == 6 + 60 // 30 + 1
+    agg = kernel_aggregates(inputs, 3, threads=1)
+    assert (agg["n_M3"][:, 0].sum(axis=1) > 0).all()
+    for flow in ("principal_paid", "n_missed", "disbursed_principal", "charged_off_principal"):
+        assert agg[flow][:, 0].sum() == 0, flow
+    assert len({int(agg["n_M1"][p, 0].sum()) for p in range(3)}) > 1
+
+
+def test_the_factor_history_runs_backward_into_day_0():
+    # A stationary AR(1) read backward is the same AR(1): corr(Z[-1], Z[0]) = phi = 0.7 and
+    # Z[-1] ~ N(0, 1) (4,000 paths, within 0.05); pinned, the month before day 0 is z0 and
+    # the one before that phi z0 + noise.
+    s = simulator.load_scenario("scenarios/baseline.yaml", [
+        "monte_carlo.paths=4000", "book.burn_in_months=3"])
+    z = build_macro(s, ("a", "b", "c"), np.ones(3)).z
+    assert abs(np.corrcoef(z[:, 2], z[:, 3])[0, 1] - 0.7) < 0.05
+    assert abs(z[:, 2].std() - 1) < 0.05
+    s = simulator.load_scenario("scenarios/baseline.yaml", [
+        "monte_carlo.paths=4000", "book.burn_in_months=3", "macro.factor_start=-1.5"])
+    z = build_macro(s, ("a", "b", "c"), np.ones(3)).z
+    assert (z[:, 2] == -1.5).all()
+    assert abs(z[:, 1].mean() - 0.7 * -1.5) < 4 * math.sqrt(0.51 / 4000)
+    assert abs(z[:, 3].mean() - 0.7 * -1.5) < 4 * math.sqrt(0.51 / 4000)
 
 
 def test_a_tape_takes_no_burn_in(tmp_path):
