@@ -127,3 +127,19 @@ def test_change_in_provisions_enters_net_income():
     charged = P.compute(g, settings, provisions=change)
     assert charged.total("provisions_change")[0] == pytest.approx(30.0)
     assert charged.total("net_income")[0] == pytest.approx(plain.total("net_income")[0] - 30.0)
+
+
+def test_stages_follow_the_charge_off_threshold():
+    assert E.stage_buckets(180) == {"stage1": ("M0", "M1"), "stage2": ("M2", "M3"),
+                                    "stage3": ("M4", "M5", "M6")}
+    assert E.stage_buckets(None)["stage3"] == ("M4", "M5", "M6")
+    # charged off at 60 DPD: M2 holds 31-59 DPD, M3 and beyond stay empty, and the charge-off
+    # is the default: 100 of the 1000 Stage 2 drawdowns charged off each month is PD 10%
+    assert E.stage_buckets(60) == {"stage1": ("M0", "M1"), "stage2": ("M2",), "stage3": ()}
+    co = np.cumsum(_month_flow([100, 90, 81]), axis=1)
+    ts = table(1, DAYS, ["s"], n_M2=_by_month([1000, 900, 810, 729]), n_CO=co,
+               principal_M2=1000.0)
+    p = E.compute(Grid(ts), {}, Ecl(lgd=1.0, discount_rate=0.0, lifetime_months=1,
+                                    sicr_pd_ratio=None), charge_off=60)
+    np.testing.assert_allclose(p.hazards["b"][0, :, 0], 0.1)
+    assert p.ecl["stage2"][0, -1, 0] == 100_000_000  # 10% x 1 x 1,000 yuan
