@@ -134,8 +134,9 @@ def ecl_blocks(p: Provisions, ecl: Ecl, name: str) -> list[Block]:
               f"over the last {ecl.hazard_window_months} months (counts of drawdowns: reaching "
               "31 DPD over Stage 1, reaching 91 DPD over Stage 2, the rest leaving Stage 2 "
               f"over Stage 2); before day {p.opening_until} the first months' hazards pooled over "
-              "paths, the same on every path, which count as one more month of data after it. 12-month ECL for Stage 1, lifetime for Stage 2, "
-              "PD 1 for Stage 3; EAD is the principal on book, held flat; discounted at the "
+              "paths, the same on every path, which count as one more month of data after it. "
+              "12-month ECL for Stage 1, lifetime for Stage 2, PD 1 for Stage 3; EAD is the "
+              "principal on book, held flat; discounted at the "
               "effective rate; LGD " + ("as set in finance.ecl.lgd" if ecl.lgd is not None else
                                         "1 - recoveries / charge-offs measured in the run, "
                                         "recoveries discounted from default") + ". A quarterly "
