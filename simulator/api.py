@@ -21,9 +21,10 @@ import pyarrow as pa
 
 from simulator._version import __version__
 from simulator.analysis.summary import paths_table, quantiles_table
+from simulator.book.collection import with_capacity
 from simulator.book.inputs import KernelInputs, RunPlan, plan_run
 from simulator.engine.local import run_local
-from simulator.engine.tables import timeseries_table
+from simulator.engine.tables import levels, timeseries_table
 from simulator.engine.tasks import (
     DEFAULT_CHUNK,
     DEFAULT_PATH_BLOCK,
@@ -65,7 +66,11 @@ def simulate(scenario: Scenario, *, threads: int | None = None, chunk_size: int 
 
     With ``checkpoint``, tasks it holds are not simulated again (their saved results are
     added), each task finished now is saved in it, and ``progress`` is called once before the
-    first task with the work already done."""
+    first task with the work already done.
+
+    A collection channel with a capacity needs its load: a first pass on the same draws with
+    every channel at full strength measures it (``simulator.book.collection``), and the run
+    is the second pass (its first is not checkpointed)."""
     if engine not in ENGINES:
         raise InputError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}",
                          path="--engine")
@@ -76,15 +81,16 @@ def simulate(scenario: Scenario, *, threads: int | None = None, chunk_size: int 
     n_borrowers = (source.n_borrowers if isinstance(source, RunPlan)
                    else len(source.book.borrower_id))
     segments = source.inputs.segments if isinstance(source, RunPlan) else source.segments
-    collection_cost = (source.inputs if isinstance(source, RunPlan) else source).collection_cost
+    channels = (source.inputs if isinstance(source, RunPlan) else source).channels
     tasks = plan_tasks(n_paths, n_borrowers, chunk_size, path_block)
-    total = sum(task_borrower_paths(t) for t in tasks)
+    passes = 2 if channels is not None and channels.limited else 1
+    total = passes * sum(task_borrower_paths(t) for t in tasks)
     done = [0]
     # the book's counts: summed over the chunks of the first path block (each borrower once)
     counts = dict(borrowers=0, applicants_approved=0, drawdowns=0, drawdown_days=0)
 
     saved = checkpoint.finished(tasks, empty_aggregate(0, source).shape[1:]) if checkpoint else {}
-    done[0] = sum(task_borrower_paths(t) for t in saved)
+    done[0] = sum(task_borrower_paths(t) for t in saved) * passes
     if progress is not None and checkpoint is not None:
         progress(done[0], total)  # where this run starts, for its ETA
 
@@ -100,22 +106,33 @@ def simulate(scenario: Scenario, *, threads: int | None = None, chunk_size: int 
         if progress is not None and not resumed:
             progress(done[0], total)
 
-    tasks_now = [t for t in tasks if t not in saved]
     n_threads = set_threads(threads)
     test_step("simulating")
-    if engine == "dask":
-        from simulator.engine.dask import run_dask  # optional dependency
 
-        agg = run_dask(source, tasks_now, n_paths, scheduler=scheduler, progress=on_task)
-    else:
-        agg = run_local(source, tasks_now, n_paths, n_threads, progress=on_task)
+    def simulate_tasks(source, tasks_now, on_task):
+        if engine == "dask":
+            from simulator.engine.dask import run_dask  # optional dependency
+
+            return run_dask(source, tasks_now, n_paths, scheduler=scheduler, progress=on_task)
+        return run_local(source, tasks_now, n_paths, n_threads, progress=on_task)
+
+    if passes == 2:
+        def on_first_pass(task: Task, result: TaskResult) -> None:
+            done[0] += task_borrower_paths(task)
+            if progress is not None:
+                progress(done[0], total)
+
+        source = with_capacity(scenario, source,
+                               levels(simulate_tasks(source, tasks, on_first_pass)))
+    tasks_now = [t for t in tasks if t not in saved]
+    agg = simulate_tasks(source, tasks_now, on_task)
     simulated_days = counts["drawdown_days"]
     for task, path in saved.items():  # one saved aggregate in memory at a time
         part, task_counts = checkpoint.load(task, path)
         add_exact(agg[task.path_lo : task.path_hi], part)
         on_task(task, TaskResult(part, **task_counts), resumed=True)
     t_sim = time.perf_counter()
-    timeseries = timeseries_table(agg, segments, collection_cost)
+    timeseries = timeseries_table(agg, segments, channels)
     tables = {
         "timeseries": timeseries,
         "paths": paths_table(timeseries),
@@ -123,6 +140,9 @@ def simulate(scenario: Scenario, *, threads: int | None = None, chunk_size: int 
     }
     t_tables = time.perf_counter()
     facts = {
+        "burn_in_months": scenario.book.burn_in_months,
+        "factor_start": scenario.macro.factor_start,
+        **({"collection_passes": passes} if passes > 1 else {}),
         "engine": engine,
         "threads": n_threads if engine == "local" else None,
         "chunk_size": tasks[0].b_hi - tasks[0].b_lo if tasks else 0,

@@ -55,7 +55,7 @@ def peer_book(scenario, drawdowns: int) -> PeerBook:
         principal=left.astype(np.int64), rate=book.daily_rate.astype(np.float64),
         instalment=book.instalment.astype(np.int64), age=book.age.astype(np.int64),
         dpd0=book.dpd0.astype(np.int64), pd_month=inputs.behaviour.base_pd[seg],
-        cure_daily=inputs.behaviour.cure_daily.astype(np.float64),
+        cure_daily=inputs.macro.cure_daily[0, -1].astype(np.float64),  # a month after day 0
         penalty_multiplier=float(c.penalty_multiplier), compound=bool(c.compound_interest),
         charge_off_dpd=int(c.charge_off_dpd) if c.charge_off_dpd > 0 else 1 << 30,
         inputs=inputs,
@@ -120,7 +120,8 @@ def simulate_numpy(book: PeerBook, horizon: int, seed: int = 0) -> dict[str, np.
 def main(drawdowns: int = 20_000, horizon: int = 365) -> None:
     import simulator
 
-    scenario = simulator.load_scenario("scenarios/baseline.yaml", ["monte_carlo.paths=1"])
+    scenario = simulator.load_scenario("scenarios/baseline.yaml",
+                                       ["monte_carlo.paths=1", "book.burn_in_months=0"])
     book = peer_book(scenario, drawdowns)
     t0 = time.perf_counter()
     out = simulate_numpy(book, horizon, seed=scenario.monte_carlo.seed)

@@ -60,12 +60,12 @@ SIZES = {
     "full": dict(
         kernel_1m=(1_000_000, 1), kernel_100k_x100=(100_000, 100), chunk_size=None,
         peer_drawdowns=20_000, repeats=5, kernel_repeats=(3, 2), large=(10_000_000, 1),
-        cold=(1_000, 1, 30), warm=(10_000, 10, 365),
+        cold=(1_000, 1, 30), warm=(10_000, 10, 365), burn_in=(100_000, 10),
     ),
     "quick": dict(
         kernel_1m=(20_000, 1), kernel_100k_x100=(2_000, 10), chunk_size=2_500,
         peer_drawdowns=20_000, repeats=5, kernel_repeats=(1, 1), large=(50_000, 1),
-        cold=(1_000, 1, 30), warm=(1_000, 2, 365),
+        cold=(1_000, 1, 30), warm=(1_000, 2, 365), burn_in=(2_000, 2),
     ),
 }
 
@@ -175,7 +175,7 @@ def _run_args(scenario: Path, borrowers: int, paths: int, horizon: int, out: Pat
     return [sys.executable, "-c", "from simulator.cli import main; main()", "run",
             str(scenario), "--paths", str(paths), "--borrowers", str(borrowers),
             "--horizon-days", str(horizon), "--threads", str(threads), "--quiet",
-            "--force", "--out", str(out)]
+            "--force", "--out", str(out), "--set", "book.burn_in_months=0"]
 
 
 def _overdue_run(scenario: Path, borrowers: int, paths: int, horizon: int, out: Path,
@@ -191,7 +191,8 @@ t0 = time.perf_counter()
 import simulator
 from simulator.book.inputs import plan_run
 sc = simulator.load_scenario(sys.argv[1], ["monte_carlo.paths=" + sys.argv[3],
-                                           "book.borrowers=" + sys.argv[2]])
+                                           "book.borrowers=" + sys.argv[2],
+                                           "book.burn_in_months=0"])
 t1 = time.perf_counter()
 inputs = plan_run(sc)  # as overdue run: the tasks draw the book chunk by chunk
 t2 = time.perf_counter()
@@ -207,11 +208,36 @@ print(json.dumps({"import_load_s": t1 - t0, "inputs_s": t2 - t1, "simulate_s": t
 # --------------------------------------------------------------------------- cases
 
 
-def _load(scenario: Path, borrowers: int, paths: int):
+def _load(scenario: Path, borrowers: int, paths: int, burn_in_months: int = 0):
+    """The scenario at this size; without its burn-in unless asked (the kernel cases measure
+    the horizon's days, comparable over the history; the burn-in is a case of its own)."""
     import simulator
 
     return simulator.load_scenario(scenario, [f"monte_carlo.paths={paths}",
-                                              f"book.borrowers={borrowers}"])
+                                              f"book.borrowers={borrowers}",
+                                              f"book.burn_in_months={burn_in_months}"])
+
+
+def case_burn_in(scenario: Path, borrowers: int, paths: int, repeats: int) -> dict:
+    """What the burn-in adds: the run with the scenario's own burn-in (12 months if it has
+    none) against the same run without, best of ``repeats`` each, 2 threads."""
+    import simulator
+
+    months = simulator.load_scenario(scenario).book.burn_in_months or 12
+    seconds = {}
+    for m in (0, months):
+        sc = _load(scenario, borrowers, paths, m)
+        runs = []
+        for _ in range(max(1, repeats)):
+            _, facts = simulator.simulate(sc, threads=2)
+            runs.append(facts["timings_s"]["simulate"])
+        seconds[m] = min(runs)
+    extra = seconds[months] - seconds[0]
+    return {"borrowers": borrowers, "paths": paths, "burn_in_months": months,
+            "without_s": round(seconds[0], 3), "with_s": round(seconds[months], 3),
+            "burn_in_s": round(extra, 3),
+            "burn_in_s_per_month_per_m_borrower_paths":
+                round(extra / months / (borrowers * paths / 1e6), 3)}
 
 
 def case_kernel(scenario: Path, borrowers: int, paths: int, threads: int,
@@ -407,6 +433,9 @@ def run_suite(quick: bool = False, skip_large: bool = False, scenario: Path | No
     log(f"kernel {b:,} borrowers x {p} paths, 2 threads, best of {r100k}")
     cases["kernel_100k_x100"], _ = case_kernel(scenario, b, p, 2, size["chunk_size"],
                                                repeats=r100k)
+    b, p = size["burn_in"]
+    log(f"burn-in: {b:,} borrowers x {p} paths with and without, best of {r100k}")
+    cases["burn_in"] = case_burn_in(scenario, b, p, r100k)
     if skip_large:
         cases["large_memory"] = {"skipped": True}
     else:
@@ -477,6 +506,14 @@ def table_rows(result: dict) -> list[tuple[str, str, str, str, str]]:
                      f"{r['threads']} thr", _fmt(r["drawdown_days_per_s"]),
                      _fmt(r["ns_per_drawdown_day"]),
                      f"simulate {r['seconds']:.2f} s, inputs {r['inputs_s']:.2f} s"))
+    r = c.get("burn_in")
+    if r:
+        rows.append(("burn_in", f"{r['borrowers']:,} b x {r['paths']} p, "
+                     f"{r['burn_in_months']} months, 2 thr", "-", "-",
+                     f"burn-in {r['burn_in_s']:.2f} s ({r['with_s']:.2f} s against "
+                     f"{r['without_s']:.2f} s without), "
+                     f"{r['burn_in_s_per_month_per_m_borrower_paths']:.3f} s a month per "
+                     f"million borrower-paths"))
     s = c["thread_scaling"]
     rows.append(("thread_scaling", "kernel_1m, 1 vs 2 threads",
                  f"{_fmt(s['threads_1_drawdown_days_per_s'])} -> "
@@ -539,7 +576,7 @@ import simulator
 scenario, borrowers, paths, horizon, out = sys.argv[1:6]
 sc = simulator.load_scenario(scenario, ["monte_carlo.paths=" + paths,
                                         "book.borrowers=" + borrowers,
-                                        "horizon_days=" + horizon])
+                                        "horizon_days=" + horizon, "book.burn_in_months=0"])
 
 def peak_kb():
     for line in Path("/proc/self/status").read_text().splitlines():

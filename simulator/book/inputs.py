@@ -6,6 +6,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from simulator.book.collection import Channels, channels
 from simulator.book.macro import build_macro, segment_dynamics
 from simulator.book.money import check_money_fits
 from simulator.book.synthetic import (
@@ -21,7 +22,7 @@ from simulator.contract.ledger import ALLOCATION_GROUPS
 from simulator.contract.money import to_micro
 from simulator.kernels.layout import D_COMPOUND, D_FEES, D_INTEREST, D_PENALTY, D_PRINCIPAL
 from simulator.kernels.portfolio import Behaviour, Book, Contract, Macro
-from simulator.scenario.schema import BUCKETS, DAYS_PER_MONTH, Scenario
+from simulator.scenario.schema import DAYS_PER_MONTH, Scenario
 
 _PART = {"fee": D_FEES, "compound": D_COMPOUND, "penalty": D_PENALTY, "interest": D_INTEREST,
          "principal": D_PRINCIPAL}
@@ -34,7 +35,7 @@ class KernelInputs(NamedTuple):
     macro: Macro
     horizon: int
     segments: tuple[str, ...]
-    collection_cost: np.ndarray = np.zeros(7)  # yuan per delinquent account-day, by bucket
+    channels: Channels | None = None  # the collection channels (their cost and capacity)
 
 
 def allocation_table(order: str) -> np.ndarray:
@@ -62,21 +63,6 @@ def contract_params(scenario: Scenario) -> Contract:
     )
 
 
-def collection_effect(scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
-    """(cure multiplier, cost per account-day in yuan) by bucket index 0..6 from the
-    collection channels: channels on one bucket multiply effects and add costs."""
-    multiplier = np.ones(7)
-    cost = np.zeros(7)
-    collection = scenario.policy.collection
-    if collection is not None:
-        for channel in collection.channels.values():
-            for name in channel.buckets:
-                k = BUCKETS.index(name)
-                multiplier[k] *= channel.cure_multiplier
-                cost[k] += channel.cost_per_account_day
-    return multiplier, cost
-
-
 def segment_params(scenario: Scenario) -> SegmentParams:
     """Segment-level behaviour inputs of a synthetic book."""
     segs = scenario.book.segments
@@ -98,9 +84,6 @@ def load_book(scenario: Scenario) -> tuple[Book, SegmentParams]:
 def behaviour_params(scenario: Scenario, segs: SegmentParams) -> Behaviour:
     b = scenario.behaviour
     policy = scenario.policy
-    multiplier, _ = collection_effect(scenario)
-    cure = np.array([0.0] + [b.cure_daily.get(k, 0.0) for k in BUCKETS[1:]]) * multiplier
-    partial = np.array([0.0] + [b.partial_daily.get(k, 0.0) for k in BUCKETS[1:]]) * multiplier
     restructuring = policy.restructuring
     legal = policy.legal
     extra = {}
@@ -131,8 +114,6 @@ def behaviour_params(scenario: Scenario, segs: SegmentParams) -> Behaviour:
         unemployed_pd_multiplier=float(b.unemployed_pd_multiplier),
         other_debt_rate_sensitivity=float(b.other_debt_rate_sensitivity),
         months_on_book_pd=np.array(b.months_on_book_pd, float),
-        cure_daily=np.minimum(cure, 1.0),
-        partial_daily=np.minimum(partial, 1.0),
         partial_share=float(b.partial_share),
         cure_factor_loading=float(b.cure_factor_loading),
         prepayment_monthly=float(b.prepayment_monthly),
@@ -160,7 +141,7 @@ def kernel_inputs(scenario: Scenario, book: Book | None = None) -> KernelInputs:
         macro=build_macro(scenario, segs.names, segs.unemployment_beta),
         horizon=int(scenario.horizon_days),
         segments=segs.names,
-        collection_cost=collection_effect(scenario)[1],
+        channels=channels(scenario),
     )
 
 
@@ -207,7 +188,7 @@ def _shared_inputs(scenario: Scenario, segs: SegmentParams) -> KernelInputs:
         macro=build_macro(scenario, segs.names, segs.unemployment_beta),
         horizon=int(scenario.horizon_days),
         segments=segs.names,
-        collection_cost=collection_effect(scenario)[1],
+        channels=channels(scenario),
     )
 
 

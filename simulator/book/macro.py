@@ -30,6 +30,7 @@ from datetime import timedelta
 
 import numpy as np
 
+from simulator.book import collection
 from simulator.kernels.macro_draws import fill_factor_history, fill_factor_paths
 from simulator.kernels.portfolio import Macro
 from simulator.scenario.dynamics import MONTHS
@@ -132,9 +133,11 @@ def segment_dynamics(scenario: Scenario, names: tuple[str, ...]
             column("dsr_reference", beh.dsr_reference))
 
 
-def build_macro(scenario: Scenario, names: tuple[str, ...], betas: np.ndarray) -> Macro:
+def build_macro(scenario: Scenario, names: tuple[str, ...], betas: np.ndarray,
+                dilution: np.ndarray | None = None) -> Macro:
     """The kernel's macro arrays for every path of the scenario (``names``: its segments,
-    ``betas`` their unemployment betas)."""
+    ``betas`` their unemployment betas; ``dilution[path, month, channel]`` the collection
+    channels' capacity, ``simulator.book.collection``)."""
     mc = scenario.monte_carlo
     beh = scenario.behaviour
     burn = scenario.book.burn_in_months
@@ -170,6 +173,8 @@ def build_macro(scenario: Scenario, names: tuple[str, ...], betas: np.ndarray) -
     u_rate = np.clip(u0[:, None] + np.asarray(betas, float)[:, None] * change[None, :] / 100.0,
                      U_MIN, U_MAX)
     separation, job_finding = employment_hazards(u_rate, f0)
+    cure, partial = collection.chances(scenario, collection.channels(scenario), mc.paths, months,
+                                       burn, dilution)
     return Macro(
         z=z,
         segment_z=segment_z,
@@ -179,16 +184,21 @@ def build_macro(scenario: Scenario, names: tuple[str, ...], betas: np.ndarray) -
         unemployment_start=u_rate[:, 0].copy(),
         separation=separation,
         job_finding=job_finding,
+        cure_daily=cure,
+        partial_daily=partial,
     )
 
 
 def plain_macro(z: np.ndarray, n_segments: int = 1) -> Macro:
     """Macro arrays around factor paths ``z[path, month]`` with nothing else: no shock, no
-    season, nobody unemployed (validation checks that isolate the one-factor rule)."""
+    season, nobody unemployed, no cure (validation checks that isolate the one-factor
+    rule)."""
     months = z.shape[1]
+    none = np.zeros(z.shape + (len(collection.BUCKETS),))
     return Macro(
         z=z, segment_z=np.repeat(z[:, None, :], n_segments, axis=1),
         income_multiplier=np.ones((n_segments, months)), rate_bp=np.zeros(months),
         season=np.ones(months), unemployment_start=np.zeros(n_segments),
         separation=np.zeros((n_segments, months)), job_finding=np.ones((n_segments, months)),
+        cure_daily=none, partial_daily=none.copy(),
     )

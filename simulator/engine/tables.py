@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from simulator.book.collection import Channels, daily_cost
 from simulator.contract.money import MICRO
 from simulator.errors import InputError
 from simulator.kernels import layout as L
@@ -89,11 +90,11 @@ def levels(agg: np.ndarray) -> np.ndarray:
 
 
 def timeseries_table(agg: np.ndarray, segments: tuple[str, ...],
-                     collection_cost: np.ndarray | None = None) -> pa.Table:
+                     channels: Channels | None = None) -> pa.Table:
     """One row per (path, day, segment), in that order, with every registry column.
 
-    ``collection_cost`` (yuan per delinquent account-day by bucket index 0..6) prices the
-    day's delinquent drawdowns into the ``collection_cost`` column."""
+    ``channels`` (the collection channels) price the accounts they work each day into the
+    ``collection_cost`` column."""
     lv = levels(agg)
     n_p, n_d, n_s, _ = lv.shape
     flat = lv.reshape(n_p * n_d * n_s, -1)
@@ -116,10 +117,8 @@ def timeseries_table(agg: np.ndarray, segments: tuple[str, ...],
         cols[name] = pa.array(flat[:, m] / MICRO)
     for name, m in _COUNT_FLOW.items():
         cols[name] = pa.array(flat[:, m])
-    cost = np.zeros(7) if collection_cost is None else np.asarray(collection_cost, float)
-    counts = flat[:, L.N_BY_CODE : L.N_BY_CODE + L.N_BUCKETS].astype(float)
-    daily_cost = counts @ cost
-    daily_cost[np.repeat(np.tile(np.arange(n_d) == 0, n_p), n_s)] = 0.0  # flows start at day 1
-    cols["collection_cost"] = pa.array(daily_cost)
+    cost = (np.zeros(n_p * n_d * n_s) if channels is None
+            else daily_cost(lv, channels).reshape(-1))
+    cols["collection_cost"] = pa.array(cost)
     names = [c.name for c in registry.columns("timeseries")]
     return pa.table({n: cols[n] for n in names})

@@ -114,8 +114,6 @@ class Behaviour(NamedTuple):
     unemployed_pd_multiplier: float
     other_debt_rate_sensitivity: float
     months_on_book_pd: np.ndarray  # float64: by months on book 1, 2, ... (the last held)
-    cure_daily: np.ndarray  # float64 [N_BUCKETS], index = bucket (0 unused)
-    partial_daily: np.ndarray  # float64 [N_BUCKETS]
     partial_share: float
     cure_factor_loading: float
     prepayment_monthly: float
@@ -148,6 +146,8 @@ class Macro(NamedTuple):
     unemployment_start: np.ndarray  # float64 [segments]: chance of starting unemployed
     separation: np.ndarray  # float64 [segments, months]: chance of a job loss to month m+1
     job_finding: np.ndarray  # float64 [segments, months]: of finding one
+    cure_daily: np.ndarray  # float64 [paths, months, N_BUCKETS]: before the factor's lift
+    partial_daily: np.ndarray  # float64 [paths, months, N_BUCKETS]
 
 
 class Plan(NamedTuple):
@@ -224,15 +224,17 @@ def _stream_keys(seed, path):
 
 
 @jit(forceinline=True, _nrt=False)
-def _path_chances(hazard, recovery, z, path, beh):
-    """The path's daily cure and partial-payment chances by month and bucket, the base
-    chances lifted by the month's factor, and its recovery rate, the same way."""
+def _path_chances(hazard, recovery, macro, path, beh):
+    """The path's daily cure and partial-payment chances by month and bucket (collection's,
+    ``simulator.book.collection``) lifted by the month's factor, and its recovery rate, the
+    same way."""
+    z = macro.z
     for m in range(z.shape[1]):
         lift = math.exp(beh.cure_factor_loading * z[path, m])
         for bk in range(L.N_BUCKETS):
-            hc = min(1.0, beh.cure_daily[bk] * lift)
+            hc = min(1.0, macro.cure_daily[path, m, bk] * lift)
             hazard[m, bk, H_CURE] = hc
-            hazard[m, bk, H_PARTIAL] = min(1.0 - hc, beh.partial_daily[bk] * lift)
+            hazard[m, bk, H_PARTIAL] = min(1.0 - hc, macro.partial_daily[path, m, bk] * lift)
         recovery[m] = min(1.0, beh.recovery_rate
                           * math.exp(beh.recovery_factor_loading * z[path, m]))
 
@@ -484,7 +486,7 @@ def _simulate(book, contract, beh, macro, chunk, plan, scratch, agg, end_state):
     for path in range(chunk.path_lo, chunk.path_hi):
         a = agg[path - chunk.path_lo]
         path_keys = _stream_keys(beh.seed, path)
-        _path_chances(scratch.hazard, scratch.recovery, macro.z, path, beh)
+        _path_chances(scratch.hazard, scratch.recovery, macro, path, beh)
         for b in range(chunk.b_lo, chunk.b_hi):
             d0 = book.borrower_start[b]
             nd = book.borrower_start[b + 1] - d0

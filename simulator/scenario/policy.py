@@ -114,6 +114,12 @@ class Channel(_Model):
         default=0.0, ge=0, le=B.YUAN_MAX,
         description="Cost per delinquent account worked per day (yuan)."
     )
+    capacity_per_10k_borrowers: float | None = Field(
+        default=None, gt=0, le=10_000,
+        description="Accounts the channel can work a day, per 10,000 borrowers of the book "
+        "(none: unlimited). Above it the uplift is diluted to 1 + (cure_multiplier - 1) x "
+        "capacity / load and only the accounts worked are paid for.",
+    )
 
 
 class Collection(_Model):

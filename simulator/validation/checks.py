@@ -250,7 +250,7 @@ def one_factor_behaviour(n_segments: int, pd: float, rho: float, seed: int = 0) 
                      other_debt_service_ratio=one * 0.2, dsr_reference=one, dsr_sensitivity=0.0,
                      unemployed_income_ratio=1.0, unemployed_pd_multiplier=1.0,
                      other_debt_rate_sensitivity=0.0, months_on_book_pd=np.ones(1),
-                     cure_daily=np.zeros(7), partial_daily=np.zeros(7), partial_share=0.0,
+                     partial_share=0.0,
                      cure_factor_loading=0.0, prepayment_monthly=0.0, recovery_rate=0.0,
                      recovery_factor_loading=0.0, recovery_lag_days=0)
 
@@ -606,7 +606,7 @@ def check_conservation(scenario, threads: int | None = None, chunk_size: int | N
                           minlength=len(inputs.segments))
     pgap, cgap = conservation_gaps(agg)
     # The same identity on the float yuan columns users read.
-    tab = timeseries_table(agg, inputs.segments, inputs.collection_cost)
+    tab = timeseries_table(agg, inputs.segments, inputs.channels)
     cols = {c: tab.column(c).to_numpy() for c in tab.column_names}
     out = sum(cols[c] for c in principal_columns(ON_BOOK))
     shape = agg.shape[:3]

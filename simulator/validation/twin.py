@@ -146,6 +146,8 @@ class Twin:
         self.unemployment_start = macro.unemployment_start.tolist()
         self.separation = macro.separation.tolist()
         self.job_finding = macro.job_finding.tolist()
+        self.cure_daily = macro.cure_daily.tolist()  # collection's chances, before the lift
+        self.partial_daily = macro.partial_daily.tolist()
         self.n_months = macro.z.shape[1]
 
     # ------------------------------------------------------------------ the whole portfolio
@@ -173,8 +175,8 @@ class Twin:
             lift = _exp(self.beh.cure_factor_loading * self.z[path][m])
             row = []
             for k in range(len(BUCKETS)):
-                cure = min(1.0, float(self.beh.cure_daily[k]) * lift)
-                row.append((cure, min(1.0 - cure, float(self.beh.partial_daily[k]) * lift)))
+                cure = min(1.0, self.cure_daily[path][m][k] * lift)
+                row.append((cure, min(1.0 - cure, self.partial_daily[path][m][k] * lift)))
             self.hazards.append(row)
         # its recovery rate by month, lifted the same way (at most 1)
         self.recovery = [min(1.0, self.beh.recovery_rate

@@ -66,12 +66,17 @@ def kernel_aggregates(inputs: KernelInputs, n_paths: int, threads: int | None = 
                       ) -> dict[str, np.ndarray]:
     """The engine's aggregates of ``inputs`` by metric name (levels for state metrics, daily
     amounts for flows), each int64 ``[path, day, segment]``."""
+    lv = kernel_levels(inputs, n_paths, threads)
+    return {name: lv[:, :, :, METRICS[name]] for name in METRIC_NAMES}
+
+
+def kernel_levels(inputs: KernelInputs, n_paths: int, threads: int | None = None) -> np.ndarray:
+    """The engine's aggregate levels of ``inputs``, ``[path, day, segment, metric]``."""
     from simulator.kernels.jit import set_threads
 
     n_threads = set_threads(threads)
     tasks = plan_tasks(n_paths, len(inputs.book.borrower_id))
-    lv = levels(run_local(inputs, tasks, n_paths, n_threads))
-    return {name: lv[:, :, :, METRICS[name]] for name in METRIC_NAMES}
+    return levels(run_local(inputs, tasks, n_paths, n_threads))
 
 
 def compare(kernel: dict[str, np.ndarray], twin: dict[str, np.ndarray],
@@ -102,6 +107,10 @@ def check_twin(scenario, threads: int | None = None) -> TwinCheck:
 
     inputs = kernel_inputs(scenario)
     n_paths = scenario.monte_carlo.paths
+    if inputs.channels.limited:  # both run the second pass, on the kernel's first pass's loads
+        from simulator.book.collection import with_capacity
+
+        inputs = with_capacity(scenario, inputs, kernel_levels(inputs, n_paths, threads))
     t0 = time.perf_counter()
     kernel = kernel_aggregates(inputs, n_paths, threads)
     t1 = time.perf_counter()

@@ -19,6 +19,12 @@ from simulator.kernels.portfolio import Book, _employment, simulate_block
 from simulator.validation.checks import one_factor_behaviour, vasicek_inputs
 
 NO_PLAN = (np.zeros((0, 0), np.int8), np.zeros((0, 0), np.int64))
+# The shipped baseline as a template, with the settings these tests assume pinned.
+PINNED = ["book.burn_in_months=0", "macro.factor_start=stationary"]
+
+
+def _scenario(*overrides):
+    return simulator.load_scenario("scenarios/baseline.yaml", [*PINNED, *overrides])
 
 
 def _book(n_borrowers, per_borrower, age, term=3, principal=1_000):
@@ -42,10 +48,13 @@ def _book(n_borrowers, per_borrower, age, term=3, principal=1_000):
     )
 
 
-def _run(book, beh, horizon, paths=1, z=None):
+def _run(book, beh, horizon, paths=1, cure=0.0):
+    """Levels of ``book`` under ``beh`` (PD rule) and a daily cure chance ``cure`` in every
+    bucket; no factor, shock, season or unemployment."""
     inputs = vasicek_inputs(0.1, 0.1, 1, 1, 0)  # only its contract is used
     months = horizon // 30 + 1
-    macro = plain_macro(np.zeros((paths, months)) if z is None else z)
+    macro = plain_macro(np.zeros((paths, months)))
+    macro = macro._replace(cure_daily=macro.cure_daily + cure)
     agg = np.zeros((paths, horizon + 1, 1, L.N_METRICS), np.int64)
     simulate_block(book, inputs.contract, beh, macro, 0, paths, 0, len(book.borrower_id),
                    horizon, *NO_PLAN, agg, np.zeros((0, L.N_END_FIELDS), np.int64))
@@ -90,8 +99,8 @@ def test_the_months_on_book_curve_scales_each_due_date():
     # month is a fresh decision. 20,000 borrowers, seed 5, 4 sd.
     n, p = 20_000, 0.05
     beh = one_factor_behaviour(1, p, 0.0, seed=5)._replace(
-        months_on_book_pd=np.array([3.0, 1.0]), cure_daily=np.array([0.0] + [1.0] * 6))
-    lv = _run(_book(n, 1, age=0), beh, horizon=61)[0]
+        months_on_book_pd=np.array([3.0, 1.0]))
+    lv = _run(_book(n, 1, age=0), beh, horizon=61, cure=1.0)[0]
     assert _within(lv[30, 0, L.N_MISSED], n, 3 * p)
     assert _within(lv[60, 0, L.N_MISSED], n, p)
 
@@ -101,15 +110,14 @@ def test_seasonal_multiplier_applies_in_its_calendar_month():
     # month's, so month 0 (16 Jan) doubles PD and month 1 (15 Feb) does not. A flat age curve,
     # cure the next day: 20,000 borrowers due on days 20 and 50 miss 2 x 0.05, then 0.05.
     n, p = 20_000, 0.05
-    scenario = simulator.load_scenario("scenarios/baseline.yaml",
-                                       ["behaviour.seasonal_pd={jan: 2.0}"])
+    scenario = _scenario("behaviour.seasonal_pd={jan: 2.0}")
     macro = build_macro(scenario, ("a", "b", "c"), np.zeros(3))
     assert macro.season[0] == 2.0 and (macro.season[1:12] == 1.0).all()
-    beh = one_factor_behaviour(1, p, 0.0, seed=6)._replace(
-        cure_daily=np.array([0.0] + [1.0] * 6))
+    beh = one_factor_behaviour(1, p, 0.0, seed=6)
     book = _book(n, 1, age=10)  # dues on days 20 (month 0) and 50 (month 1)
     z = np.zeros((1, 3))
     m = plain_macro(z)._replace(season=np.array([2.0, 1.0, 1.0]))
+    m = m._replace(cure_daily=m.cure_daily + 1.0)
     agg = np.zeros((1, 62, 1, L.N_METRICS), np.int64)
     simulate_block(book, vasicek_inputs(0.1, 0.1, 1, 1, 0).contract, beh, m, 0, 1, 0, n, 61,
                    *NO_PLAN, agg, np.zeros((0, L.N_END_FIELDS), np.int64))
@@ -126,12 +134,12 @@ def test_the_pool_follows_the_unemployment_path():
     # Ramp-and-revert shock of +6 pp on the 5.2% pool (beta 1): the simulated rate of the
     # book's borrowers, averaged over 8 paths of 12,500 borrowers, is within 0.2 pp of
     # 5.2% + change in every month (100,000 borrower-months a month: 0.07 pp s.d.).
-    s = simulator.load_scenario("scenarios/baseline.yaml", [
+    s = _scenario(
         "book.borrowers=12500", "monte_carlo.paths=8", "horizon_days=360",
         "book.revolving.new_borrowers_monthly=0",
         "book.segments[0].unemployment_beta=1", "book.segments[1].unemployment_beta=1",
         "book.segments[2].unemployment_beta=1",
-        f"shocks=[{{unemployment: {{path: {RAMP}}}}}]"])
+        f"shocks=[{{unemployment: {{path: {RAMP}}}}}]")
     from simulator.validation.twin_check import kernel_aggregates
 
     agg = kernel_aggregates(kernel_inputs(s), 8, threads=1)
@@ -148,9 +156,9 @@ def test_spells_last_one_over_the_job_finding_chance():
     # lasts 1/f = 4 months on average (geometric). 40,000 borrowers x 120 months, seed 3:
     # the share of unemployed borrowers still unemployed a month later is 1 - f within 4 sd,
     # and the mean spell is 4 months within 3% (about 6 s.e. of some 30,000 spells).
-    s = simulator.load_scenario("scenarios/baseline.yaml", [
+    s = _scenario(
         "behaviour.employment.job_finding_monthly=0.25", "monte_carlo.seed=3",
-        "horizon_days=3599"])
+        "horizon_days=3599")
     inputs = kernel_inputs(s, book=_book(1, 1, 0))
     macro = inputs.macro
     months = macro.z.shape[1]
@@ -180,10 +188,10 @@ def test_a_higher_price_raises_the_miss_rate_in_a_calm_month():
     # numbers: the seasoned book is the same in both.
     def missed(rate):
         grades = "{" + ", ".join(f"{g}: {rate}" for g in "ABCDE") + "}"
-        s = simulator.load_scenario("scenarios/baseline.yaml", [
+        s = _scenario(
             "book.borrowers=2000", "monte_carlo.paths=2", "monte_carlo.seed=21",
             "book.revolving.new_borrowers_monthly=1.0",
-            f"policy.pricing={{grade_rates: {grades}}}"])
+            f"policy.pricing={{grade_rates: {grades}}}")
         from simulator.validation.twin_check import kernel_aggregates
 
         return kernel_aggregates(kernel_inputs(s), 2, threads=1)["n_missed"].sum()
@@ -201,12 +209,12 @@ def test_cures_move_with_the_factor():
     # same draws); summed over 4 paths, within 10% (about 4 sd).
     def cures(shift):
         extra = [f"shocks=[{{factor: {{change_sd: {shift}}}}}]"] if shift else []
-        s = simulator.load_scenario("scenarios/baseline.yaml", [
+        s = _scenario(
             "book.borrowers=20000", "monte_carlo.paths=4", "horizon_days=2",
             "behaviour.cure_factor_loading=0.5", "behaviour.cure_daily={M1: 0.05}",
             "behaviour.partial_daily={M1: 0.0}",
             *[f"book.segments[{i}].initial_buckets={{M1: 1.0}}" for i in range(3)],
-            *extra])
+            *extra)
         from simulator.validation.twin_check import kernel_aggregates
 
         return kernel_aggregates(kernel_inputs(s), 4, threads=1)["n_cured"][:, 1].sum()
@@ -216,7 +224,7 @@ def test_cures_move_with_the_factor():
 
 
 def test_the_recovery_rate_moves_with_the_factor():
-    s = simulator.load_scenario("scenarios/baseline.yaml", ["recovery.factor_loading=0.4"])
+    s = _scenario("recovery.factor_loading=0.4")
     inputs = kernel_inputs(s, book=_book(1, 1, 0))
     from simulator.kernels.portfolio import _path_chances
 
@@ -224,7 +232,7 @@ def test_the_recovery_rate_moves_with_the_factor():
     hazard = np.empty((months, L.N_BUCKETS, L.N_HAZARDS))
     recovery = np.empty(months)
     z = np.linspace(-3, 3, months)[None, :]
-    _path_chances(hazard, recovery, z, 0, inputs.behaviour)
+    _path_chances(hazard, recovery, inputs.macro._replace(z=z), 0, inputs.behaviour)
     assert np.allclose(recovery, np.minimum(1.0, 0.10 * np.exp(0.4 * z[0])), rtol=1e-15)
 
 
@@ -242,8 +250,8 @@ def test_factor_start_is_a_forecast_from_today():
 def test_segment_factors_load_on_the_systematic_one():
     # Z_s = sqrt(w) Z + sqrt(1 - w) eta_s, w = 0.36: corr(Z_s, Z) = 0.6, corr between two
     # segments 0.36; 3,000 paths, within 0.05 (about 3 s.e.). Each keeps an N(0, 1) marginal.
-    s = simulator.load_scenario("scenarios/baseline.yaml", [
-        "monte_carlo.paths=3000", "behaviour.segment_factor_weight=0.36"])
+    s = _scenario(
+        "monte_carlo.paths=3000", "behaviour.segment_factor_weight=0.36")
     macro = build_macro(s, ("a", "b", "c"), np.ones(3))
     z, zs = macro.z[:, 0], macro.segment_z[:, :, 0]
     assert abs(np.corrcoef(z, zs[:, 0])[0, 1] - 0.6) < 0.05
@@ -256,10 +264,10 @@ def test_the_burn_in_makes_the_day_0_book():
     # 6 months before day 0 from a book typed all current: at day 0 the model's own arrears
     # (M3 needs 61+ days of it), nothing recorded as flowing before day 1, and each path's
     # book is the one its own history made (the factor's months before day 0 differ).
-    s = simulator.load_scenario("scenarios/baseline.yaml", [
+    s = _scenario(
         "book.borrowers=2000", "monte_carlo.paths=3", "horizon_days=60",
         "book.burn_in_months=6",
-        *[f"book.segments[{i}].initial_buckets={{M0: 1.0}}" for i in range(3)]])
+        *[f"book.segments[{i}].initial_buckets={{M0: 1.0}}" for i in range(3)])
     from simulator.validation.twin_check import kernel_aggregates
 
     inputs = kernel_inputs(s)
@@ -272,16 +280,16 @@ def test_the_burn_in_makes_the_day_0_book():
 
 
 def test_the_factor_history_runs_backward_into_day_0():
-    # A stationary AR(1) read backward is the same AR(1): corr(Z[-1], Z[0]) = phi = 0.7 and
+    # A stationary AR(1) read backward is the same AR(1): corr(Z[-1], Z[0) = phi = 0.7 and
     # Z[-1] ~ N(0, 1) (4,000 paths, within 0.05); pinned, the month before day 0 is z0 and
     # the one before that phi z0 + noise.
-    s = simulator.load_scenario("scenarios/baseline.yaml", [
-        "monte_carlo.paths=4000", "book.burn_in_months=3"])
+    s = _scenario(
+        "monte_carlo.paths=4000", "book.burn_in_months=3")
     z = build_macro(s, ("a", "b", "c"), np.ones(3)).z
     assert abs(np.corrcoef(z[:, 2], z[:, 3])[0, 1] - 0.7) < 0.05
     assert abs(z[:, 2].std() - 1) < 0.05
-    s = simulator.load_scenario("scenarios/baseline.yaml", [
-        "monte_carlo.paths=4000", "book.burn_in_months=3", "macro.factor_start=-1.5"])
+    s = _scenario(
+        "monte_carlo.paths=4000", "book.burn_in_months=3", "macro.factor_start=-1.5")
     z = build_macro(s, ("a", "b", "c"), np.ones(3)).z
     assert (z[:, 2] == -1.5).all()
     assert abs(z[:, 1].mean() - 0.7 * -1.5) < 4 * math.sqrt(0.51 / 4000)
@@ -294,3 +302,43 @@ def test_a_tape_takes_no_burn_in(tmp_path):
     (tmp_path / "s.yaml").write_text("name: t\nbook: {tape: t.csv, burn_in_months: 3}\n")
     with pytest.raises(InputError, match="burn_in_months"):
         simulator.load_scenario(tmp_path / "s.yaml")
+
+
+def test_a_channel_beyond_its_capacity_is_diluted_and_paid_for_what_it_works():
+    # Every drawdown of 20,000 borrowers in M1 at day 0, cure 5% a day, one channel on M1
+    # tripling it at 2 yuan an account-day, able to work a quarter of the load: the uplift is
+    # diluted to 1 + (3 - 1) x 0.25 = 1.5, so day-1 cures are 7.5% of the drawdowns (cures are
+    # the borrower's: all its drawdowns at once; tolerance 4 sd of that clustered count), and
+    # day 1 costs 2 yuan x the capacity (the load stays above it). Unlimited: 15%, and every
+    # account left in M1 is paid for.
+    n = 20_000
+    base = [
+        "book.borrowers=20000", "monte_carlo.paths=1", "horizon_days=1",
+        "book.revolving.new_borrowers_monthly=0", "behaviour.cure_factor_loading=0",
+        "behaviour.cure_daily={M1: 0.05}", "behaviour.partial_daily={M1: 0.0}",
+        *[f"book.segments[{i}].initial_buckets={{M1: 1.0}}" for i in range(3)]]
+    book = kernel_inputs(_scenario(*base)).book
+    per_borrower = np.diff(book.borrower_start)
+    drawdowns = int(per_borrower.sum())
+    capacity = 0.25 * drawdowns / n * 10_000  # per 10,000 borrowers
+
+    def run(limit):
+        channel = "{buckets: [M1], cure_multiplier: 3.0, cost_per_account_day: 2.0"
+        channel += f", capacity_per_10k_borrowers: {limit}}}" if limit else "}"
+        s = _scenario(*base, f"policy.collection={{channels: {{calls: {channel}}}}}")
+        tables, _ = simulator.api.simulate(s, threads=1)
+        ts = tables["timeseries"].to_pydict()
+        day1 = [i for i, d in enumerate(ts["day"]) if d == 1]
+        return (sum(ts["n_cured"][i] for i in day1), sum(ts["collection_cost"][i] for i in day1),
+                sum(ts["n_M1"][i] for i in day1))
+
+    def near(cured, h):
+        sd = math.sqrt(float((per_borrower**2).sum()) * h * (1 - h))
+        return abs(cured - drawdowns * h) <= 4 * sd
+
+    cured, cost, _ = run(capacity)
+    assert near(cured, 0.075)
+    assert cost == pytest.approx(2.0 * 0.25 * drawdowns, rel=1e-12)
+    cured, cost, left = run(None)
+    assert near(cured, 0.15)
+    assert cost == pytest.approx(2.0 * left, rel=1e-12)
