@@ -31,6 +31,7 @@ from datetime import timedelta
 import numpy as np
 
 from simulator.book import collection
+from simulator.book.satellite import factor_mean
 from simulator.kernels.macro_draws import fill_factor_history, fill_factor_paths
 from simulator.kernels.portfolio import Macro
 from simulator.scenario.dynamics import MONTHS
@@ -157,7 +158,9 @@ def build_macro(scenario: Scenario, names: tuple[str, ...], betas: np.ndarray,
 
     z = factor(0, start)
     income, unemployment, rate, shift = shock_paths(scenario, horizon_months, names)
-    z[:, burn:] += shift[None, :]  # the same draws, shifted: stress and baseline stay paired
+    # The factor's mean: the satellite equation's, plus any explicit credit-cycle stress; the
+    # same draws, shifted, so stress and baseline stay paired.
+    z[:, burn:] += (factor_mean(unemployment) + shift)[None, :]
     w = beh.segment_factor_weight
     segment_z = np.repeat(z[:, None, :], len(names), axis=1)
     if w < 1.0:
