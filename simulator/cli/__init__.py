@@ -31,6 +31,7 @@ if os.path.basename(sys.argv[0]) == "overdue":  # the console script: stop clean
     files.test_step("starting")
 
 from simulator.cli import attribute as _attribute  # noqa: E402,F401
+from simulator.cli import backtest as _backtest  # noqa: E402,F401
 from simulator.cli import bench as _bench  # noqa: E402,F401
 from simulator.cli import calibrate as _calibrate  # noqa: E402,F401
 
