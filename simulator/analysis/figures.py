@@ -18,6 +18,11 @@ Conventions
   horizon it is ``loss_rate_avg_balance``; over nine quarters (T = 810 days, 27 simulation
   months of 30 days, or the whole horizon when that is shorter) it is the Federal Reserve's
   nine-quarter loss rate.
+* Early warning, as listed lenders report it: the day-1 delinquency rate is principal due in
+  a month and unpaid at the end of its due day over principal due in the month; the 30-day
+  collection rate is the share of that unpaid principal paid within 30 days of its due date
+  (:class:`EarlyWarning`). A balance brought forward by acceleration is no instalment; an
+  instalment restructured on its due day counts as unpaid, and is not collected.
 * Which DPD a bucket holds depends on the scenario's ``contract.charge_off_dpd``
   (:mod:`simulator.contract.buckets`); so do the rows of the five-category table.
 """
@@ -39,6 +44,7 @@ from simulator.contract.buckets import (
     on_book_range,
     span,
 )
+from simulator.kernels.layout import COLLECTION_WINDOW_DAYS
 from simulator.scenario.schema import DAYS_PER_MONTH
 
 ON_BOOK = BUCKETS
@@ -176,6 +182,55 @@ def loss_rate_on_average_balance(a: BookAmounts, days: np.ndarray, last_day: int
     within = days <= last_day
     last = int(np.flatnonzero(within)[-1])
     return ratio(a.net_loss[:, last], a.on_book[:, within].mean(axis=1))
+
+
+# --------------------------------------------------------------------------------------------
+# Early warning, as listed lenders define it
+# --------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class EarlyWarning:
+    """Monthly early-warning rates per path (paths on axis 0, months on axis 1).
+
+    Month k (1-based) holds the instalments due on days 30(k-1)+1 .. 30k, the months between
+    the month-ends the other monthly figures use; only whole months within the horizon.
+    ``day1_delinquency`` is the principal due in the month and unpaid at the end of its due
+    day over the principal due (NaN where nothing fell due). ``collection_30`` is the share
+    of that unpaid principal paid within 30 days of its due date (NaN where nothing was unpaid,
+    or the month's last due day is less than 30 days before the horizon: not yet known).
+    """
+
+    month_end_days: np.ndarray  # (months,): 30, 60, ...
+    day1_delinquency: np.ndarray
+    collection_30: np.ndarray
+
+    @classmethod
+    def from_grid(cls, grid: Grid) -> EarlyWarning:
+        """The rates of a run's grid, summed over segments (every day must be there)."""
+        if not grid.contiguous():
+            raise ValueError("early-warning rates need every day of the horizon")
+        return early_warning(grid.book("principal_due"), grid.book("principal_due_unpaid"),
+                             grid.book("principal_collected_30"))
+
+
+def early_warning(due: np.ndarray, unpaid: np.ndarray, collected: np.ndarray) -> EarlyWarning:
+    """:class:`EarlyWarning` of (paths, days 0..horizon) daily principal due, due and unpaid
+    at the end of the day, and of that collected within 30 days (counted on the due day)."""
+    horizon = due.shape[1] - 1
+    months = horizon // DAYS_PER_MONTH
+    ends = DAYS_PER_MONTH * np.arange(1, months + 1)
+
+    def monthly(x: np.ndarray) -> np.ndarray:
+        return x[:, 1: months * DAYS_PER_MONTH + 1].reshape(
+            x.shape[0], months, DAYS_PER_MONTH).sum(axis=2)
+
+    m_due, m_unpaid, m_collected = monthly(due), monthly(unpaid), monthly(collected)
+    day1 = np.full(m_due.shape, np.nan)
+    np.divide(m_unpaid, m_due, out=day1, where=m_due > 0)
+    coll = np.full(m_due.shape, np.nan)
+    known = (ends + COLLECTION_WINDOW_DAYS <= horizon)[None, :] & (m_unpaid > 0)
+    np.divide(m_collected, m_unpaid, out=coll, where=known)
+    return EarlyWarning(ends, day1, coll)
 
 
 # --------------------------------------------------------------------------------------------

@@ -47,6 +47,9 @@ _MONEY_FLOW = {
     "waived": L.WAIVED,
     "legal_recoveries": L.LEGAL_RECOVERIES,
     "legal_cost": L.LEGAL_COST,
+    "principal_due": L.PRINCIPAL_DUE,
+    "principal_due_unpaid": L.PRINCIPAL_DUE_UNPAID,
+    "principal_collected_30": L.PRINCIPAL_COLLECTED_30,
 }
 _COUNT_FLOW = {
     "n_missed": L.N_MISSED,

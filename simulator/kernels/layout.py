@@ -63,7 +63,15 @@ COMPOUND_RUN = 48
 NONACCRUAL_RUN = 49
 BORROWERS = 50  # state: the book's borrowers (applicants included, from day 0)
 BORROWERS_UNEMPLOYED = 51  # state: those of them unemployed (changes on month starts)
-N_METRICS = 52
+# Early warning (day-1 delinquency and 30-day collection, as listed lenders report them), all
+# by the instalment's due day, from day 1; acceleration's balance is no instalment.
+PRINCIPAL_DUE = 52  # principal of the instalments falling due that day
+PRINCIPAL_DUE_UNPAID = 53  # of it, unpaid at the end of that day (restructured counts unpaid)
+# of that, paid 1..COLLECTION_WINDOW_DAYS days after the due day: written into the due day's
+# cell when the payment comes (aggregates are sums, so a past day's cell takes it as well)
+PRINCIPAL_COLLECTED_30 = 54
+N_METRICS = 55
+COLLECTION_WINDOW_DAYS = 30
 RUN_FLOWS = ((INTEREST_RUN, INTEREST_ACCRUED), (PENALTY_RUN, PENALTY_ACCRUED),
              (COMPOUND_RUN, COMPOUND_ACCRUED), (NONACCRUAL_RUN, NONACCRUAL))
 

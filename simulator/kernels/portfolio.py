@@ -530,6 +530,7 @@ def _simulate(book, contract, beh, macro, chunk, plan, scratch, agg, end_state):
                     steps.accrue(a, t, seg, st, sl, j, loan_day, rate, contract, flow_day)
                     due_now = steps.fall_due(st, sl, j, loan_day, book.method[d],
                                              contract.period, as_of)
+                    due_principal = steps.due_principal(st, sl, j, due_now)
                     # decide and pay
                     amount = np.int64(0)
                     if t <= start:  # seasoning: paid on time until the initial arrears began
@@ -550,6 +551,8 @@ def _simulate(book, contract, beh, macro, chunk, plan, scratch, agg, end_state):
                     if amount > 0:
                         steps.pay(a, t, seg, st, sl, j, amount, contract.allocation,
                                   scratch.flows, flow_day)
+                    if due_now and flow_day:
+                        steps.record_due(a, t, seg, st, sl, j, loan_day, due_principal)
                     # end of day
                     steps.late_fee(a, t, seg, st, sl, j, loan_day, contract.late_fee, flow_day)
                     dpd = steps.days_past_due(a, t, seg, st, sl, j, loan_day, flow_day)

@@ -57,6 +57,7 @@ from simulator.kernels.layout import (
     S_N_SLOTS,
     S_NEXT_INSTALMENT,
     S_NORMAL_PRINCIPAL,
+    S_ORIGIN,
     S_PAID_COMPOUND,
     S_PAID_FEES,
     S_PAID_INTEREST,
@@ -318,7 +319,9 @@ def pay(a, t, seg, st, sl, j, amount, allocation, flows, flow_day):
     total = dd.past_due(sl, st, j) + st[j, S_ACCRUED_INTEREST] + st[j, S_NORMAL_PRINCIPAL]
     for f in range(L.N_FLOWS):
         flows[f] = 0
+    late_principal(a, t, seg, st, sl, j, 1)
     dd.pay(st, sl, j, min(amount, total), allocation, flows)
+    late_principal(a, t, seg, st, sl, j, -1)
     st[j, S_PAID_PRINCIPAL] += flows[D_PRINCIPAL]
     st[j, S_PAID_INTEREST] += flows[D_INTEREST]
     st[j, S_PAID_PENALTY] += flows[D_PENALTY]
@@ -332,6 +335,41 @@ def pay(a, t, seg, st, sl, j, amount, allocation, flows, flow_day):
         a[t, seg, L.PENALTY_PAID] += flows[D_PENALTY]
         a[t, seg, L.COMPOUND_PAID] += flows[D_COMPOUND]
         a[t, seg, L.FEES_PAID] += flows[D_FEES]
+
+
+@jit(forceinline=True, _nrt=False)
+def late_principal(a, t, seg, st, sl, j, sign):
+    """``sign`` x the principal of each instalment 1..COLLECTION_WINDOW_DAYS days past its due
+    day (a due day from day 1) into that due day's PRINCIPAL_COLLECTED_30: called with +1
+    before a payment and -1 after it, the cell gains what the payment took from it."""
+    origin = st[j, S_ORIGIN]
+    for s in range(st[j, S_N_SLOTS]):
+        due = origin + sl[j, s, D_DUE_DAY]
+        if (sl[j, s, D_ACCELERATED] == 0 and due >= 1
+                and 1 <= t - due <= L.COLLECTION_WINDOW_DAYS):
+            a[due, seg, L.PRINCIPAL_COLLECTED_30] += sign * sl[j, s, D_PRINCIPAL]
+
+
+@jit(forceinline=True, _nrt=False)
+def due_principal(st, sl, j, due_now):
+    """The principal of the instalment that fell due today (the last slot), or 0."""
+    if due_now:
+        return sl[j, st[j, S_N_SLOTS] - 1, D_PRINCIPAL]
+    return np.int64(0)
+
+
+@jit(forceinline=True, _nrt=False)
+def record_due(a, t, seg, st, sl, j, loan_day, principal):
+    """After the day's payment: the principal that fell due today, and what of it is unpaid
+    (all of it when the drawdown was restructured today: ``loan_day`` 0, its slots gone)."""
+    a[t, seg, L.PRINCIPAL_DUE] += principal
+    unpaid = principal
+    if loan_day > 0:
+        unpaid = np.int64(0)
+        n = st[j, S_N_SLOTS]
+        if n > 0 and sl[j, n - 1, D_DUE_DAY] == loan_day and sl[j, n - 1, D_ACCELERATED] == 0:
+            unpaid = sl[j, n - 1, D_PRINCIPAL]
+    a[t, seg, L.PRINCIPAL_DUE_UNPAID] += unpaid
 
 
 # ---- 5. end of day ----------------------------------------------------------------------------

@@ -153,6 +153,12 @@ TIMESERIES: tuple[Column, ...] = (
     _money("legal_cost", "Cost of litigation started that day."),
     _count("n_roll30", "Drawdowns reaching 31 DPD that day (rolling from M1 into M2)."),
     _count("n_roll90", "Drawdowns reaching 91 DPD that day (rolling from M3 into M4)."),
+    _money("principal_due", "Principal of the instalments falling due that day (a balance "
+           "brought forward by acceleration is no instalment)."),
+    _money("principal_due_unpaid", "Of principal_due, unpaid at the end of that day (day-1 "
+           "delinquent; rescheduled by a restructuring that day counts as unpaid)."),
+    _money("principal_collected_30", "Of principal_due_unpaid, paid within 30 days of that "
+           "due day, counted on the due day (complete once the due day is 30 days past)."),
     _money(
         "collection_cost",
         "Cost of the collection channels that day: delinquent drawdowns by bucket x the "

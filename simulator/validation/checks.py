@@ -287,9 +287,40 @@ def seasoning_payments(terms: Terms, age: int, dpd0: int) -> dict[int, Payment]:
 _PLAN_PAYMENT = {L.PLAN_DUE: "due", L.PLAN_PAST_DUE: "past_due", L.PLAN_ALL: "all"}
 
 
-def ledger_days(case: BookCase, d: int) -> list[Day | None]:
+class TracedLedger(Ledger):
+    """The ledger, noting by its own day numbering the principal of each instalment falling
+    due, what of it is unpaid after the day's payment (day-1 delinquency), and what payments
+    take of it 1..30 days after its due day (the early-warning metrics)."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.due: dict[int, int] = {}
+        self.unpaid: dict[int, int] = {}
+        self.collected: dict[int, int] = {}
+
+    def _fall_due(self) -> bool:
+        fell = super()._fall_due()
+        if fell:
+            self.due[self.day] = self.instalments[-1].principal
+        return fell
+
+    def _allocate(self, amount: int) -> None:
+        late = [(s, s.principal) for s in self.instalments if not s.accelerated
+                and 1 <= self.day - s.due <= L.COLLECTION_WINDOW_DAYS]
+        super()._allocate(amount)
+        for s, before in late:
+            self.collected[s.due] = self.collected.get(s.due, 0) + before - s.principal
+
+    def _end_of_day(self, flows: dict[str, int], events: list[str]) -> None:
+        if self.day in self.due:
+            self.unpaid[self.day] = sum(s.principal for s in self.instalments
+                                        if s.due == self.day and not s.accelerated)
+        super()._end_of_day(flows, events)
+
+
+def ledger_days(case: BookCase, d: int) -> tuple[list[Day | None], TracedLedger]:
     """The ledger's Day at every sim day 0..horizon for drawdown ``d`` (None before its first
-    step: a drawdown disbursed on day 0)."""
+    step: a drawdown disbursed on day 0), and the ledger with its trace."""
     terms = case.terms[d]
     age = int(case.book.age[d])
     payments = seasoning_payments(terms, age, int(case.book.dpd0[d]))
@@ -299,9 +330,9 @@ def ledger_days(case: BookCase, d: int) -> list[Day | None]:
             payments[t + age] = int(case.plan_amount[d, t])
         elif c in _PLAN_PAYMENT:
             payments[t + age] = _PLAN_PAYMENT[c]
-    ledger = Ledger(terms)
+    ledger = TracedLedger(terms)
     days: list[Day] = [ledger.step(payments.get(i, 0)) for i in range(1, age + case.horizon + 1)]
-    return [days[age + t - 1] if age + t >= 1 else None for t in range(case.horizon + 1)]
+    return [days[age + t - 1] if age + t >= 1 else None for t in range(case.horizon + 1)], ledger
 
 
 _PAID_FLOWS = (("principal_paid", "paid_principal"), ("prepaid_principal", "prepaid_principal"),
@@ -324,7 +355,14 @@ def ledger_expected(case: BookCase) -> tuple[np.ndarray, np.ndarray]:
         seg = int(case.book.segment[b])
         worst = np.zeros(h + 1, np.int64)  # borrower's max DPD over drawdowns on book
         for d in range(start[b], start[b + 1]):
-            days = ledger_days(case, d)
+            days, ledger = ledger_days(case, d)
+            age = int(case.book.age[d])
+            for name, by_day in (("principal_due", ledger.due),
+                                 ("principal_due_unpaid", ledger.unpaid),
+                                 ("principal_collected_30", ledger.collected)):
+                for day_no, value in by_day.items():
+                    if 1 <= day_no - age <= h:  # nothing recorded before day 1
+                        exp[day_no - age, seg, METRICS[name]] += value
             prev: Day | None = None
             for t, day in enumerate(days):
                 row = exp[t, seg]

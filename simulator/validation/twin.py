@@ -62,8 +62,9 @@ FLOW_METRICS = (
     "interest_paid", "penalty_paid", "compound_paid", "fees_paid", "nonaccrual_charges",
     "n_missed", "n_cured", "n_prepaid", "disbursed_principal", "n_new", "capitalised",
     "waived", "n_restructurings", "n_litigated", "legal_recoveries", "legal_cost",
-    "n_roll30", "n_roll90",
+    "n_roll30", "n_roll90", "principal_due", "principal_due_unpaid", "principal_collected_30",
 )
+COLLECTION_WINDOW_DAYS = 30  # a day-1 delinquent instalment's principal paid within it
 METRIC_NAMES = LEVEL_METRICS + FLOW_METRICS
 
 
@@ -294,8 +295,24 @@ class Twin:
             return
         flows = t >= 1  # nothing before day 1 reaches the flows
         due_now, was_delinquent = self._accrue_and_fall_due(seg, loan, t, loan_day, flows)
+        due = loan.instalments[-1] if due_now else None
+        principal_due = due.principal if due is not None else 0
         loan_day = self._decide_and_pay(b, seg, loan, t, loan_day, due_now, was_delinquent)
+        if due is not None:
+            self._due_unpaid(seg, loan, t, due, principal_due)
         self._end_of_day(b, seg, loan, t, loan_day, flows)
+
+    def _due_unpaid(self, seg: int, loan: Drawdown, t: int, due: Instalment,
+                    principal_due: int) -> None:
+        """Day-1 delinquency: the principal that fell due today (``principal_due``), and what
+        of it is still owed after the day's payment (a restructuring today leaves all of it
+        unpaid: the instalment was rescheduled, not paid)."""
+        self._flow("principal_due", t, seg, principal_due)
+        if loan.origin == t:  # rescheduled today
+            unpaid = principal_due
+        else:
+            unpaid = due.principal if any(s is due for s in loan.instalments) else 0
+        self._flow("principal_due_unpaid", t, seg, unpaid)
 
     def _accrue_and_fall_due(self, seg: int, loan: Drawdown, t: int, loan_day: int,
                              flows: bool) -> tuple[bool, bool]:
@@ -464,6 +481,11 @@ class Twin:
         """Allocate a payment as the ledger does: the allocation groups over the due
         instalments oldest first, then the period's interest, then normal principal."""
         paid = dict.fromkeys(("fee", "compound", "penalty", "interest", "principal"), 0)
+        # instalments 1..30 days past a due day from day 1: what this payment takes of their
+        # principal is collected within 30 days, counted on the due day
+        late = [(s, s.principal) for s in loan.instalments if not s.accelerated
+                and loan.origin + s.due >= 1
+                and 1 <= t - loan.origin - s.due <= COLLECTION_WINDOW_DAYS]
         left = amount
         for group in self.allocation:
             for s in loan.instalments:
@@ -480,6 +502,8 @@ class Twin:
         loan.normal_principal -= prepaid
         paid["principal"] += prepaid
         loan.paid_charges += paid["interest"] + paid["penalty"] + paid["compound"] + paid["fee"]
+        for s, before in late:
+            self._add("principal_collected_30", loan.origin + s.due, seg, before - s.principal)
         self._flow("principal_paid", t, seg, paid["principal"])
         self._flow("prepaid_principal", t, seg, prepaid)
         self._flow("interest_paid", t, seg, paid["interest"])

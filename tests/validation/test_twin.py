@@ -273,7 +273,8 @@ MECHANISMS = ("n_missed", "n_cured", "n_prepaid", "prepaid_principal", "penalty_
               "borrowers_dpd90", "charged_off_principal", "recoveries", "n_litigated",
               "legal_recoveries", "legal_cost", "n_restructurings", "n_restructured",
               "capitalised", "waived", "n_new", "disbursed_principal", "n_closed",
-              "penalty_paid", "compound_paid", "fees_paid", "borrowers_unemployed")
+              "penalty_paid", "compound_paid", "fees_paid", "borrowers_unemployed",
+              "principal_due", "principal_due_unpaid", "principal_collected_30")
 
 
 # Mechanisms the aggregates do not count directly: each must change them in some generated
