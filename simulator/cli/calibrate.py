@@ -36,9 +36,10 @@ def calibrate(
         "--param", help="Key path to fit, as many as targets, e.g. behaviour.cure_daily.M1, "
         "book.segments[*].base_pd (one multiplier on every item), behaviour.cure_daily.M2..M3. "
         "Default: chosen by target (see docs/calibration.md).")] = None,
-    paths: Annotated[int, typer.Option("--paths", help="Paths per run.")] = C.DEFAULT_PATHS,
+    paths: Annotated[int, typer.Option(
+        "--paths", help="Paths per run (0: the scenario's own).")] = 0,
     borrowers: Annotated[int, typer.Option(
-        "--borrowers", help="Borrowers per run (0: the scenario's own).")] = C.DEFAULT_BORROWERS,
+        "--borrowers", help="Borrowers per run (0: the scenario's own).")] = 0,
     tol: Annotated[float, typer.Option(
         "--tol", help="Stop when every target is within TOL x min(target, 1 - target).")
     ] = C.DEFAULT_TOL,
@@ -55,11 +56,15 @@ def calibrate(
 ) -> None:
     """Fit behaviour parameters so that metrics hit their targets.
 
-    The metrics are the scenario's, means over paths. Every run uses the scenario's seed
-    (common random numbers). Exit 0 when every target is reached within the tolerance, 1 when
-    not (nothing is written then), 2 on bad input.
+    The metrics are the scenario's, means over paths, each printed with its Monte Carlo
+    standard error. Every run uses the scenario's seed (common random numbers) and, unless
+    --paths/--borrowers ask for less, the scenario's own size. Warns when a target's miss is
+    within noise or the runs are smaller than the scenario. Exit 0 when every target is
+    reached within the tolerance, 1 when not (nothing is written then), 2 on bad input.
     """
-    _check_study_counts(paths, borrowers, threads)
+    check_count("--paths", paths, 0, B.PATHS_MAX, "the scenario's own")
+    check_count("--borrowers", borrowers, 0, B.BORROWERS_MAX, "the scenario's own")
+    check_count("--threads", threads, 0, B.THREADS_MAX, "all cores")
     check_count("--max-evals", max_evals, 1, 100_000)
     check_finite("--tol", tol, positive=True)
     targets = [C.parse_target(t) for t in target]
@@ -73,9 +78,9 @@ def calibrate(
             mult = ", ".join(f"x{2.718281828459045 ** v:.4g}" for v in ev.x)
             typer.echo(f"run: multipliers {mult} -> {shown}", err=True)
 
-    result = C.calibrate(scenario, targets, params=param or None, sets=set_ or (), paths=paths,
-                         borrowers=borrowers or None, tol=tol, max_evals=max_evals,
-                         threads=threads, progress=progress)
+    result = C.calibrate(scenario, targets, params=param or None, sets=set_ or (),
+                         paths=paths or None, borrowers=borrowers or None, tol=tol,
+                         max_evals=max_evals, threads=threads, progress=progress)
     typer.echo(C.format_result(result))
     if not result.reached:
         sys.exit(1)  # sys.exit, so the console entry point passes it on

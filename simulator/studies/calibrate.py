@@ -1,7 +1,7 @@
 """Fit behaviour parameters so that a scenario's metrics hit published or observed targets.
 
-Each evaluation simulates the scenario, with the fitted parameters applied as overrides, at a
-small size (a few thousand borrowers, a few dozen paths) and always with the same seed: common
+Each evaluation simulates the scenario, with the fitted parameters applied as overrides, at the
+scenario's own size unless a smaller one is asked for, and always with the same seed: common
 random numbers make the metrics nearly smooth functions of the parameters, so a deterministic
 solver can work on them. Parameters move on a log scale (a multiplier on their starting value),
 as many parameters as targets, solved by :func:`scipy.optimize.least_squares` with bounds; the
@@ -13,6 +13,9 @@ threshold decisions). A target counts as reached when
 (a relative tolerance for small rates, on the complement for rates near 1 such as cure rates).
 The fit itself is exact for the seed used; the Monte Carlo standard error of each metric, and what
 it implies for each fitted parameter through the Jacobian, say how far another seed could move it.
+:func:`warnings` says when that makes the verdict a matter of luck: a target's miss within one
+standard error, a tolerance finer than the noise, or runs smaller than the scenario they
+calibrate (a figure met only in a small tuning run is not met, MODEL.md 7).
 
 Parameter specs are key paths of the scenario (``behaviour.cure_daily.M1``) with two extensions:
 ``[*]`` for every item of a list (``book.segments[*].base_pd``: one common multiplier on every
@@ -43,7 +46,7 @@ CURE_M2_M3 = "behaviour.cure_daily.M2..M3"
 MAX_MULTIPLIER = 50.0
 DIFF_STEP = 0.05  # forward-difference step in log multiplier
 DEFAULT_TOL = 0.02
-DEFAULT_PATHS = 32
+DEFAULT_PATHS = 32  # reverse and attribute; calibrate runs at the scenario's own size
 DEFAULT_BORROWERS = 5000
 DEFAULT_MAX_EVALS = 48
 
@@ -314,6 +317,8 @@ class CalibrationResult:
     paths: int
     borrowers: int
     seed: int
+    own_paths: int = 0  # the size of the scenario it calibrates (0: unknown)
+    own_borrowers: int = 0
     history: list[Evaluation] = field(default_factory=list)
     fitted: Scenario | None = None  # the scenario at its own size with the fitted values
 
@@ -327,8 +332,8 @@ class CalibrationResult:
 
 
 def calibrate(path: str | Path, targets: Sequence[Target], params: Sequence[str] | None = None,
-              sets: Sequence[str] = (), paths: int = DEFAULT_PATHS,
-              borrowers: int | None = DEFAULT_BORROWERS, tol: float = DEFAULT_TOL,
+              sets: Sequence[str] = (), paths: int | None = None,
+              borrowers: int | None = None, tol: float = DEFAULT_TOL,
               max_evals: int = DEFAULT_MAX_EVALS, threads: int | None = None,
               progress=None) -> CalibrationResult:
     """Fit ``params`` (default: :func:`default_params`) so that ``targets`` are hit.
@@ -346,15 +351,19 @@ def calibrate(path: str | Path, targets: Sequence[Target], params: Sequence[str]
         raise InputError("a target is given twice: " + ", ".join(labels))
     if not 0 < tol < 1:
         raise InputError("--tol must be between 0 and 1", path="--tol")
-    if paths < 2:
+    if paths is not None and paths < 2:
         raise InputError("--paths must be at least 2 (the Monte Carlo error needs two)",
                          path="--paths")
     if max_evals < len(targets) + 1:
         raise InputError("--max-evals is too small for a Jacobian", path="--max-evals")
-    sizing = [f"monte_carlo.paths={paths}"]
+    sizing = [f"monte_carlo.paths={paths}"] if paths is not None else []
     if borrowers is not None:
         sizing.append(f"book.borrowers={borrowers}")
     model = _Model(path, sets, sizing)
+    own = model.scenario(sized=False)
+    if own.monte_carlo.paths < 2 and paths is None:
+        raise InputError("the scenario has one path; give --paths 2 or more (the Monte Carlo "
+                         "error needs two)", path="--paths")
     specs = list(params) if params else default_params(targets)
     if len(specs) != len(targets):
         raise InputError(f"{len(specs)} --param for {len(targets)} --target: give as many "
@@ -444,7 +453,7 @@ def calibrate(path: str | Path, targets: Sequence[Target], params: Sequence[str]
         targets=list(targets), params=plist, x=x, achieved=list(best.stats),
         se=list(best.errors), param_se=param_se, reached=reached, tol=tol, runs=model.runs,
         paths=sc.monte_carlo.paths, borrowers=int(sc.book.borrowers), seed=sc.monte_carlo.seed,
-        history=history,
+        own_paths=own.monte_carlo.paths, own_borrowers=int(own.book.borrowers), history=history,
     )
     result.fitted = model.scenario(result.overrides(), sized=False)
     return result
@@ -456,6 +465,30 @@ def calibrate(path: str | Path, targets: Sequence[Target], params: Sequence[str]
 
 def _g(x: float, digits: int = 5) -> str:
     return "n/a" if not math.isfinite(x) else f"{x:.{digits}g}"
+
+
+def warnings(r: CalibrationResult) -> list[str]:
+    """What makes the verdict noise rather than fit, one sentence each: a target whose miss is
+    within one Monte Carlo standard error, or whose tolerance is finer than that error (reached
+    or not, another seed could say the opposite); runs smaller than the scenario they calibrate
+    (its own book.borrowers x monte_carlo.paths)."""
+    out = []
+    for t, a, e in zip(r.targets, r.achieved, r.se, strict=True):
+        if not math.isfinite(e):
+            continue
+        miss, band = abs(a - t.value), r.tol * t.scale
+        if miss <= e:
+            out.append(f"{t.label}: the miss ({_g(miss, 3)}) is within its Monte Carlo s.e. "
+                       f"({_g(e, 3)}): at this size the fit cannot be told from the noise")
+        elif e >= band:
+            out.append(f"{t.label}: its Monte Carlo s.e. ({_g(e, 3)}) is at least the tolerance "
+                       f"({_g(band, 3)}): another seed may reach or miss it by chance")
+    if r.own_paths and (r.paths < r.own_paths or r.borrowers < r.own_borrowers):
+        out.append(f"ran at {r.borrowers:,} borrowers x {r.paths:,} paths, smaller than the "
+                   f"scenario it calibrates ({r.own_borrowers:,} x {r.own_paths:,}): the "
+                   "fitted values carry the small runs' noise; rerun at the scenario's size "
+                   "(--paths 0 --borrowers 0) or check the fitted file there")
+    return out
 
 
 def format_result(r: CalibrationResult) -> str:
@@ -484,6 +517,7 @@ def format_result(r: CalibrationResult) -> str:
         f"{r.runs} runs of {r.paths} paths x {r.borrowers} borrowers, seed {r.seed} in every run "
         "(common random numbers); another seed moves each metric by about its MC s.e."
     )
+    lines += [f"warning: {w}" for w in warnings(r)]
     return "\n".join(lines)
 
 
