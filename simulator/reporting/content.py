@@ -41,6 +41,7 @@ from simulator.contract.buckets import span
 from simulator.reporting import fonts, plots
 from simulator.reporting.attribution import attribution_blocks
 from simulator.reporting.blocks import Block, pct, pp, yuan
+from simulator.reporting.early_warning_page import early_warning_blocks
 from simulator.reporting.finance_pages import finance_blocks
 from simulator.results import Run
 
@@ -545,6 +546,7 @@ def build_blocks(run: Run, baseline: Run | None = None,
         for key, (metric, stat) in MEASURES.items():
             diffs[key] = difference(b.col(metric), f.col(metric), stat, is_paired)
     blocks = _cover(run, f, font) + _executive(f, b, diffs) + _figures(f, b)
+    blocks += early_warning_blocks(f.data.grid, f.data.name)
     blocks += _regulatory(f)
     blocks += finance_blocks(f.data.grid, f.scenario, f.data.name)
     if attribution is not None:
