@@ -53,6 +53,7 @@ def test_build_macro_adds_the_satellite_to_every_path() -> None:
     months_from_day0 = z0.shape[1] - 2
     expected = -satellite.UNEMPLOYMENT_LOADING * np.array(
         change + [change[-1]] * (months_from_day0 - len(change)))
-    np.testing.assert_allclose(z1[:, 2:] - z0[:, 2:], np.broadcast_to(expected, (3, months_from_day0)),
-                               rtol=0, atol=1e-12)
+    np.testing.assert_allclose(z1[:, 2:] - z0[:, 2:],
+                               np.broadcast_to(expected, (3, months_from_day0)), rtol=0,
+                               atol=1e-12)
     np.testing.assert_array_equal(z1[:, :2], z0[:, :2])

@@ -18,9 +18,10 @@ the 2020 episode. ``scenarios/covid_2020.yaml`` feeds the calibrated baseline th
 unemployment change from December 2019 (+1.0 pp at the February peak), the shortfall of
 per-capita disposable income from its 2019 trend and the loan prime rate's fall; the loading
 was moved until the mean over paths of the 30+ ratio at the end of May (day 150) stood 1.71 x
-its end-of-January value (day 30), Ant's 1.76% -> 3.01%, at 20,000 borrowers x 100 paths. One number fitted to one ratio: the
-back-test on the same episode (``overdue backtest``) is in sample at that point, and only the
-rest of the path (the months around the peak, the decline) is a check.
+its end-of-January value (day 30), Ant's 1.76% -> 3.01%, at 20,000 borrowers x 100 paths. One
+number fitted to one ratio: the back-test on the same episode (``overdue backtest``) is in
+sample at that point, and only the rest of the path (the months around the peak, the decline)
+is a check.
 
 Income does not enter: one episode cannot separate an income loading from the unemployment
 loading (the two moved together in 2020), and income already acts through every borrower's

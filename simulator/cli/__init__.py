@@ -38,8 +38,8 @@ from simulator.cli import calibrate as _calibrate  # noqa: E402,F401
 # Importing a command module registers its command.
 from simulator.cli import check as _check  # noqa: E402,F401
 from simulator.cli import library as _library  # noqa: E402,F401
-from simulator.cli import regulator as _regulator  # noqa: E402,F401
 from simulator.cli import loan as _loan  # noqa: E402,F401
+from simulator.cli import regulator as _regulator  # noqa: E402,F401
 from simulator.cli import report as _report  # noqa: E402,F401
 from simulator.cli import run as _run  # noqa: E402,F401
 from simulator.cli import schema as _schema  # noqa: E402,F401

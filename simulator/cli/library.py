@@ -11,10 +11,10 @@ import typer
 
 from simulator.cli.app import app
 from simulator.cli.numbers import check_count
+from simulator.cli.options import Quiet, ScenarioFolder, Threads, scenario_folder
 from simulator.errors import InputError
 from simulator.files import atomic_write
 from simulator.scenario import bounds as B
-from simulator.scenario.shipped import library_folder
 from simulator.studies import library as L
 
 
@@ -41,11 +41,9 @@ def library(
     paths: Annotated[int, typer.Option(
         "--paths", help="Paths for every scenario (0: each file's own); the table then says "
         "it is not the shipped size.")] = 0,
-    scenarios: Annotated[Path | None, typer.Option(
-        "--scenarios", help="Folder of scenario files (default: the shipped library).")] = None,
-    threads: Annotated[int | None, typer.Option("--threads", help="Threads (default or 0: all).")
-                       ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No line per scenario.")] = False,
+    scenarios: ScenarioFolder = None,
+    threads: Threads = None,
+    quiet: Quiet = False,
 ) -> None:
     """Run every scenario of the library and write its table.
 
@@ -58,9 +56,7 @@ def library(
     check_count("--borrowers", borrowers, 0, B.BORROWERS_MAX, "each file's own")
     check_count("--paths", paths, 0, B.PATHS_MAX, "each file's own")
     check_count("--threads", threads, 0, B.THREADS_MAX, "all cores")
-    folder = scenarios if scenarios is not None else library_folder()
-    if not folder.is_dir():
-        raise InputError("is not a folder of scenario files", path=str(folder))
+    folder = scenario_folder(scenarios)
     readme = out if out is not None else folder / "README.md"
     old_text = _read(readme)
     L.split(old_text, str(readme))  # the markers are there before anything is run

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from enum import Enum
-from pathlib import Path
+from enum import StrEnum
 from typing import Annotated
 
 import typer
 
 from simulator.cli.app import app
 from simulator.cli.numbers import check_count
-from simulator.errors import InputError
+from simulator.cli.options import Quiet, ScenarioFolder, Threads, scenario_folder
 from simulator.scenario import bounds as B
-from simulator.scenario.shipped import library_folder
 from simulator.studies import regulators as G
 
 
-class Which(str, Enum):
+class Which(StrEnum):
     all = "all"
     pboc = "pboc"
     fed = "fed"
@@ -29,11 +27,9 @@ def regulator(
         "--borrowers", help="Borrowers for every run (0: each file's own).")] = 0,
     paths: Annotated[int, typer.Option(
         "--paths", help="Paths for every run (0: each file's own).")] = 0,
-    scenarios: Annotated[Path | None, typer.Option(
-        "--scenarios", help="Folder of scenario files (default: the shipped library).")] = None,
-    threads: Annotated[int | None, typer.Option("--threads", help="Threads (default or 0: all).")
-                       ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No line per run.")] = False,
+    scenarios: ScenarioFolder = None,
+    threads: Threads = None,
+    quiet: Quiet = False,
 ) -> None:
     """PBOC and Fed scenarios against the published measures.
 
@@ -46,9 +42,7 @@ def regulator(
     check_count("--borrowers", borrowers, 0, B.BORROWERS_MAX, "each file's own")
     check_count("--paths", paths, 0, B.PATHS_MAX, "each file's own")
     check_count("--threads", threads, 0, B.THREADS_MAX, "all cores")
-    folder = scenarios if scenarios is not None else library_folder()
-    if not folder.is_dir():
-        raise InputError("is not a folder of scenario files", path=str(folder))
+    folder = scenario_folder(scenarios)
 
     def progress(line: str) -> None:
         if not quiet:
