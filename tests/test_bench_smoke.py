@@ -113,7 +113,8 @@ def test_committed_baseline_is_quick_and_well_formed():
 
 
 def test_numpy_peer_counts_every_live_drawdown_once():
-    sc = simulator.load_scenario(ROOT / "scenarios" / "baseline.yaml", ["monte_carlo.paths=1"])
+    sc = simulator.load_scenario(ROOT / "scenarios" / "baseline.yaml",
+                                 ["monte_carlo.paths=1", "book.burn_in_months=0"])
     book = numpy_peer.peer_book(sc, 2_000)
     out = numpy_peer.simulate_numpy(book, 120, seed=1)
     counts = out["buckets"].sum(axis=1)

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 import simulator
+from tests.quick_book import QUICK
 
-SMALL = ["book.borrowers=3000", "monte_carlo.paths=8"]
+SMALL = ["book.borrowers=3000", "monte_carlo.paths=8", *QUICK]
 
 
 def _run(*overrides):

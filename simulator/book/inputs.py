@@ -28,6 +28,14 @@ _PART = {"fee": D_FEES, "compound": D_COMPOUND, "penalty": D_PENALTY, "interest"
          "principal": D_PRINCIPAL}
 
 
+DEFAULT_CHUNK = 50_000  # borrowers per task
+
+
+def resolve_chunk(chunk_size: int | None) -> int:
+    """Borrowers per task: ``chunk_size``, or the default for None or 0."""
+    return max(1, int(chunk_size or DEFAULT_CHUNK))
+
+
 class KernelInputs(NamedTuple):
     book: Book
     contract: Contract
@@ -169,7 +177,6 @@ def plan_run(scenario: Scenario, chunk_size: int | None = None) -> RunPlan:
     is checked and indexed here, part by part, into chunks of ``chunk_size`` borrowers (the
     run's; None: the default), which are then the only chunks its tasks may ask for."""
     if scenario.book.tape is not None:
-        from simulator.engine.tasks import resolve_chunk  # the engine imports this module
 
         tape = index_tape(scenario, resolve_chunk(chunk_size))
         return RunPlan(scenario, _shared_inputs(scenario, tape.segments), tape.n_borrowers,

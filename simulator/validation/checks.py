@@ -397,6 +397,7 @@ def ledger_expected(case: BookCase) -> tuple[np.ndarray, np.ndarray]:
                 end[d - start[0], 0] = case.terms[d].principal
         exp[:, seg, METRICS["borrowers_dpd30"]] += worst >= 31
         exp[:, seg, METRICS["borrowers_dpd90"]] += worst >= 91
+        exp[:, seg, METRICS["borrowers"]] += 1  # nobody unemployed: the one-factor macro
     return exp, end
 
 

@@ -14,10 +14,14 @@ from simulator.analysis import metrics as M
 from simulator.errors import InputError
 from simulator.studies import attribution as A
 from tests.cli_helpers import exit_code
+from tests.quick_book import QUICK
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
-MODERATE = SCENARIOS / "pboc_moderate.yaml"  # three shocks: unemployment, income, factor
-SMALL = ["book.borrowers=2000", "monte_carlo.paths=4", "horizon_days=90"]
+MODERATE = SCENARIOS / "pboc_moderate.yaml"
+SMALL = ["book.borrowers=2000", "monte_carlo.paths=4", "horizon_days=90", *QUICK]
+# three shocks, one of each kind, in this order: unemployment, income, factor
+THREE = [*SMALL, "shocks=[{unemployment: {change_pp: 2.0}}, {income: {change: -0.1}}, "
+         "{factor: {change_sd: -0.5}}]"]
 
 
 def _kinds(sc) -> set[str]:
@@ -26,7 +30,7 @@ def _kinds(sc) -> set[str]:
 
 def test_additive_metric_gets_each_driver_its_own_effect():
     weight = {"unemployment": 0.125, "income": 0.25, "factor": 0.5}  # exact in binary
-    r = A.attribute(MODERATE, sets=SMALL,
+    r = A.attribute(MODERATE, sets=THREE,
                     evaluate=lambda sc: 1.0 + sum(weight[k] for k in _kinds(sc)))
     assert r.method == "shapley" and r.runs == 8
     assert [d.name.split()[1] for d in r.drivers] == ["unemployment", "income", "factor"]
@@ -36,10 +40,10 @@ def test_additive_metric_gets_each_driver_its_own_effect():
 
 def test_shapley_closed_forms_with_interaction():
     # f(S) = |S|^2: symmetric, each of 3 drivers gets 9 / 3 = 3
-    r = A.attribute(MODERATE, sets=SMALL, evaluate=lambda sc: float(len(sc.shocks)) ** 2)
+    r = A.attribute(MODERATE, sets=THREE, evaluate=lambda sc: float(len(sc.shocks)) ** 2)
     assert r.parts == [3, 3, 3]
     # f = 1 only when unemployment and income are both on: they split it, factor gets 0
-    r = A.attribute(MODERATE, sets=SMALL,
+    r = A.attribute(MODERATE, sets=THREE,
                     evaluate=lambda sc: float({"unemployment", "income"} <= _kinds(sc)))
     assert r.parts == [Fraction(1, 2), Fraction(1, 2), 0]
 
@@ -47,7 +51,7 @@ def test_shapley_closed_forms_with_interaction():
 def test_parts_add_up_to_the_total_to_the_last_digit_with_inexact_floats():
     # 0.1, 0.2, 0.7 are not binary fractions: float sums round, the exact parts still add up
     weight = {"unemployment": 0.1, "income": 0.2, "factor": 0.7}
-    r = A.attribute(MODERATE, sets=SMALL, evaluate=lambda sc: sum(
+    r = A.attribute(MODERATE, sets=THREE, evaluate=lambda sc: sum(
         weight[k] * (1 + 0.3 * len(sc.shocks)) for k in _kinds(sc)))
     assert sum(r.parts) == Fraction(r.full) - Fraction(r.base)
     shown, total = r.shown(6)  # rounded to 6 decimals, still adding up

@@ -20,6 +20,7 @@ def scenario():
     # rate_shock prices new drawdowns by grade; underwriting adds approval and income limits
     return simulator.load_scenario("scenarios/rate_shock.yaml", [
         f"book.borrowers={N}", "monte_carlo.paths=2", "horizon_days=120",
+        "book.burn_in_months=2",
         "book.revolving.new_borrowers_monthly=0.2", "book.revolving.redraw_probability=0.5",
         "policy.underwriting.approve_share=0.6",
         "policy.underwriting.limit_income_multiple=0.5"])

@@ -10,12 +10,13 @@ import simulator.validation.checks as check
 from simulator.cli import app
 from simulator.kernels import layout as L
 from tests.cli_helpers import exit_code as _exit
+from tests.quick_book import QUICK_ARGS
 
 runner = CliRunner()
 SMALL_VASICEK = ["check", "vasicek", "--pd", "0.05", "--rho", "0.1", "--loans", "5000",
                  "--paths", "200", "--seed", "3"]
 SMALL_CONSERVATION = ["check", "conservation", "scenarios/baseline.yaml", "--paths", "3",
-                      "--borrowers", "1500"]
+                      "--borrowers", "1500", *QUICK_ARGS]
 
 
 
@@ -106,7 +107,7 @@ def test_conservation_fails_when_charge_offs_are_lost(monkeypatch):
 
 
 SMALL_TWIN = ["check", "twin", "scenarios/baseline.yaml", "--borrowers", "60", "--paths", "2",
-              "--horizon-days", "120"]
+              "--horizon-days", "120", *QUICK_ARGS]
 
 
 def test_twin_passes(monkeypatch):

@@ -14,8 +14,9 @@ from simulator.engine.local import run_local
 from simulator.engine.tasks import plan_tasks
 from simulator.kernels import layout as L
 from simulator.validation.checks import check_conservation, conservation_gaps
+from tests.quick_book import QUICK
 
-SMALL = ["monte_carlo.paths=8", "book.borrowers=3000"]
+SMALL = ["monte_carlo.paths=8", "book.borrowers=3000", *QUICK]
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +72,7 @@ def test_timeseries_table_conserves_principal_within_1e6_yuan():
 def test_check_conservation_under_a_harsh_contract():
     # Acceleration at 30 DPD, a late fee, grace, principal first: other flows, same identity.
     scenario = simulator.load_scenario("scenarios/baseline.yaml", [
-        "monte_carlo.paths=4", "book.borrowers=2000",
+        "monte_carlo.paths=4", "book.borrowers=2000", *QUICK,
         "contract.acceleration_dpd=30", "contract.late_fee=15", "contract.penalty_grace_days=3",
         "contract.allocation=principal_first"])
     r = check_conservation(scenario, threads=2, chunk_size=500, path_block=1)

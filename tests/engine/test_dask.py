@@ -24,11 +24,13 @@ from simulator.engine.dask import run_dask  # noqa: E402
 from simulator.engine.local import run_local  # noqa: E402
 from simulator.engine.tasks import plan_tasks  # noqa: E402
 from simulator.errors import InputError  # noqa: E402
+from tests.quick_book import QUICK  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
-SMALL = ["monte_carlo.paths=8", "book.borrowers=4000"]
-TABLES = ("timeseries.parquet", "paths.parquet", "quantiles.parquet")
+SMALL = ["monte_carlo.paths=8", "book.borrowers=4000", *QUICK]
+TABLES = ("timeseries.parquet", "paths.parquet", "quantiles.parquet",
+          "vintages.parquet")
 
 
 def _cluster(n_workers: int):

@@ -8,13 +8,15 @@ import pytest
 import simulator
 from simulator.results.writer import sha256_file
 
-PARQUET = ("timeseries.parquet", "paths.parquet", "quantiles.parquet")
+PARQUET = ("timeseries.parquet", "paths.parquet", "quantiles.parquet",
+           "vintages.parquet")
 
 
 @pytest.fixture(scope="module")
 def scenario():
     return simulator.load_scenario("scenarios/baseline.yaml",
-                                   ["monte_carlo.paths=6", "book.borrowers=2500"])
+                                   ["monte_carlo.paths=6", "book.borrowers=2500",
+                                    "book.burn_in_months=2"])
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,7 @@ from simulator.book.inputs import kernel_inputs
 from simulator.engine.tables import levels
 from simulator.engine.tasks import Task, run_task
 from simulator.kernels import layout as L
+from tests.quick_book import QUICK
 
 
 def _aggregate(inputs, n_paths):
@@ -22,7 +23,8 @@ def test_skipping_quiet_days_is_bit_identical_to_day_stepping():
     # 1,500 borrowers x 4 paths of the baseline, a seasoned book with arrears at day 0,
     # multi-drawdown borrowers, cures, prepayments, charge-offs and recoveries.
     scenario = simulator.load_scenario(
-        "scenarios/baseline.yaml", ["book.borrowers=1500", "monte_carlo.paths=4"]
+        "scenarios/baseline.yaml", ["book.borrowers=1500", "monte_carlo.paths=4",
+                                    "book.burn_in_months=3"]  # the burn-in skips days too
     )
     fast = kernel_inputs(scenario)
     slow = fast._replace(contract=fast.contract._replace(skip_quiet_days=False))
@@ -35,7 +37,8 @@ def test_skipping_quiet_days_is_bit_identical_to_day_stepping():
 def test_calendar_months_fast_path_matches_day_stepping():
     scenario = simulator.load_scenario(
         "scenarios/baseline.yaml",
-        ["book.borrowers=800", "monte_carlo.paths=2", "contract.schedule_period=calendar"],
+        ["book.borrowers=800", "monte_carlo.paths=2", "contract.schedule_period=calendar",
+         *QUICK],
     )
     fast = kernel_inputs(scenario)
     slow = fast._replace(contract=fast.contract._replace(skip_quiet_days=False))
@@ -64,7 +67,8 @@ CONTRACT_VARIANTS = {
 def test_fast_path_matches_day_stepping_across_contract_terms_and_levers(variant):
     scenario = simulator.load_scenario(
         "scenarios/baseline.yaml",
-        ["book.borrowers=1200", "monte_carlo.paths=3", *CONTRACT_VARIANTS[variant]],
+        ["book.borrowers=1200", "monte_carlo.paths=3", *QUICK,
+         *CONTRACT_VARIANTS[variant]],
     )
     fast = kernel_inputs(scenario)
     slow = fast._replace(contract=fast.contract._replace(skip_quiet_days=False))

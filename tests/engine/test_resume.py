@@ -17,9 +17,10 @@ from simulator.api import run
 from simulator.cli.progress import Eta, format_eta
 from simulator.errors import InputError
 from simulator.results.checkpoint import decode, encode, partial_folder
+from tests.quick_book import QUICK
 
 ROOT = Path(__file__).resolve().parents[2]
-SMALL = ["book.borrowers=3000", "monte_carlo.paths=4", "horizon_days=60"]
+SMALL = ["book.borrowers=3000", "monte_carlo.paths=4", "horizon_days=60", *QUICK]
 OPTIONS = dict(threads=1, chunk_size=1000, path_block=2)  # 6 tasks
 
 

@@ -24,11 +24,13 @@ import simulator.cli as cli
 from simulator.cli.numbers import RUN_COUNTS
 from simulator.scenario import bounds as B
 from tests.cli_helpers import exit_code
+from tests.quick_book import QUICK_ARGS
 
 ROOT = Path(__file__).resolve().parents[2]
 BASELINE = str(ROOT / "scenarios" / "baseline.yaml")
 MISSING = "no_such_scenario.yaml"
-TINY_RUN = ["--paths", "1", "--borrowers", "40", "--horizon-days", "30", "--quiet"]
+TINY_RUN = ["--paths", "1", "--borrowers", "40", "--horizon-days", "30", "--quiet",
+            *QUICK_ARGS]
 
 VALUES = ["nan", "inf", "-inf", "-1", "0", "1" + "0" * 400, "9" * 5000, "1e308", "abc"]
 
@@ -166,7 +168,8 @@ def test_hostile_pay(tmp_path, capsys, monkeypatch, item):
 
 
 def test_what_zero_means_matches_the_engine():
-    from simulator.engine.tasks import DEFAULT_CHUNK, DEFAULT_PATH_BLOCK
+    from simulator.book.inputs import DEFAULT_CHUNK
+    from simulator.engine.tasks import DEFAULT_PATH_BLOCK
 
     assert RUN_COUNTS["--chunk-size"][2] == f"the default, {DEFAULT_CHUNK:,} borrowers"
     assert RUN_COUNTS["--path-block"][2] == f"the default, {DEFAULT_PATH_BLOCK} paths"

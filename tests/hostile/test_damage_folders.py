@@ -19,6 +19,7 @@ import pytest
 from simulator.errors import InputError
 from simulator.results import Run
 from tests.cli_helpers import run_cli
+from tests.quick_book import QUICK_ARGS
 
 ROOT = Path(__file__).resolve().parents[2]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
@@ -30,7 +31,8 @@ BASELINE = ROOT / "scenarios" / "baseline.yaml"
 def good_run(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("damage") / "good"
     code, text = run_cli(["run", str(BASELINE), "--borrowers", "2000", "--paths", "2",
-                       "--horizon-days", "60", "--quiet", "--out", str(out)])
+                       "--horizon-days", "60", "--quiet", "--out", str(out),
+                       *QUICK_ARGS])
     assert code == 0, text
     return out
 

@@ -21,10 +21,12 @@ from simulator.results import Run
 from simulator.results.destination import check_run_destination
 from simulator.results.writer import default_run_dir
 from tests.cli_helpers import run_cli
+from tests.quick_book import QUICK_ARGS
 
 ROOT = Path(__file__).resolve().parents[2]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
-SMALL = ["--borrowers", "2000", "--paths", "2", "--horizon-days", "60", "--quiet"]
+SMALL = ["--borrowers", "2000", "--paths", "2", "--horizon-days", "60", "--quiet",
+         *QUICK_ARGS]
 ROOT_USER = hasattr(os, "geteuid") and os.geteuid() == 0  # root writes through any mode bits
 
 

@@ -16,10 +16,12 @@ import pytest
 
 from simulator import files
 from simulator.cli import main
+from tests.quick_book import QUICK_ARGS
 
 ROOT = Path(__file__).resolve().parents[2]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
-SMALL = ["--borrowers", "2000", "--paths", "2", "--horizon-days", "60", "--quiet"]
+SMALL = ["--borrowers", "2000", "--paths", "2", "--horizon-days", "60", "--quiet",
+         *QUICK_ARGS]
 
 
 @contextlib.contextmanager
@@ -51,7 +53,7 @@ def test_a_run_folder_follows_the_umask(mask, tmp_path):
     assert _mode(run) == 0o777 & ~mask
     names = sorted(p.name for p in run.iterdir())
     assert names == ["manifest.json", "paths.parquet", "quantiles.parquet", "scenario.yaml",
-                     "timeseries.parquet"]
+                     "timeseries.parquet", "vintages.parquet"]
     for name in names:
         assert _mode(run / name) == 0o666 & ~mask, name
 

@@ -24,11 +24,13 @@ import pytest
 
 from simulator.results import Run
 from tests.cli_helpers import run_cli
+from tests.quick_book import QUICK_ARGS
 
 ROOT = Path(__file__).resolve().parents[2]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
 OVERDUE = Path(sys.executable).parent / "overdue"
-SMALL = ["--borrowers", "2000", "--paths", "2", "--horizon-days", "60", "--quiet"]
+SMALL = ["--borrowers", "2000", "--paths", "2", "--horizon-days", "60", "--quiet",
+         *QUICK_ARGS]
 
 pytestmark = pytest.mark.skipif(not OVERDUE.exists(), reason="the console script is not installed")
 

@@ -21,12 +21,14 @@ from pathlib import Path
 import pytest
 
 from tests.cli_helpers import run_cli
+from tests.quick_book import QUICK_ARGS
 
 ROOT = Path(__file__).resolve().parents[2]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
 OVERDUE = Path(sys.executable).parent / "overdue"
 ARGS = ["run", str(BASELINE), "--borrowers", "20000", "--paths", "8", "--path-block", "1",
-        "--chunk-size", "5000", "--horizon-days", "120", "--threads", "1", "--quiet"]
+        "--chunk-size", "5000", "--horizon-days", "120", "--threads", "1", "--quiet",
+        *QUICK_ARGS]
 TASKS = 32  # 8 path blocks x 4 chunks
 STOP_AFTER = 3  # task files saved before the signal
 

@@ -25,11 +25,13 @@ from pathlib import Path
 import pytest
 
 from tests.cli_helpers import run_cli
+from tests.quick_book import QUICK_ARGS
 
 ROOT = Path(__file__).resolve().parents[2]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
 OVERDUE = Path(sys.executable).parent / "overdue"
-SMALL = ["--borrowers", "2000", "--paths", "2", "--horizon-days", "60", "--quiet"]
+SMALL = ["--borrowers", "2000", "--paths", "2", "--horizon-days", "60", "--quiet",
+         *QUICK_ARGS]
 # Long enough (about a second on two cores) that a signal sent as simulating starts lands in it.
 MEDIUM = ["--borrowers", "20000", "--paths", "8", "--horizon-days", "360", "--quiet",
           "--threads", "2", "--chunk-size", "1000"]

@@ -21,7 +21,8 @@ from simulator.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = ["book.borrowers=400", "monte_carlo.paths=3", "horizon_days=120",
-         "book.revolving.new_borrowers_monthly=0", "book.revolving.redraw_probability=0"]
+         "book.revolving.new_borrowers_monthly=0", "book.revolving.redraw_probability=0",
+         "book.burn_in_months=0", "contract.charge_off_dpd=180"]
 
 
 def _tape_from_book(scenario) -> pa.Table:

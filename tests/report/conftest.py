@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 
 import simulator
+from tests.quick_book import QUICK
 
 CASE_STUDY = Path(__file__).resolve().parents[2] / "scenarios" / "case_study_after.yaml"
-SMALL = ["monte_carlo.paths=8", "book.borrowers=1500", "horizon_days=240"]
+SMALL = ["monte_carlo.paths=8", "book.borrowers=1500", "horizon_days=240", *QUICK]
 
 
 @pytest.fixture(scope="session")

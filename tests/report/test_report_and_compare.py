@@ -16,9 +16,10 @@ from simulator.analysis import compare
 from simulator.errors import InputError
 from simulator.reporting import plots, report
 from tests.cli_helpers import exit_code
+from tests.quick_book import QUICK
 
 SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "baseline.yaml"
-SMALL = ["monte_carlo.paths=40", "book.borrowers=1500", "horizon_days=120"]
+SMALL = ["monte_carlo.paths=40", "book.borrowers=1500", "horizon_days=120", *QUICK]
 
 
 def _run(tmp_path_factory, name, extra=()):

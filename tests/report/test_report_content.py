@@ -14,9 +14,10 @@ import pytest
 import simulator
 from simulator.analysis.figures import five_category_rows, stage_rows
 from simulator.reporting import content, plots, report
+from tests.quick_book import QUICK
 
 SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "baseline.yaml"
-SMALL = ["monte_carlo.paths=4", "book.borrowers=400", "horizon_days=120"]
+SMALL = ["monte_carlo.paths=4", "book.borrowers=400", "horizon_days=120", *QUICK]
 
 
 def _run(tmp_path_factory, charge_off: str) -> Path:
