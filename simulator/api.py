@@ -24,7 +24,7 @@ from simulator.analysis.summary import paths_table, quantiles_table
 from simulator.book.collection import with_capacity
 from simulator.book.inputs import KernelInputs, RunPlan, plan_run
 from simulator.engine.local import run_local
-from simulator.engine.tables import levels, timeseries_table
+from simulator.engine.tables import levels, timeseries_table, vintages_table
 from simulator.engine.tasks import (
     DEFAULT_CHUNK,
     DEFAULT_PATH_BLOCK,
@@ -137,6 +137,7 @@ def simulate(scenario: Scenario, *, threads: int | None = None, chunk_size: int 
         "timeseries": timeseries,
         "paths": paths_table(timeseries),
         "quantiles": quantiles_table(timeseries),
+        "vintages": vintages_table(agg),
     }
     t_tables = time.perf_counter()
     facts = {

@@ -234,6 +234,29 @@ def early_warning(due: np.ndarray, unpaid: np.ndarray, collected: np.ndarray) ->
 
 
 # --------------------------------------------------------------------------------------------
+# Vintages
+# --------------------------------------------------------------------------------------------
+
+VINTAGE_RATES = {"dpd30_rate": "cum_dpd30_principal", "dpd90_rate": "cum_dpd90_principal",
+                 "charge_off_rate": "cum_charged_off_principal",
+                 "net_loss_rate": "cum_net_loss", "fpd_rate": "cum_fpd_principal"}
+"""A vintage's rates: the amount (cumulative to a month's end) over its disbursed principal."""
+
+
+def vintage_rates(amounts: dict[str, np.ndarray], disbursed: np.ndarray
+                  ) -> dict[str, np.ndarray]:
+    """The :data:`VINTAGE_RATES` of ``amounts`` (the ``vintages`` table's cumulative columns;
+    net loss is charged-off principal less recoveries), NaN where nothing was disbursed."""
+    amounts = {**amounts, "cum_net_loss": amounts["cum_charged_off_principal"]
+               - amounts["cum_recoveries"]}
+    out = {}
+    for rate, name in VINTAGE_RATES.items():
+        out[rate] = np.full(np.shape(disbursed), np.nan)
+        np.divide(amounts[name], disbursed, out=out[rate], where=disbursed != 0)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
 # The contract's thresholds as a run folder records them
 # --------------------------------------------------------------------------------------------
 

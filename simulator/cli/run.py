@@ -85,7 +85,7 @@ def run(
     """Simulate SCENARIO and write its run folder.
 
     Every path, day by day. The run folder holds manifest.json, scenario.yaml,
-    timeseries.parquet, paths.parquet and quantiles.parquet.
+    timeseries.parquet, paths.parquet, quantiles.parquet and vintages.parquet.
 
     Results do not depend on --threads, --chunk-size, --path-block or --engine: the same
     scenario and seed give the same bits. The run folder's path is the last line printed.

@@ -1,10 +1,11 @@
-"""Merged kernel aggregates to the registry's ``timeseries`` table."""
+"""Merged kernel aggregates to the registry's ``timeseries`` and ``vintages`` tables."""
 
 from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
 
+from simulator.analysis.figures import vintage_rates
 from simulator.book.collection import Channels, daily_cost
 from simulator.contract.money import MICRO
 from simulator.errors import InputError
@@ -125,3 +126,43 @@ def timeseries_table(agg: np.ndarray, segments: tuple[str, ...],
     cols["collection_cost"] = pa.array(cost)
     names = [c.name for c in registry.columns("timeseries")]
     return pa.table({n: cols[n] for n in names})
+
+
+_VINTAGE_AMOUNTS = {
+    "cum_dpd30_principal": L.V_DPD30,
+    "cum_dpd90_principal": L.V_DPD90,
+    "cum_charged_off_principal": L.V_CHARGED_OFF,
+    "cum_recoveries": L.V_RECOVERIES,
+    "cum_fpd_principal": L.V_FPD,
+}
+
+
+def vintage_block(agg: np.ndarray) -> np.ndarray:
+    """The vintage block the aggregate carries after its N_METRICS columns (``layout``):
+    int64 ``[path, vintage, month, V_*]``."""
+    n_p, n_d = agg.shape[:2]
+    months = L.vintage_months(n_d - 1)
+    cells = months * months * L.N_VINTAGE_METRICS
+    tail = np.ascontiguousarray(agg[:, :, :, L.N_METRICS:]).reshape(n_p, -1)
+    return tail[:, :cells].reshape(n_p, months, months, L.N_VINTAGE_METRICS)
+
+
+def vintages_table(agg: np.ndarray) -> pa.Table:
+    """One row per (path, vintage, month), the months from the vintage's own on."""
+    block = vintage_block(agg)
+    n_p, months = block.shape[:2]
+    cum = np.cumsum(block, axis=2)  # to each month's end; exact: each cell is a sum of parts
+    disbursed = cum[:, :, -1, L.V_DISBURSED]  # all of it falls in the vintage's first month
+    v_idx, m_idx = np.nonzero(np.arange(months)[None, :] >= np.arange(months)[:, None])
+    path = np.repeat(np.arange(n_p, dtype=np.int32), len(v_idx))
+    v = np.tile(v_idx.astype(np.int32), n_p)
+    m = np.tile(m_idx.astype(np.int32), n_p)
+    cols: dict[str, object] = {"path": path, "vintage": v, "month": m,
+                               "months_on_book": m - v,
+                               "disbursed_principal": disbursed[path, v] / MICRO}
+    amounts = {name: cum[path, v, m, k] for name, k in _VINTAGE_AMOUNTS.items()}
+    for name, x in amounts.items():
+        cols[name] = x / MICRO
+    cols |= vintage_rates(amounts, disbursed[path, v])
+    names = [c.name for c in registry.columns("vintages")]
+    return pa.table({n: pa.array(cols[n]) for n in names})

@@ -14,7 +14,7 @@ import numpy as np
 
 from simulator.book.inputs import KernelInputs, RunPlan, chunk_inputs
 from simulator.errors import InputError
-from simulator.kernels.layout import N_END_FIELDS, N_METRICS
+from simulator.kernels.layout import N_END_FIELDS, N_METRICS, vintage_columns
 from simulator.kernels.merge import add_wrapping
 from simulator.kernels.portfolio import simulate_block
 
@@ -50,7 +50,9 @@ def plan_tasks(n_paths: int, n_borrowers: int, chunk_size: int | None = None,
 def empty_aggregate(n_paths: int, inputs: KernelInputs) -> np.ndarray:
     if isinstance(inputs, RunPlan):
         inputs = inputs.inputs
-    return np.zeros((n_paths, inputs.horizon + 1, len(inputs.segments), N_METRICS), np.int64)
+    n_segments = len(inputs.segments)
+    columns = N_METRICS + vintage_columns(inputs.horizon, n_segments)  # the vintage block
+    return np.zeros((n_paths, inputs.horizon + 1, n_segments, columns), np.int64)
 
 
 _NO_PLAN = np.zeros((0, 0), np.int8)

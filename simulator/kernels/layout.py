@@ -79,6 +79,35 @@ STATE_METRICS = tuple(range(N_BY_CODE, PRINCIPAL_BY_BUCKET + N_BUCKETS)) + (
     BORROWERS_DPD30, BORROWERS_DPD90, N_RESTRUCTURED, P_RESTRUCTURED, BORROWERS,
     BORROWERS_UNEMPLOYED)
 
+# ---- vintages ----------------------------------------------------------------------------------
+# ``vintage[path, vintage, month, V_*]`` (int64 micro-yuan), book-wide: vintage 0 is the book on
+# day 0 (seasoned, burn-in and day-0 drawdowns), vintage v >= 1 the drawdowns disbursed in month
+# v (days 30(v-1)+1 .. 30v); ``month`` is the month of the event the same way (0: day 0), so
+# months on book are month - vintage. The block is carried flat in the aggregate's columns from
+# N_METRICS on (``vintage_columns`` of them; none: not recorded), so that it is merged, saved
+# and resumed with the aggregate, path by path; those columns mean nothing per day or segment.
+V_DISBURSED = 0  # principal disbursed (vintage 0: principal on book on day 0)
+V_DPD30 = 1  # principal outstanding when a drawdown first reaches PAST_30_DPD (from day 1)
+V_DPD90 = 2  # the same at PAST_90_DPD
+V_CHARGED_OFF = 3  # principal charged off
+V_RECOVERIES = 4  # recoveries received on its charge-offs
+V_FPD = 5  # principal outstanding when a drawdown reaches PAST_30_DPD on its first instalment
+N_VINTAGE_METRICS = 6
+VF_DPD30, VF_DPD90 = 1, 2
+
+
+def vintage_months(horizon: int) -> int:
+    """Months of the vintage block, day 0's included: 0 .. ceil(horizon / 30)."""
+    return (horizon + DAYS_PER_MONTH - 1) // DAYS_PER_MONTH + 1
+
+
+def vintage_columns(horizon: int, n_segments: int) -> int:
+    """Aggregate columns after N_METRICS that carry the vintage block of a run."""
+    cells = vintage_months(horizon) ** 2 * N_VINTAGE_METRICS
+    per_column = (horizon + 1) * n_segments
+    return -(-cells // per_column)
+
+
 # ---- per-drawdown state (int64 scratch, one row per drawdown of the borrower in hand) -------
 S_NORMAL_PRINCIPAL = 0  # principal not yet due
 S_ACCRUED_INTEREST = 1  # interest accrued in the current broken period
@@ -107,7 +136,9 @@ S_NEXT_STEP = 23  # the next day the drawdown needs a full step
 S_UNACCRUED_FROM = 24  # the first day not yet accrued (quiet days are settled lazily)
 S_LEVEL_PAYMENT = 25  # the schedule's level monthly payment, the debt service in the DSR
 S_TODAY_TERMS = 26  # 1: drawn under today's policy (a redraw from day 1): its redraw rate
-N_STATE = 27
+S_VINTAGE = 27  # its vintage (below), kept through a restructuring
+S_VINTAGE_FLAGS = 28  # VF_* bits: thresholds it has reached (each counted once in its life)
+N_STATE = 29
 
 ACTIVE, CLOSED, CHARGED_OFF_STATUS = 0, 1, 2
 

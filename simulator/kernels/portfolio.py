@@ -287,6 +287,7 @@ def _start_borrower(st, keys, d0, nd, b, book, path_keys, contract, beh, as_of):
                           book.instalment[d], book.daily_rate[d])
         st[j, S_REPORTED_CODE] = -1
         st[j, S_REPORTED_RESTRUCTURED] = -1
+        st[j, L.S_VINTAGE] = steps.month_index(-book.age[d])
         _draw_keys(keys, j, path_keys, book.drawdown_id[d], book.borrower_id[b])
         if not contract.skip_quiet_days:  # the reference: every day from the oldest
             first = min(first, -book.age[d] + 1)
@@ -556,6 +557,8 @@ def _simulate(book, contract, beh, macro, chunk, plan, scratch, agg, end_state):
                     # end of day
                     steps.late_fee(a, t, seg, st, sl, j, loan_day, contract.late_fee, flow_day)
                     dpd = steps.days_past_due(a, t, seg, st, sl, j, loan_day, flow_day)
+                    steps.vintage_thresholds(a, t, st, sl, j, dpd, contract.period, as_of,
+                                             flow_day)
                     steps.accelerate(st, sl, j, loan_day, dpd, contract.acceleration_dpd)
                     outstanding = dd.principal_outstanding(st, sl, j)
                     closed = steps.charge_off_or_close(a, t, seg, st, sl, j, d, dpd, outstanding,
@@ -568,6 +571,11 @@ def _simulate(book, contract, beh, macro, chunk, plan, scratch, agg, end_state):
                         _redraw(a, t, seg, st, keys, j, d, b, path, path_keys, book, beh)
                 if last:
                     break
+                if t == 0:  # the opening vintage's base: principal on book on day 0
+                    for j in range(nd):
+                        if st[j, S_STATUS] == ACTIVE and st[j, S_ORIGIN] <= 0:
+                            steps.vintage_add(a, 0, 0, L.V_DISBURSED,
+                                              dd.principal_outstanding(st, sl, j))
                 _summarise(bs, st, sl, nd, t)
                 if report:
                     dpd30, dpd90 = _report_borrower(a, t, seg, bs[L.B_OLDEST_DUE], dpd30, dpd90)

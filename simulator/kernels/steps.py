@@ -70,7 +70,52 @@ from simulator.kernels.layout import (
     S_STATUS,
     S_TERM,
     S_TODAY_TERMS,
+    S_VINTAGE,
+    S_VINTAGE_FLAGS,
 )
+
+
+# ---- vintages (``layout``: the block carried in the aggregate's last columns) ------------------
+@jit(forceinline=True, _nrt=False)
+def month_index(t):
+    """The vintage block's month of day ``t``: 0 for day 0 and before, then m for days
+    30(m-1)+1 .. 30m."""
+    return 0 if t <= 0 else (t - 1) // L.DAYS_PER_MONTH + 1
+
+
+@jit(forceinline=True, _nrt=False)
+def vintage_add(a, v, t, k, value):
+    """Add ``value`` to vintage ``v``'s metric ``k`` (``V_*``) in the month of day ``t``;
+    nothing when the aggregate carries no vintage block."""
+    extra = a.shape[2] - L.N_METRICS
+    if extra <= 0:
+        return
+    months = (a.shape[0] - 1 + L.DAYS_PER_MONTH - 1) // L.DAYS_PER_MONTH + 1
+    i = (v * months + month_index(t)) * L.N_VINTAGE_METRICS + k
+    n_seg = a.shape[1]
+    a[i // (n_seg * extra), (i // extra) % n_seg, L.N_METRICS + i % extra] += value
+
+
+@jit(forceinline=True, _nrt=False)
+def vintage_thresholds(a, t, st, sl, j, dpd, period, as_of, flow_day):
+    """The first day a drawdown is at 30+ (and 90+) DPD in its life: its principal then, and
+    as a first-payment default when its oldest unpaid instalment is the first of its original
+    schedule (not restructured). Flags are kept before day 1 too, so that a drawdown already
+    past a threshold then is not counted again."""
+    flags = st[j, S_VINTAGE_FLAGS]
+    if dpd >= L.PAST_30_DPD and flags & L.VF_DPD30 == 0:
+        flags |= L.VF_DPD30
+        if flow_day:
+            out = dd.principal_outstanding(st, sl, j)
+            vintage_add(a, st[j, S_VINTAGE], t, L.V_DPD30, out)
+            if st[j, S_RESTRUCTURED] == 0 and sl[j, 0, D_DUE_DAY] == due_day(
+                    1, period, dd.disbursed_epoch(as_of, st, j)):
+                vintage_add(a, st[j, S_VINTAGE], t, L.V_FPD, out)
+    if dpd >= L.PAST_90_DPD and flags & L.VF_DPD90 == 0:
+        flags |= L.VF_DPD90
+        if flow_day:
+            vintage_add(a, st[j, S_VINTAGE], t, L.V_DPD90, dd.principal_outstanding(st, sl, j))
+    st[j, S_VINTAGE_FLAGS] = flags
 
 
 # ---- before the step ------------------------------------------------------------------------
@@ -82,6 +127,7 @@ def report_new(a, t, seg, st, j, flow_day):
         if flow_day:
             a[t, seg, L.DISBURSED] += st[j, S_NORMAL_PRINCIPAL]
             a[t, seg, L.N_NEW] += 1
+            vintage_add(a, st[j, S_VINTAGE], t, L.V_DISBURSED, st[j, S_NORMAL_PRINCIPAL])
 
 
 @jit(_nrt=False)
@@ -445,6 +491,7 @@ def charge_off(a, t, seg, st, sl, j, principal, unit, path, horizon, flow_day, s
     only what comes back from day 1 on."""
     if flow_day:
         a[t, seg, L.CHARGED_OFF] += principal
+        vintage_add(a, st[j, S_VINTAGE], t, L.V_CHARGED_OFF, principal)
     if legal_share > 0.0 and rng.uniform(seed, rng.LEGAL, path, unit, 0) < legal_share:
         charges = st[j, S_ACCRUED_INTEREST]
         for s in range(st[j, S_N_SLOTS]):
@@ -461,8 +508,11 @@ def charge_off(a, t, seg, st, sl, j, principal, unit, path, horizon, flow_day, s
             got = dd.accrue(claim, legal_rate)
             a[t + legal_lag_days, seg, L.RECOVERIES] += got
             a[t + legal_lag_days, seg, L.LEGAL_RECOVERIES] += got
+            vintage_add(a, st[j, S_VINTAGE], t + legal_lag_days, L.V_RECOVERIES, got)
     elif 1 <= t + recovery_lag_days <= horizon:
-        a[t + recovery_lag_days, seg, L.RECOVERIES] += dd.accrue(principal, recovery_rate)
+        got = dd.accrue(principal, recovery_rate)
+        a[t + recovery_lag_days, seg, L.RECOVERIES] += got
+        vintage_add(a, st[j, S_VINTAGE], t + recovery_lag_days, L.V_RECOVERIES, got)
 
 
 # ---- 6. report, redraw ------------------------------------------------------------------------
@@ -488,6 +538,8 @@ def redraw(a, t, seg, st, j, d, book):
     st[j, S_GENERATION] += 1
     st[j, S_STATUS] = ACTIVE
     st[j, S_RESTRUCTURED] = 0
+    st[j, S_VINTAGE] = month_index(t)
+    st[j, S_VINTAGE_FLAGS] = 0
     # Its own claim: principal-days and charges paid count from its disbursement, so charges
     # paid on the closed drawdown do not shrink what a court would enforce on this one.
     st[j, S_PRINCIPAL_DAYS] = 0
@@ -510,3 +562,4 @@ def redraw(a, t, seg, st, j, d, book):
     if t >= 1:
         a[t, seg, L.DISBURSED] += st[j, S_NORMAL_PRINCIPAL]
         a[t, seg, L.N_NEW] += 1
+        vintage_add(a, st[j, S_VINTAGE], t, L.V_DISBURSED, st[j, S_NORMAL_PRINCIPAL])

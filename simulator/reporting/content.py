@@ -37,12 +37,14 @@ from simulator.analysis.grid import Grid
 from simulator.analysis.pnl import Settings
 from simulator.analysis.summary import MEASURES
 from simulator.analysis.summary import summary as mc_summary
+from simulator.analysis.vintages import VintageCurves
 from simulator.contract.buckets import span
 from simulator.reporting import fonts, plots
 from simulator.reporting.attribution import attribution_blocks
 from simulator.reporting.blocks import Block, pct, pp, yuan
 from simulator.reporting.early_warning_page import early_warning_blocks
 from simulator.reporting.finance_pages import finance_blocks
+from simulator.reporting.vintage_page import vintage_blocks
 from simulator.results import Run
 
 _pct, _pp, _yuan = pct, pp, yuan
@@ -547,6 +549,7 @@ def build_blocks(run: Run, baseline: Run | None = None,
             diffs[key] = difference(b.col(metric), f.col(metric), stat, is_paired)
     blocks = _cover(run, f, font) + _executive(f, b, diffs) + _figures(f, b)
     blocks += early_warning_blocks(f.data.grid, f.data.name)
+    blocks += vintage_blocks(VintageCurves.from_table(run.vintages), f.data.name)
     blocks += _regulatory(f)
     blocks += finance_blocks(f.data.grid, f.scenario, f.data.name)
     if attribution is not None:

@@ -162,6 +162,11 @@ class Run:
         """The ``quantiles`` table."""
         return self.table("quantiles")
 
+    @property
+    def vintages(self) -> pa.Table:
+        """The ``vintages`` table."""
+        return self.table("vintages")
+
     def to_pandas(self, name: str):
         """Return table ``name`` as a pandas DataFrame (pandas must be installed)."""
         table = self.table(name)

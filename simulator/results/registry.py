@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from simulator.contract.buckets import BUCKETS, nominal_range
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 
 QUANTILE_STATS = ("mean", "p01", "p05", "p50", "p95", "p99", "p999")
 """The statistics of the ``quantiles`` table, in the order they are written."""
@@ -253,10 +253,40 @@ QUANTILES: tuple[Column, ...] = (
     Column("value", pa.float64(), "metric's unit", "The statistic's value."),
 )
 
+VINTAGES: tuple[Column, ...] = (
+    Column("path", pa.int32(), "index", "Monte Carlo path, 0-based."),
+    Column("vintage", pa.int32(), "month",
+           "Origination month: v >= 1 for drawdowns disbursed on days 30(v-1)+1..30v (redraws "
+           "and approved applicants); 0 for the book on day 0 (seasoned, burn-in and day-0 "
+           "drawdowns together). A restructured drawdown keeps its vintage."),
+    Column("month", pa.int32(), "month",
+           "Month of the horizon the row ends (days 30(m-1)+1..30m; 0: day 0); every month "
+           "from the vintage's own on."),
+    Column("months_on_book", pa.int32(), "months", "month - vintage."),
+    _money("disbursed_principal", "The vintage's principal disbursed (vintage 0: its "
+           "principal on book on day 0); the base of the rates."),
+    _money("cum_dpd30_principal", "Principal outstanding when each drawdown of the vintage "
+           "first reached 31 DPD (30+, M2), cumulative to the month's end, from day 1."),
+    _money("cum_dpd90_principal", "The same on first reaching 91 DPD (90+, M4)."),
+    _money("cum_charged_off_principal", "The vintage's principal charged off, cumulative."),
+    _money("cum_recoveries", "Recoveries received on the vintage's charge-offs, cumulative."),
+    _money("cum_fpd_principal", "Principal outstanding when a drawdown reached 31 DPD on the "
+           "first instalment of its original schedule (first-payment default), cumulative."),
+    Column("dpd30_rate", pa.float64(), "ratio",
+           "cum_dpd30_principal / disbursed_principal (NaN where nothing was disbursed)."),
+    Column("dpd90_rate", pa.float64(), "ratio", "cum_dpd90_principal / disbursed_principal."),
+    Column("charge_off_rate", pa.float64(), "ratio",
+           "cum_charged_off_principal / disbursed_principal."),
+    Column("net_loss_rate", pa.float64(), "ratio",
+           "(cum_charged_off_principal - cum_recoveries) / disbursed_principal."),
+    Column("fpd_rate", pa.float64(), "ratio", "cum_fpd_principal / disbursed_principal."),
+)
+
 TABLES: dict[str, tuple[Column, ...]] = {
     "timeseries": TIMESERIES,
     "paths": PATHS,
     "quantiles": QUANTILES,
+    "vintages": VINTAGES,
 }
 """Every results table, in the order they are written and documented."""
 
@@ -264,6 +294,9 @@ _TABLE_MEANING = {
     "timeseries": "One row per (path, day, segment): the book's state and that day's flows.",
     "paths": "One row per path: losses, delinquency ratios and income over the horizon.",
     "quantiles": "Long format, one row per (day, metric, stat): statistics across paths.",
+    "vintages": "One row per (path, vintage, month): each origination month's cumulative "
+    "30+, 90+, charged-off principal, recoveries and first-payment defaults, and their shares "
+    "of its disbursed principal (vintage curves).",
 }
 
 

@@ -65,6 +65,9 @@ FLOW_METRICS = (
     "n_roll30", "n_roll90", "principal_due", "principal_due_unpaid", "principal_collected_30",
 )
 COLLECTION_WINDOW_DAYS = 30  # a day-1 delinquent instalment's principal paid within it
+# Vintage curves by (vintage, month of the event): vintage 0 is the book on day 0, v >= 1 the
+# drawdowns disbursed on days 30(v-1)+1 .. 30v; the month of day t the same way (0: day 0).
+VINTAGE_METRICS = ("disbursed", "dpd30", "dpd90", "charged_off", "recoveries", "fpd")
 METRIC_NAMES = LEVEL_METRICS + FLOW_METRICS
 
 
@@ -94,6 +97,8 @@ class Drawdown:
     closed_generations: int = 0  # earlier generations, each closed and counted in n_closed
     principal_days: int = 0  # outstanding principal summed over days (the APR cap's base)
     paid_charges: int = 0  # interest, penalty, compound and fees paid on this generation
+    vintage: int = 0  # month of disbursement (0: on book on day 0), kept when restructured
+    reached: set[int] = field(default_factory=set)  # the DPD thresholds (31, 91) reached
 
     def outstanding(self) -> int:
         return self.normal_principal + sum(s.principal for s in self.instalments)
@@ -157,11 +162,16 @@ class Twin:
         days = self.horizon + 1
         out = {name: np.zeros((n_paths, days, self.n_segments), np.int64)
                for name in METRIC_NAMES}
+        months = month_index(self.horizon) + 1
+        out["vintages"] = np.zeros((n_paths, months, months, len(VINTAGE_METRICS)), np.int64)
         for path in range(n_paths):
             tally = {name: [[0] * self.n_segments for _ in range(days)] for name in METRIC_NAMES}
+            self.vintage_tally = [[[0] * len(VINTAGE_METRICS) for _ in range(months)]
+                                  for _ in range(months)]
             self._path(path, tally)
             for name in METRIC_NAMES:
                 out[name][path] = tally[name]
+            out["vintages"][path] = self.vintage_tally
         return out
 
     def _path(self, path: int, tally: dict[str, list[list[int]]]) -> None:
@@ -201,6 +211,10 @@ class Twin:
         for t in range(first, self.horizon + 1):
             for loan in loans:
                 self._day(b, seg, loan, t)
+            if t == 0:  # the opening vintage's base: its principal on book on day 0
+                for loan in loans:
+                    if loan.status == ACTIVE and loan.origin <= 0:
+                        self._vintage(0, 0, "disbursed", loan.outstanding())
             self._summarise(loans, t)
             if t >= 0:
                 self._count_levels(seg, loans, t)
@@ -237,6 +251,7 @@ class Twin:
     def _book_drawdown(self, d: int, b: int) -> Drawdown:
         unit = self.drawdown_id[d]
         return Drawdown(row=d, unit=unit, keys=self._draw_keys(unit, b), origin=-self.age[d],
+                        vintage=month_index(-self.age[d]),
                         rate=self.daily_rate[d], term=self.term[d],
                         instalment=self.instalment[d],
                         level=_level_payment(self.principal[d], self.daily_rate[d],
@@ -252,6 +267,9 @@ class Twin:
 
     def _add(self, name: str, t: int, seg: int, value: int) -> None:
         self.tally[name][t][seg] += value
+
+    def _vintage(self, vintage: int, t: int, name: str, value: int) -> None:
+        self.vintage_tally[vintage][month_index(t)][VINTAGE_METRICS.index(name)] += value
 
     def _flow(self, name: str, t: int, seg: int, value: int) -> None:
         """A flow of day ``t``: nothing before day 1 reaches the flows."""
@@ -292,6 +310,7 @@ class Twin:
             if t >= 1:  # an approved applicant (before day 1: part of the opening book)
                 self._add("disbursed_principal", t, seg, loan.normal_principal)
                 self._add("n_new", t, seg, 1)
+                self._vintage(loan.vintage, t, "disbursed", loan.normal_principal)
             return
         flows = t >= 1  # nothing before day 1 reaches the flows
         due_now, was_delinquent = self._accrue_and_fall_due(seg, loan, t, loan_day, flows)
@@ -561,6 +580,7 @@ class Twin:
             self._add("n_roll30", t, seg, 1)
         if flows and loan.dpd == 91:
             self._add("n_roll90", t, seg, 1)
+        self._thresholds(loan, t, flows)
         if 0 <= c.acceleration_dpd <= loan.dpd and not loan.accelerated:
             loan.accelerated = True  # everything not yet due falls due today
             if loan.normal_principal > 0 or loan.accrued_interest > 0:
@@ -581,6 +601,19 @@ class Twin:
                     < beh.redraw_probability):
                 self._redraw(seg, loan, t, b)
 
+    def _thresholds(self, loan: Drawdown, t: int, flows: bool) -> None:
+        """Vintages: the first day in its life a drawdown is at 31+ (and 91+) DPD, its
+        principal then; at 31+ on the first instalment of its original schedule, a
+        first-payment default. Reached before day 1: not counted, then or later."""
+        for threshold, name in ((31, "dpd30"), (91, "dpd90")):
+            if loan.dpd >= threshold and threshold not in loan.reached:
+                loan.reached.add(threshold)
+                if flows:
+                    self._vintage(loan.vintage, t, name, loan.outstanding())
+                    if threshold == 31 and not loan.restructured and (
+                            loan.instalments[0].due == self._due_day(loan, 1)):
+                        self._vintage(loan.vintage, t, "fpd", loan.outstanding())
+
     def _charge_off(self, seg: int, loan: Drawdown, t: int) -> None:
         """Write the principal off; a litigated drawdown recovers a share of its claim, capped
         at the enforceable claim (the all-in APR cap on principal-days, less charges already
@@ -589,6 +622,8 @@ class Twin:
         beh = self.beh
         principal = loan.outstanding()
         self._flow("charged_off_principal", t, seg, principal)
+        if t >= 1:
+            self._vintage(loan.vintage, t, "charged_off", principal)
         if beh.legal_share > 0.0 and (
             rng.uniform(beh.seed, rng.LEGAL, self.path, loan.unit, 0) < beh.legal_share
         ):
@@ -602,9 +637,11 @@ class Twin:
                 got = accrue(claim, beh.legal_rate)
                 self._add("recoveries", t + beh.legal_lag_days, seg, got)
                 self._add("legal_recoveries", t + beh.legal_lag_days, seg, got)
+                self._vintage(loan.vintage, t + beh.legal_lag_days, "recoveries", got)
         elif 1 <= t + beh.recovery_lag_days <= self.horizon:
-            self._add("recoveries", t + beh.recovery_lag_days, seg,
-                      accrue(principal, self.recovery[self._month(t)]))
+            got = accrue(principal, self.recovery[self._month(t)])
+            self._add("recoveries", t + beh.recovery_lag_days, seg, got)
+            self._vintage(loan.vintage, t + beh.recovery_lag_days, "recoveries", got)
 
     def _redraw(self, seg: int, loan: Drawdown, t: int, b: int) -> None:
         """A new drawdown disbursed today (on the book from tomorrow): the same book row, a new
@@ -617,6 +654,8 @@ class Twin:
         loan.keys = self._draw_keys(loan.unit, b)
         loan.status = ACTIVE
         loan.restructured = False
+        loan.vintage = month_index(t)
+        loan.reached = set()
         loan.principal_days = 0  # its own claim starts at its disbursement
         loan.paid_charges = 0
         if t >= 1:
@@ -628,6 +667,13 @@ class Twin:
             self._start_schedule(loan, t, self.principal[d], self.term[d], self.instalment[d])
         self._flow("disbursed_principal", t, seg, loan.normal_principal)
         self._flow("n_new", t, seg, 1)
+        if t >= 1:
+            self._vintage(loan.vintage, t, "disbursed", loan.normal_principal)
+
+
+def month_index(t: int) -> int:
+    """The vintage month of day ``t``: 0 for day 0 and before, m for days 30(m-1)+1 .. 30m."""
+    return 0 if t <= 0 else (t - 1) // DAYS_PER_MONTH + 1
 
 
 def _level_payment(principal: int, rate: float, term: int) -> int:

@@ -15,10 +15,10 @@ import numpy as np
 
 from simulator.book.inputs import KernelInputs
 from simulator.engine.local import run_local
-from simulator.engine.tables import levels
+from simulator.engine.tables import levels, vintage_block
 from simulator.engine.tasks import plan_tasks
 from simulator.validation.checks import METRICS
-from simulator.validation.twin import METRIC_NAMES, simulate_twin
+from simulator.validation.twin import METRIC_NAMES, VINTAGE_METRICS, simulate_twin
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,8 @@ def kernel_aggregates(inputs: KernelInputs, n_paths: int, threads: int | None = 
     """The engine's aggregates of ``inputs`` by metric name (levels for state metrics, daily
     amounts for flows), each int64 ``[path, day, segment]``."""
     lv = kernel_levels(inputs, n_paths, threads)
-    return {name: lv[:, :, :, METRICS[name]] for name in METRIC_NAMES}
+    return {name: lv[:, :, :, METRICS[name]] for name in METRIC_NAMES} | {
+        "vintages": vintage_block(lv)}
 
 
 def kernel_levels(inputs: KernelInputs, n_paths: int, threads: int | None = None) -> np.ndarray:
@@ -86,6 +87,7 @@ def compare(kernel: dict[str, np.ndarray], twin: dict[str, np.ndarray],
     if set(kernel) != set(twin):
         raise ValueError(f"metrics differ: {sorted(set(kernel) ^ set(twin))}")
     names = [n for n in METRIC_NAMES if n in kernel]
+    vintages = _compare_vintages(kernel.get("vintages"), twin.get("vintages"))
     k = np.stack([kernel[n] for n in names], axis=-1)  # [path, day, segment, metric]
     w = np.stack([twin[n] for n in names], axis=-1)
     if k.shape != w.shape:
@@ -98,6 +100,31 @@ def compare(kernel: dict[str, np.ndarray], twin: dict[str, np.ndarray],
                                int(w[path, day, seg, m]))
         per = differ.sum(axis=(0, 1, 2))
         out.by_metric = {n: int(c) for n, c in zip(names, per, strict=True) if c}
+    if vintages is not None:
+        out.cells += vintages.cells
+        out.n_differences += vintages.n_differences
+        out.first = out.first or vintages.first
+        out.by_metric |= vintages.by_metric
+    return out
+
+
+def _compare_vintages(kernel: np.ndarray | None, twin: np.ndarray | None
+                      ) -> Comparison | None:
+    """Every cell of the vintage block ``[path, vintage, month, metric]``; a difference names
+    the vintage and month in its metric (day -1, book-wide)."""
+    if kernel is None:
+        return None
+    if kernel.shape != twin.shape:
+        raise ValueError(f"vintage shapes differ: kernel {kernel.shape}, twin {twin.shape}")
+    differ = kernel != twin
+    out = Comparison(cells=int(kernel.size), n_differences=int(differ.sum()))
+    if out.n_differences:
+        path, v, m, k = (int(i) for i in np.unravel_index(np.argmax(differ), differ.shape))
+        out.first = Difference(f"vintage {v} month {m} {VINTAGE_METRICS[k]}", path, -1, "all",
+                               int(kernel[path, v, m, k]), int(twin[path, v, m, k]))
+        per = differ.sum(axis=(0, 1, 2))
+        out.by_metric = {f"vintage {n}": int(c) for n, c in zip(VINTAGE_METRICS, per,
+                                                                 strict=True) if c}
     return out
 
 

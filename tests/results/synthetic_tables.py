@@ -7,6 +7,8 @@ import numpy as np
 import pyarrow as pa
 
 from simulator.analysis.summary import derive_tables
+from simulator.engine.tables import vintages_table
+from simulator.kernels import layout as L
 from simulator.results.registry import TIMESERIES
 
 
@@ -29,7 +31,12 @@ def random_run_tables(seed: int, n_paths: int, n_days: int, segments: list[str],
             cols[c.name] = pa.array(rng.integers(0, 1000, n), c.type)
         else:
             cols[c.name] = pa.array(rng.integers(0, money_cents_max, n) / 100, c.type)
-    return derive_tables(pa.table(cols))
+    # the vintage block of a random aggregate of the same size
+    horizon = n_days - 1
+    agg = rng.integers(0, money_cents_max, (n_paths, n_days, len(segments),
+                                            L.N_METRICS + L.vintage_columns(horizon,
+                                                                            len(segments))))
+    return derive_tables(pa.table(cols)) | {"vintages": vintages_table(agg * 10_000)}
 
 
 def timeseries_from_rows(rows: list[dict], dictionary_segment: bool = False) -> pa.Table:

@@ -47,6 +47,7 @@ def test_writes_a_complete_run_folder(tmp_path, tables):
         "quantiles.parquet",
         "scenario.yaml",
         "timeseries.parquet",
+        "vintages.parquet",
     ]
     assert sorted(p.name for p in out.parent.iterdir()) == ["r1"]  # no temp left
     assert (out / "scenario.yaml").read_text(encoding="utf-8") == SCENARIO
@@ -194,7 +195,7 @@ def test_manifest_is_written_last(tmp_path, tables, monkeypatch):
     monkeypatch.setattr(writer_mod, "write_parquet", spy_parquet)
     write_run(tmp_path / "r", tables, SCENARIO, MANIFEST)
     assert order[-1] == "manifest.json"
-    assert len(order) == 5
+    assert len(order) == 6  # four tables, the scenario, the manifest
 
 
 def test_invalid_table_writes_nothing(tmp_path, tables):

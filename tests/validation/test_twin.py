@@ -16,7 +16,13 @@ import simulator
 from simulator.book.collection import with_capacity
 from simulator.book.inputs import kernel_inputs
 from simulator.scenario.schema import Scenario
-from simulator.validation.twin import FLOW_METRICS, LEVEL_METRICS, METRIC_NAMES, simulate_twin
+from simulator.validation.twin import (
+    FLOW_METRICS,
+    LEVEL_METRICS,
+    METRIC_NAMES,
+    VINTAGE_METRICS,
+    simulate_twin,
+)
 from simulator.validation.twin_check import (
     check_twin,
     compare,
@@ -43,7 +49,9 @@ def test_the_twin_reports_every_engine_metric():
 def test_twin_equals_kernel_on_shipped_scenario(path):
     r = check_twin(_small(path, 100, 240))
     assert r.ok, r.comparison.first
-    assert r.comparison.cells == 2 * 241 * r.segments * len(METRIC_NAMES)
+    # every metric's cells, and the vintage block's: vintages and months 0..8 of 240 days
+    assert r.comparison.cells == (2 * 241 * r.segments * len(METRIC_NAMES)
+                                  + 2 * 9 * 9 * len(VINTAGE_METRICS))
 
 
 @pytest.mark.slow
