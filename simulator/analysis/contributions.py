@@ -21,8 +21,10 @@ VaR at level a
 
 Everything is computed on the engine's micro-yuan as exact fractions, so the contributions add
 up to the total to the last digit; :func:`simulator.analysis.exact.apportion` rounds them for
-display keeping that sum. By vintage and by collection channel the run's aggregates carry no
-split (they are kept by segment only), so those allocations are not made here.
+display keeping that sum. The same allocation by vintage reads each vintage's net loss from the
+``vintages`` table (every charge-off and recovery from day 1 belongs to one vintage, so the
+vintages add up to the same path losses). By collection channel the run's aggregates carry no
+split, so that allocation is not made here.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
+import pyarrow as pa
 
 from simulator.analysis import risk
 from simulator.analysis.exact import MICRO, exact, micro_yuan
@@ -58,6 +61,21 @@ def segment_losses(g: Grid) -> tuple[list[str], np.ndarray]:
     co = g.sum(("cum_charged_off_principal",))[:, -1, :]
     rec = g.sum(("cum_recoveries",))[:, -1, :]
     return list(g.segments), micro_yuan(co) - micro_yuan(rec)
+
+
+def vintage_losses(vintages: pa.Table) -> tuple[list[str], np.ndarray]:
+    """(vintage names, (paths, vintages) int64 net loss in micro-yuan over the horizon): each
+    vintage's charged-off principal less recoveries at the run's last month."""
+    col = {n: vintages.column(n).to_numpy() for n in ("path", "vintage", "month",
+                                                       "cum_charged_off_principal",
+                                                       "cum_recoveries")}
+    last = col["month"] == col["month"].max()
+    path, v = col["path"][last], col["vintage"][last]
+    losses = np.zeros((int(path.max()) + 1, int(v.max()) + 1), np.int64)
+    losses[path, v] = (micro_yuan(col["cum_charged_off_principal"][last])
+                       - micro_yuan(col["cum_recoveries"][last]))
+    names = ["day-0 book"] + [f"vintage {k}" for k in range(1, losses.shape[1])]
+    return names, losses
 
 
 def _order(total: np.ndarray) -> np.ndarray:
@@ -111,4 +129,10 @@ def value_at_risk(names: list[str], losses: np.ndarray, level: float = 0.99) -> 
 def allocate(g: Grid, level: float = 0.99) -> list[Allocation]:
     """VaR and ES at ``level`` of the run's net loss, allocated to its segments."""
     names, losses = segment_losses(g)
+    return [value_at_risk(names, losses, level), expected_shortfall(names, losses, level)]
+
+
+def allocate_by_vintage(vintages: pa.Table, level: float = 0.99) -> list[Allocation]:
+    """VaR and ES at ``level`` of the run's net loss, allocated to its vintages."""
+    names, losses = vintage_losses(vintages)
     return [value_at_risk(names, losses, level), expected_shortfall(names, losses, level)]

@@ -87,7 +87,8 @@ STATE_METRICS = tuple(range(N_BY_CODE, PRINCIPAL_BY_BUCKET + N_BUCKETS)) + (
 # N_METRICS on (``vintage_columns`` of them; none: not recorded), so that it is merged, saved
 # and resumed with the aggregate, path by path; those columns mean nothing per day or segment.
 V_DISBURSED = 0  # principal disbursed (vintage 0: principal on book on day 0)
-V_DPD30 = 1  # principal outstanding when a drawdown first reaches PAST_30_DPD (from day 1)
+V_DPD30 = 1  # principal outstanding when a drawdown first reaches PAST_30_DPD (vintage 0,
+# month 0: the day-0 principal of those that had reached it before)
 V_DPD90 = 2  # the same at PAST_90_DPD
 V_CHARGED_OFF = 3  # principal charged off
 V_RECOVERIES = 4  # recoveries received on its charge-offs

@@ -571,11 +571,9 @@ def _simulate(book, contract, beh, macro, chunk, plan, scratch, agg, end_state):
                         _redraw(a, t, seg, st, keys, j, d, b, path, path_keys, book, beh)
                 if last:
                     break
-                if t == 0:  # the opening vintage's base: principal on book on day 0
+                if t == 0:
                     for j in range(nd):
-                        if st[j, S_STATUS] == ACTIVE and st[j, S_ORIGIN] <= 0:
-                            steps.vintage_add(a, 0, 0, L.V_DISBURSED,
-                                              dd.principal_outstanding(st, sl, j))
+                        steps.opening_vintage(a, st, sl, j)
                 _summarise(bs, st, sl, nd, t)
                 if report:
                     dpd30, dpd90 = _report_borrower(a, t, seg, bs[L.B_OLDEST_DUE], dpd30, dpd90)

@@ -118,6 +118,19 @@ def vintage_thresholds(a, t, st, sl, j, dpd, period, as_of, flow_day):
     st[j, S_VINTAGE_FLAGS] = flags
 
 
+@jit(forceinline=True, _nrt=False)
+def opening_vintage(a, st, sl, j):
+    """The day-0 book, vintage 0, at month 0: a drawdown on book on day 0 adds its principal
+    then to the base, and to the 30+ (90+) principal if it had reached 31 (91) DPD before."""
+    if st[j, S_STATUS] == ACTIVE and st[j, S_ORIGIN] <= 0:
+        out = dd.principal_outstanding(st, sl, j)
+        vintage_add(a, 0, 0, L.V_DISBURSED, out)
+        if st[j, S_VINTAGE_FLAGS] & L.VF_DPD30 != 0:
+            vintage_add(a, 0, 0, L.V_DPD30, out)
+        if st[j, S_VINTAGE_FLAGS] & L.VF_DPD90 != 0:
+            vintage_add(a, 0, 0, L.V_DPD90, out)
+
+
 # ---- before the step ------------------------------------------------------------------------
 @jit(forceinline=True, _nrt=False)
 def report_new(a, t, seg, st, j, flow_day):

@@ -18,6 +18,7 @@ import yaml
 from simulator._version import __version__
 from simulator.analysis import risk
 from simulator.analysis.compare import RunInfo, difference, paired
+from simulator.analysis.contributions import allocate_by_vintage
 from simulator.analysis.ecl import restructured_in_probation
 from simulator.analysis.figures import (
     DPD30,
@@ -549,7 +550,8 @@ def build_blocks(run: Run, baseline: Run | None = None,
             diffs[key] = difference(b.col(metric), f.col(metric), stat, is_paired)
     blocks = _cover(run, f, font) + _executive(f, b, diffs) + _figures(f, b)
     blocks += early_warning_blocks(f.data.grid, f.data.name)
-    blocks += vintage_blocks(VintageCurves.from_table(run.vintages), f.data.name)
+    blocks += vintage_blocks(VintageCurves.from_table(run.vintages),
+                             allocate_by_vintage(run.vintages), f.data.name)
     blocks += _regulatory(f)
     blocks += finance_blocks(f.data.grid, f.scenario, f.data.name)
     if attribution is not None:

@@ -168,7 +168,9 @@ def capital_blocks(c: C.CapitalPaths, settings: P.Settings, name: str) -> list[B
     ]
 
 
-def contribution_blocks(allocs: list[E.Allocation], name: str) -> list[Block]:
+def contribution_table(allocs: list[E.Allocation], label: str) -> Block:
+    """The table of VaR and ES parts (first column ``label``: segment, vintage) with their
+    Monte Carlo errors and shares, the shown parts adding up to the shown totals."""
     segments = list(allocs[0].parts)
     shown = {a.measure: apportion(list(a.parts.values()), 2) for a in allocs}
     rows = []
@@ -184,21 +186,26 @@ def contribution_blocks(allocs: list[E.Allocation], name: str) -> list[Block]:
     for a in allocs:
         total += [f"{float(sum(shown[a.measure])):,.2f}", "", pct(1.0 if a.total else math.nan, 1)]
     rows.append(total)
-    header = ["Segment"]
+    header = [label]
     for a in allocs:
         header += [f"{a.measure} part", "MC s.e.", "share"]
+    return Block("table", header=header, rows=rows)
+
+
+def contribution_blocks(allocs: list[E.Allocation], name: str) -> list[Block]:
     var, es = allocs
     m = max(0, (var.paths_used - 1) // 2)
     return [
         Block("h2", "Risk contributions by segment"),
-        Block("table", header=header, rows=rows),
+        contribution_table(allocs, "Segment"),
         Block("small", f"Yuan of net loss over the horizon. ES 99: each segment's mean loss over "
               f"the worst {es.paths_used} path(s), which add up to ES exactly. VaR 99: each "
               f"segment's mean loss over the {var.paths_used} paths ranked nearest the VaR ({m} "
               "on each side), scaled so that the parts add up to VaR exactly. Parts are exact "
               "fractions of the engine's micro-yuan, shown to the fen by the largest-remainder "
-              "rule so that the shown parts add up to the shown total. By vintage and by "
-              "collection channel: not available, the run keeps its aggregates by segment only."),
+              "rule so that the shown parts add up to the shown total. By vintage: on the "
+              "vintage page. By collection channel: not available, the run keeps no split of "
+              "its losses by channel."),
         Block("figure", "Risk contributions", figure=lambda fig:
               finance_plots.contributions_figure(allocs, name, fig),
               reading="Reading: the bars of a measure add up to its total; a segment whose "

@@ -266,7 +266,8 @@ VINTAGES: tuple[Column, ...] = (
     _money("disbursed_principal", "The vintage's principal disbursed (vintage 0: its "
            "principal on book on day 0); the base of the rates."),
     _money("cum_dpd30_principal", "Principal outstanding when each drawdown of the vintage "
-           "first reached 31 DPD (30+, M2), cumulative to the month's end, from day 1."),
+           "first reached 31 DPD (30+, M2), cumulative to the month's end; vintage 0 counts "
+           "at month 0 the day-0 principal of its drawdowns that had reached it before."),
     _money("cum_dpd90_principal", "The same on first reaching 91 DPD (90+, M4)."),
     _money("cum_charged_off_principal", "The vintage's principal charged off, cumulative."),
     _money("cum_recoveries", "Recoveries received on the vintage's charge-offs, cumulative."),

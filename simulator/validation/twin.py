@@ -211,10 +211,13 @@ class Twin:
         for t in range(first, self.horizon + 1):
             for loan in loans:
                 self._day(b, seg, loan, t)
-            if t == 0:  # the opening vintage's base: its principal on book on day 0
-                for loan in loans:
+            if t == 0:  # the day-0 book's vintage: its principal on book on day 0, and in
+                for loan in loans:  # the 30+ / 90+ curves what had reached them before
                     if loan.status == ACTIVE and loan.origin <= 0:
                         self._vintage(0, 0, "disbursed", loan.outstanding())
+                        for threshold, name in ((31, "dpd30"), (91, "dpd90")):
+                            if threshold in loan.reached:
+                                self._vintage(0, 0, name, loan.outstanding())
             self._summarise(loans, t)
             if t >= 0:
                 self._count_levels(seg, loans, t)

@@ -118,3 +118,9 @@ def test_engine_vintages_add_up_to_the_timeseries(tmp_path):
         assert (v["cum_dpd30_principal"] <= v["disbursed_principal"] + 1e-6).all()
         assert (v["cum_fpd_principal"] <= v["cum_dpd30_principal"] + 1e-6).all()
         assert v["cum_dpd30_principal"][later].sum() > 0
+        # the day-0 book starts from what had reached 30+ before: at least what is at 31+ DPD
+        # (M2..M6) on day 0, which must have reached it
+        past30 = sum(t[f"principal_M{k}"][day0].sum() for k in range(2, 7))
+        assert past30 > 0
+        assert v["cum_dpd30_principal"][row0].sum() >= past30 - 1e-3
+        assert v["cum_dpd90_principal"][row0].sum() <= v["cum_dpd30_principal"][row0].sum()

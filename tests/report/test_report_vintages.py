@@ -40,3 +40,16 @@ def test_curves_rise_with_months_on_book(levers_run):
             assert (np.diff(x, axis=1) >= 0).all()  # cumulative: never falls
     fig = vintage_figure(c, "levers")
     assert len(fig.axes) == 3 and len(fig.axes[0].lines) >= 1
+
+
+def test_vintage_contributions_split_the_same_tail_as_the_segments(levers_run):
+    from simulator.analysis import contributions as E
+    from simulator.analysis.grid import Grid
+
+    by_segment = E.allocate(Grid(levers_run.timeseries))
+    by_vintage = E.allocate_by_vintage(levers_run.vintages)
+    for s, v in zip(by_segment, by_vintage, strict=True):
+        assert v.measure == s.measure
+        assert v.total == s.total  # the same path losses, to the micro-yuan
+        assert sum(v.parts.values()) == v.total
+    assert list(by_vintage[0].parts)[0] == "day-0 book"
