@@ -551,7 +551,8 @@ def build_blocks(run: Run, baseline: Run | None = None,
     blocks = _cover(run, f, font) + _executive(f, b, diffs) + _figures(f, b)
     blocks += early_warning_blocks(f.data.grid, f.data.name)
     blocks += vintage_blocks(VintageCurves.from_table(run.vintages),
-                             allocate_by_vintage(run.vintages), f.data.name)
+                             allocate_by_vintage(run.vintages), f.data.grid.horizon,
+                             f.data.name)
     blocks += _regulatory(f)
     blocks += finance_blocks(f.data.grid, f.scenario, f.data.name)
     if attribution is not None:

@@ -66,8 +66,10 @@ def _cell(x: np.ndarray) -> str:
     return f"{pct(med, 2)} ({pct(hi, 2)})"
 
 
-def vintage_blocks(c: VintageCurves, allocs: list[Allocation], name: str) -> list[Block]:
-    """The vintage page, with the tail's contributions by vintage (``allocs``)."""
+def vintage_blocks(c: VintageCurves, allocs: list[Allocation], horizon: int,
+                   name: str) -> list[Block]:
+    """The vintage page of a run of ``horizon`` days, with the tail's contributions by
+    vintage (``allocs``)."""
     rows = []
     for v in c.vintages:
         v = int(v)
@@ -75,7 +77,7 @@ def vintage_blocks(c: VintageCurves, allocs: list[Allocation], name: str) -> lis
         if n == 0:
             continue
         last = n - 1
-        label = "day-0 book" if v == 0 else f"{v} (days {30 * v - 29}-{30 * v})"
+        label = "day-0 book" if v == 0 else f"{v} (days {30 * v - 29}-{min(30 * v, horizon)})"
         rows.append([label, yuan(float(c.disbursed[:, v].mean())), str(last),
                      *(_cell(c.rates[r][:, v, last]) for r in
                        ("dpd30_rate", "dpd90_rate", "net_loss_rate", "fpd_rate"))])
