@@ -6,7 +6,8 @@ every day of every path, every decision drawn from the same counter-based genera
 (:mod:`simulator.validation.twin_rng`, written from the kernel's definition, not imported
 from it). It reads the kernel's inputs (``simulator.book.inputs.kernel_inputs``) and returns
 the engine's aggregates by metric name, levels for state metrics and daily amounts for flows,
-so the two can be compared cell by cell (:mod:`simulator.validation.twin_check`).
+so the two can be compared cell by cell (:mod:`simulator.validation.twin_check`), and under
+``"vintages"`` the vintage block ``[path, vintage, month, VINTAGE_METRICS]``.
 
 Written for clarity, not speed: each drawdown is stepped on every day from its first day
 (seasoned drawdowns from their disbursement, before day 0; the kernel's quiet-day skipping

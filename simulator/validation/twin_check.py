@@ -92,14 +92,8 @@ def compare(kernel: dict[str, np.ndarray], twin: dict[str, np.ndarray],
     w = np.stack([twin[n] for n in names], axis=-1)
     if k.shape != w.shape:
         raise ValueError(f"shapes differ: kernel {k.shape}, twin {w.shape}")
-    differ = k != w
-    out = Comparison(cells=int(k.size), n_differences=int(differ.sum()))
-    if out.n_differences:
-        path, day, seg, m = (int(i) for i in np.unravel_index(np.argmax(differ), differ.shape))
-        out.first = Difference(names[m], path, day, segments[seg], int(k[path, day, seg, m]),
-                               int(w[path, day, seg, m]))
-        per = differ.sum(axis=(0, 1, 2))
-        out.by_metric = {n: int(c) for n, c in zip(names, per, strict=True) if c}
+    out = _cells(k, w, names, lambda path, day, seg, name, kv, tv: Difference(
+        name, path, day, segments[seg], kv, tv))
     if vintages is not None:
         out.cells += vintages.cells
         out.n_differences += vintages.n_differences
@@ -116,15 +110,21 @@ def _compare_vintages(kernel: np.ndarray | None, twin: np.ndarray | None
         return None
     if kernel.shape != twin.shape:
         raise ValueError(f"vintage shapes differ: kernel {kernel.shape}, twin {twin.shape}")
-    differ = kernel != twin
-    out = Comparison(cells=int(kernel.size), n_differences=int(differ.sum()))
+    return _cells(kernel, twin, [f"vintage {n}" for n in VINTAGE_METRICS],
+                  lambda path, v, m, name, kv, tv: Difference(
+                      f"{name} of vintage {v} month {m}", path, -1, "all", kv, tv))
+
+
+def _cells(k: np.ndarray, w: np.ndarray, names: list[str], where) -> Comparison:
+    """Cell-by-cell agreement of two arrays whose last axis is ``names``; ``where(*index,
+    name, kernel value, twin value)`` makes the first difference's :class:`Difference`."""
+    differ = k != w
+    out = Comparison(cells=int(k.size), n_differences=int(differ.sum()))
     if out.n_differences:
-        path, v, m, k = (int(i) for i in np.unravel_index(np.argmax(differ), differ.shape))
-        out.first = Difference(f"vintage {v} month {m} {VINTAGE_METRICS[k]}", path, -1, "all",
-                               int(kernel[path, v, m, k]), int(twin[path, v, m, k]))
-        per = differ.sum(axis=(0, 1, 2))
-        out.by_metric = {f"vintage {n}": int(c) for n, c in zip(VINTAGE_METRICS, per,
-                                                                 strict=True) if c}
+        idx = tuple(int(i) for i in np.unravel_index(np.argmax(differ), differ.shape))
+        out.first = where(*idx[:-1], names[idx[-1]], int(k[idx]), int(w[idx]))
+        per = differ.reshape(-1, differ.shape[-1]).sum(axis=0)
+        out.by_metric = {n: int(c) for n, c in zip(names, per, strict=True) if c}
     return out
 
 
