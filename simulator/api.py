@@ -22,11 +22,10 @@ import pyarrow as pa
 from simulator._version import __version__
 from simulator.analysis.summary import paths_table, quantiles_table
 from simulator.book.collection import with_capacity
-from simulator.book.inputs import KernelInputs, RunPlan, plan_run
+from simulator.book.inputs import KernelInputs, RunPlan, plan_run, resolve_chunk
 from simulator.engine.local import run_local
 from simulator.engine.tables import levels, timeseries_table, vintages_table
 from simulator.engine.tasks import (
-    DEFAULT_CHUNK,
     DEFAULT_PATH_BLOCK,
     Task,
     TaskResult,
@@ -190,7 +189,7 @@ def run(scenario: Scenario, *, out: str | Path | None = None, out_root: str | Pa
                          "it belongs to", path=str(folder))
     remove_if_complete(folder, notice)  # checkpoints left behind by a run that completed
     check_run_destination(folder, force)  # fail before spending the compute
-    chunk = max(1, int(chunk_size or DEFAULT_CHUNK))  # as plan_tasks resolves them
+    chunk = resolve_chunk(chunk_size)  # as plan_tasks resolves them
     block = max(1, int(path_block or DEFAULT_PATH_BLOCK))
     checkpoint = Checkpoint(folder, run_key(scenario, chunk, block), notice).open(resume, force)
     t0 = time.perf_counter()

@@ -12,13 +12,12 @@ from typing import NamedTuple
 
 import numpy as np
 
-from simulator.book.inputs import KernelInputs, RunPlan, chunk_inputs
+from simulator.book.inputs import KernelInputs, RunPlan, chunk_inputs, resolve_chunk
 from simulator.errors import InputError
 from simulator.kernels.layout import N_END_FIELDS, N_METRICS, vintage_columns
 from simulator.kernels.merge import add_wrapping
 from simulator.kernels.portfolio import simulate_block
 
-DEFAULT_CHUNK = 50_000  # borrowers per task
 DEFAULT_PATH_BLOCK = 8  # paths per task
 
 
@@ -28,11 +27,6 @@ class Task:
     path_hi: int
     b_lo: int
     b_hi: int
-
-
-def resolve_chunk(chunk_size: int | None) -> int:
-    """Borrowers per task: ``chunk_size``, or the default for None or 0."""
-    return max(1, int(chunk_size or DEFAULT_CHUNK))
 
 
 def plan_tasks(n_paths: int, n_borrowers: int, chunk_size: int | None = None,
