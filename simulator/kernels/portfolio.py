@@ -179,10 +179,11 @@ class Scratch(NamedTuple):
     flows: np.ndarray  # int64 [N_FLOWS]: a payment's allocation
     borrower: np.ndarray  # int64 [N_BORROWER]: the borrower at the start of the day (B_*)
     unemployed: np.ndarray  # int8 [months]: 1 in the months the borrower is unemployed
-    pd_cache: np.ndarray  # float64 [2]: the borrower's last PD and its quantile
+    pd_cache: np.ndarray  # float64 [4]: the borrower's last PD, its quantile, exponent, exp
     hazard: np.ndarray  # float64 [months, N_BUCKETS, N_HAZARDS]: the path's daily chances
     recovery: np.ndarray  # float64 [months]: the path's recovery rate
     phi_bounds: np.ndarray  # rng.normal_cdf_bounds()
+    probit: np.ndarray  # rng.probit_table()
 
 
 @jit(forceinline=True, _nrt=False)
@@ -438,13 +439,22 @@ def simulate_block(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, hor
         flows=np.zeros(L.N_FLOWS, np.int64),
         borrower=np.zeros(L.N_BORROWER, np.int64),
         unemployed=np.zeros(n_months, np.int8),
-        pd_cache=np.zeros(2),
+        pd_cache=np.zeros(4),
         hazard=np.empty((n_months, L.N_BUCKETS, L.N_HAZARDS)),
         recovery=np.empty(n_months),
         phi_bounds=_phi_bounds(),
+        probit=_probit(),
     )
     _simulate(book, contract, beh, macro, Chunk(path_lo, path_hi, b_lo, b_hi, horizon),
               Plan(plan_code, plan_amount), scratch, agg, end_state)
+
+
+@functools.cache
+def _probit() -> np.ndarray:
+    """``rng.probit_table()``, read-only, built once per process."""
+    table = rng.probit_table()
+    table.flags.writeable = False
+    return table
 
 
 @functools.cache
@@ -494,6 +504,7 @@ def _simulate(book, contract, beh, macro, chunk, plan, scratch, agg, end_state):
             seg = book.segment[b]
             approved = book.approved.shape[0] == 0 or book.approved[b] != 0
             scratch.pd_cache[0] = -1.0  # no PD yet
+            scratch.pd_cache[2] = np.nan  # no exponent yet (NaN equals nothing)
             bs[L.B_DECIDED_MONTH] = -1
             _employment(scratch.unemployed, a, b, seg, path, horizon, book, beh, macro)
             t = _start_borrower(st, keys, d0, nd, b, book, path_keys, contract, beh, as_of)

@@ -288,8 +288,13 @@ def miss_probability(b, seg, m, t, book, beh, macro, scratch):
     dsr = (bs[L.B_LEVEL_PAYMENTS] / 1e6 + other) / max(income, 1e-9)
     mob = (t - bs[L.B_YOUNGEST_ORIGIN]) // L.DAYS_PER_MONTH
     curve = beh.months_on_book_pd
+    cache = scratch.pd_cache  # the last month's exponent and its exp, often the same
+    x = beh.dsr_sensitivity * (dsr - beh.dsr_reference[seg])
+    if x != cache[2]:
+        cache[2] = x
+        cache[3] = math.exp(x)
     pd = (beh.base_pd[seg] * curve[min(max(mob, 1), curve.shape[0]) - 1] * macro.season[m]
-          * math.exp(beh.dsr_sensitivity * (dsr - beh.dsr_reference[seg])))
+          * cache[3])
     if unemployed:
         pd *= beh.unemployed_pd_multiplier
     if book.pd_multiplier.shape[0] > 0:
@@ -308,10 +313,10 @@ def borrower_misses(b, seg, j, m, t, path, book, beh, macro, scratch, sqrt_rho, 
     if bs[L.B_DECIDED_MONTH] == m:
         return bs[L.B_MISSES_MONTH] != 0
     pd = miss_probability(b, seg, m, t, book, beh, macro, scratch)
-    cache = scratch.pd_cache  # (PD, its quantile): the last month's, often the same
+    cache = scratch.pd_cache  # (PD, its quantile, ...): the last month's, often the same
     if pd != cache[0]:
         cache[0] = pd
-        cache[1] = rng.miss_quantile(pd)
+        cache[1] = rng.miss_quantile(pd, scratch.probit)
     threshold = (cache[1] - sqrt_rho * macro.segment_z[path, seg, m]) / sqrt_1mrho
     misses = rng.below_normal_cdf(rng.uniform_at(scratch.keys[j, K_MISS], m), threshold,
                                   scratch.phi_bounds)

@@ -156,6 +156,7 @@ class Twin:
         self.cure_daily = macro.cure_daily.tolist()  # collection's chances, before the lift
         self.partial_daily = macro.partial_daily.tolist()
         self.n_months = macro.z.shape[1]
+        self.probit = rng.probit_table()  # the miss rule's Phi^-1 table
 
     # ------------------------------------------------------------------ the whole portfolio
     def run(self, n_paths: int) -> dict[str, np.ndarray]:
@@ -464,7 +465,7 @@ class Twin:
         if self.decided_month != m:
             pd = self._miss_probability(b, seg, m, t)
             if pd != self.last_pd:
-                self.last_pd, self.last_quantile = pd, rng.miss_quantile(pd)
+                self.last_pd, self.last_quantile = pd, rng.miss_quantile(pd, self.probit)
             rho = self.beh.rho
             threshold = ((self.last_quantile - math.sqrt(rho) * self.segment_z[self.path][seg][m])
                          / math.sqrt(1.0 - rho))

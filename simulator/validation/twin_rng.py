@@ -84,12 +84,9 @@ def _polynomial(coefficients: tuple[float, ...], x: float) -> float:
     return y
 
 
-def miss_quantile(p: float) -> float:
-    """Acklam's approximation alone, for ``p`` in [0, 1): the miss rule's Phi^-1 (-inf at
-    0)."""
+def acklam(p: float) -> float:
+    """Acklam's rational approximation of Phi^-1 on (0, 1)."""
     low = 0.02425
-    if p <= 0.0:
-        return -math.inf
     if p < low:
         q = math.sqrt(-2.0 * math.log(p))
         return _polynomial(_C, q) / (_polynomial(_D, q) * q + 1.0)
@@ -101,6 +98,28 @@ def miss_quantile(p: float) -> float:
     return -_polynomial(_C, q) / (_polynomial(_D, q) * q + 1.0)
 
 
+# The miss rule's Phi^-1: a table in log(p) over the lower half of (0, 1), 128 points a unit
+# from log(p) = -36, read linearly; Acklam's formula above 0.5 and below the table.
+PROBIT_LO, PROBIT_HI, PROBIT_STEPS = -36.0, -0.6931471805599453, 128
+
+
+def probit_table() -> list[float]:
+    n = int((PROBIT_HI - PROBIT_LO) * PROBIT_STEPS) + 2
+    return [normal_ppf(math.exp(PROBIT_LO + i / PROBIT_STEPS)) for i in range(n)]
+
+
+def miss_quantile(p: float, table: list[float]) -> float:
+    """Phi^-1(p) for the miss rule, ``p`` in [0, 1): -inf at 0."""
+    if p <= 0.0:
+        return -math.inf
+    if p < 0.5:
+        g = (math.log(p) - PROBIT_LO) * PROBIT_STEPS
+        if g >= 0.0:
+            i = int(g)
+            return table[i] + (g - i) * (table[i + 1] - table[i])
+    return acklam(p)
+
+
 def normal_ppf(p: float) -> float:
     """Inverse of the normal distribution function on (0, 1); -inf and inf at 0 and 1:
     Acklam's approximation refined by one Halley step."""
@@ -108,7 +127,7 @@ def normal_ppf(p: float) -> float:
         return -math.inf
     if p >= 1.0:
         return math.inf
-    x = miss_quantile(p)
+    x = acklam(p)
     e = normal_cdf(x) - p  # one Halley step
     u = e * math.sqrt(2.0 * math.pi) * math.exp(0.5 * x * x)
     return x - u / (1.0 + 0.5 * x * u)
