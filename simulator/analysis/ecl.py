@@ -47,8 +47,9 @@ ECL
 Provisions are the ECL on book; coverage (拨备覆盖率) is provisions / NPL (principal at 91+ DPD);
 their change between dates is the P&L's provision charge (:mod:`simulator.analysis.pnl`).
 
-Not available from the aggregates: a stage-transfer matrix (it needs each drawdown's stage at
-the last quarter-end), restructured principal by bucket, and each drawdown's PD at origination.
+The quarterly stage-transfer matrix, which needs each drawdown's stage at the last quarter
+end, is counted by the kernel and read by :mod:`simulator.analysis.stages`. Not available from
+the aggregates: restructured principal by bucket, and each drawdown's PD at origination.
 """
 
 from __future__ import annotations

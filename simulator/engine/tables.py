@@ -51,7 +51,8 @@ _MONEY_FLOW = {
     "principal_due": L.PRINCIPAL_DUE,
     "principal_due_unpaid": L.PRINCIPAL_DUE_UNPAID,
     "principal_collected_30": L.PRINCIPAL_COLLECTED_30,
-}
+} | {name: L.TRANSFER_PRINCIPAL + k
+     for k, name in enumerate(registry.transfer_columns("principal"))}
 _COUNT_FLOW = {
     "n_missed": L.N_MISSED,
     "n_cured": L.N_CURED,
@@ -61,7 +62,7 @@ _COUNT_FLOW = {
     "n_litigated": L.N_LITIGATED,
     "n_roll30": L.N_ROLL30,
     "n_roll90": L.N_ROLL90,
-}
+} | {name: L.TRANSFER_N + k for k, name in enumerate(registry.transfer_columns("n"))}
 
 # Every timeseries column read straight off one aggregate metric (cumulative columns aside).
 AGGREGATE_COLUMNS: dict[str, int] = _COUNT | _MONEY_LEVEL | _MONEY_FLOW | _COUNT_FLOW

@@ -70,7 +70,19 @@ PRINCIPAL_DUE_UNPAID = 53  # of it, unpaid at the end of that day (restructured 
 # of that, paid 1..COLLECTION_WINDOW_DAYS days after the due day: written into the due day's
 # cell when the payment comes (aggregates are sums, so a past day's cell takes it as well)
 PRINCIPAL_COLLECTED_30 = 54
-N_METRICS = 55
+# IFRS 9 stage transfers, counted on each quarter end (days QUARTER_DAYS, 2 x QUARTER_DAYS, ...)
+# for every drawdown on book at the quarter's start (day 0 for the first) or disbursed in it:
+# from its stage then (STAGE_NEW: disbursed in the quarter) to its stage at the quarter end, or
+# to charged off / repaid (a redraw's predecessor is repaid), with its principal at the
+# quarter's start (a new drawdown's: disbursed). Metric TRANSFER_N + from x N_STAGE_TO + to.
+TRANSFER_N = 55
+TRANSFER_PRINCIPAL = 75
+N_METRICS = 95
+QUARTER_DAYS = 90
+STAGE_NEW, STAGE_1, STAGE_2, STAGE_3 = 0, 1, 2, 3  # from: new, or the stage at the start
+N_STAGE_FROM = 4
+TO_STAGE_1, TO_STAGE_2, TO_STAGE_3, TO_CHARGED_OFF, TO_REPAID = 0, 1, 2, 3, 4  # to
+N_STAGE_TO = 5
 COLLECTION_WINDOW_DAYS = 30
 RUN_FLOWS = ((INTEREST_RUN, INTEREST_ACCRUED), (PENALTY_RUN, PENALTY_ACCRUED),
              (COMPOUND_RUN, COMPOUND_ACCRUED), (NONACCRUAL_RUN, NONACCRUAL))
@@ -139,7 +151,9 @@ S_LEVEL_PAYMENT = 25  # the schedule's level monthly payment, the debt service i
 S_TODAY_TERMS = 26  # 1: drawn under today's policy (a redraw from day 1): its redraw rate
 S_VINTAGE = 27  # its vintage (below), kept through a restructuring
 S_VINTAGE_FLAGS = 28  # VF_* bits: thresholds it has reached (each counted once in its life)
-N_STATE = 29
+S_QUARTER_STAGE = 29  # STAGE_*: its stage at the last quarter end (STAGE_NEW: disbursed since)
+S_QUARTER_PRINCIPAL = 30  # its principal then (disbursed, when new)
+N_STATE = 31
 
 ACTIVE, CLOSED, CHARGED_OFF_STATUS = 0, 1, 2
 

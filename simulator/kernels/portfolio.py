@@ -5,9 +5,9 @@ Pure: arrays in, aggregates out (``agg[path, day, segment, metric]``, see ``layo
 Borrowers are independent given the path's macro factor, so a borrower's drawdowns are held in
 small scratch arrays and nothing per drawdown outlives the borrower. A drawdown takes a full
 step (``steps``) only on its event days (a due date, a draw that fires, a bucket or threshold
-day, see ``_next_step``); the days between only accrue constant amounts and are settled in one
-go, with the same bits as stepping every day (``Contract.skip_quiet_days=False``, the tests'
-reference).
+day, a quarter end, see ``_next_step``); the days between only accrue constant amounts and are
+settled in one go, with the same bits as stepping every day (``Contract.skip_quiet_days=False``,
+the tests' reference).
 """
 
 from __future__ import annotations
@@ -379,6 +379,8 @@ def _next_step(st, sl, keys, j, d, t, cap, plan, as_of, draws, hazard, oldest, c
         return t
     if st[j, S_STATUS] != ACTIVE:
         return cap
+    if t >= 1:  # every quarter end is an event day: its stage transfers read the step
+        cap = min(cap, (t + L.QUARTER_DAYS - 1) // L.QUARTER_DAYS * L.QUARTER_DAYS)
     if st[j, S_N_SLOTS] == 0 and (
         st[j, S_ACCELERATED] != 0 or st[j, S_NEXT_INSTALMENT] > st[j, S_TERM]
     ):
@@ -532,6 +534,7 @@ def _simulate(book, contract, beh, macro, chunk, plan, scratch, agg, end_state):
                     if loan_day == 0:  # disbursed today
                         if report:
                             steps.report_new(a, t, seg, st, j, flow_day)
+                        steps.quarter_entry(a, t, seg, st, j)
                         continue
                     if st[j, S_STATUS] != ACTIVE:  # closed or charged off before day 0
                         if report:
@@ -577,6 +580,10 @@ def _simulate(book, contract, beh, macro, chunk, plan, scratch, agg, end_state):
                                                        scratch.recovery[m], book, contract, beh)
                     if report:
                         steps.report(a, t, seg, st, j, outstanding)
+                    if st[j, S_STATUS] == ACTIVE:
+                        steps.quarter_end(a, t, seg, st, j, outstanding)
+                    else:  # charged off or closed today (before a redraw takes the row)
+                        steps.quarter_exit(a, t, seg, st, j, horizon)
                     if (closed and redraws and t > start and t < horizon
                             and (approved or t <= 0)):
                         _redraw(a, t, seg, st, keys, j, d, b, path, path_keys, book, beh)

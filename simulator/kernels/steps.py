@@ -581,3 +581,54 @@ def redraw(a, t, seg, st, j, d, book):
         a[t, seg, L.DISBURSED] += st[j, S_NORMAL_PRINCIPAL]
         a[t, seg, L.N_NEW] += 1
         vintage_add(a, st[j, S_VINTAGE], t, L.V_DISBURSED, st[j, S_NORMAL_PRINCIPAL])
+    quarter_entry(a, t, seg, st, j)
+
+
+# ---- IFRS 9 stage transfers (``layout``: TRANSFER_*) ------------------------------------------
+# A drawdown's stage changes only on its full steps, and every quarter end is one of its event
+# days while it is on book (``portfolio._next_step``), so each quarter end reads it as stepped.
+@jit(forceinline=True, _nrt=False)
+def stage(st, j):
+    """Its IFRS 9 stage now: 3 from 91 DPD, 2 from 31 DPD or once restructured, else 1."""
+    if st[j, S_DPD] >= L.PAST_90_DPD:
+        return L.STAGE_3
+    if st[j, S_DPD] >= L.PAST_30_DPD or st[j, S_RESTRUCTURED] != 0:
+        return L.STAGE_2
+    return L.STAGE_1
+
+
+@jit(forceinline=True, _nrt=False)
+def _transfer(a, q, seg, st, j, to):
+    k = st[j, L.S_QUARTER_STAGE] * L.N_STAGE_TO + to
+    a[q, seg, L.TRANSFER_N + k] += 1
+    a[q, seg, L.TRANSFER_PRINCIPAL + k] += st[j, L.S_QUARTER_PRINCIPAL]
+
+
+@jit(forceinline=True, _nrt=False)
+def quarter_end(a, t, seg, st, j, outstanding):
+    """On book at the end of day ``t``: on a quarter end from day 1, its transfer from the
+    quarter's start; on day 0 and every quarter end, its stage and principal from now on."""
+    if t >= 0 and t % L.QUARTER_DAYS == 0:
+        now = stage(st, j)
+        if t >= 1:
+            _transfer(a, t, seg, st, j, now - L.STAGE_1 + L.TO_STAGE_1)
+        st[j, L.S_QUARTER_STAGE] = now
+        st[j, L.S_QUARTER_PRINCIPAL] = outstanding
+
+
+@jit(forceinline=True, _nrt=False)
+def quarter_entry(a, t, seg, st, j):
+    """Disbursed today (the book's, or a redraw): new in the quarter, with its principal."""
+    st[j, L.S_QUARTER_STAGE] = L.STAGE_NEW
+    st[j, L.S_QUARTER_PRINCIPAL] = st[j, S_NORMAL_PRINCIPAL]
+    quarter_end(a, t, seg, st, j, st[j, S_NORMAL_PRINCIPAL])
+
+
+@jit(forceinline=True, _nrt=False)
+def quarter_exit(a, t, seg, st, j, horizon):
+    """Charged off or closed today (from day 1): counted at the quarter end that ends today's
+    quarter (none past the horizon)."""
+    q = (t + L.QUARTER_DAYS - 1) // L.QUARTER_DAYS * L.QUARTER_DAYS
+    if t >= 1 and q <= horizon:
+        to = L.TO_CHARGED_OFF if st[j, S_STATUS] == CHARGED_OFF_STATUS else L.TO_REPAID
+        _transfer(a, q, seg, st, j, to)

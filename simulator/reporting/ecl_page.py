@@ -7,6 +7,8 @@ import numpy as np
 
 from simulator.analysis import risk
 from simulator.analysis.ecl import STAGE_KEYS, Provisions
+from simulator.analysis.stages import Transfers
+from simulator.kernels.layout import QUARTER_DAYS
 from simulator.reporting import finance_plots
 from simulator.reporting.blocks import Block, pct, yuan
 from simulator.scenario.finance import Ecl
@@ -75,7 +77,43 @@ def _parameter_rows(p: Provisions) -> tuple[list[list[str]], list[list[str]]]:
     return hazards, terms
 
 
-def ecl_blocks(p: Provisions, ecl: Ecl, name: str) -> list[Block]:
+# The matrix's rows by Transfers' ``from`` index, new last
+TRANSFER_ROWS = (("Stage 1", 1), ("Stage 2", 2), ("Stage 3", 3), ("New in the quarter", 0))
+
+
+def _transfer_blocks(tr: Transfers) -> list[Block]:
+    """The last quarter's stage-transfer matrix: median shares over paths."""
+    if not tr.quarter_days.size:
+        return [Block("small", "Stage transfers: the horizon holds no quarter end "
+                      f"(day {QUARTER_DAYS}).")]
+    q = len(tr.quarter_days) - 1
+    day = int(tr.quarter_days[q])
+    start = day - QUARTER_DAYS
+    by_principal = tr.median_shares("principal")[q]
+    by_count = tr.median_shares("counts")[q]
+    on_book = tr.counts[:, q].sum(axis=2)  # [path, from]
+    rows = []
+    for label, f in TRANSFER_ROWS:
+        cells = [f"{pct(float(by_principal[f, k]), 1)} ({pct(float(by_count[f, k]), 1)})"
+                 if np.isfinite(by_principal[f, k]) else "n/a"
+                 for k in range(by_principal.shape[1])]
+        rows.append([label, f"{float(np.median(on_book[:, f])):,.0f}", *cells])
+    return [
+        Block("table", header=[f"From (day {start})", "Drawdowns", "Stage 1", "Stage 2",
+                               "Stage 3", "Charged off", "Repaid"], rows=rows),
+        Block("small", f"Stage transfers over the last quarter, days {start} to {day}: "
+              "where the drawdowns of each stage at its start (and those disbursed in it) stand "
+              f"on day {day}, as shares of their principal at the start (of their number, in "
+              "brackets); medians over the paths with such drawdowns, so a row need not add up "
+              "to 100%. Drawdowns: the median number at the start. Stages of each drawdown on "
+              "the day, counted by the simulation: Stage 2 from 31 DPD and every restructured "
+              "drawdown, Stage 3 from 91 DPD, without the collective SICR move above; a "
+              "redraw's predecessor counts as repaid. Each quarter's matrix, per path, is in "
+              "the timeseries (n_<from>_to_<to>, principal_<from>_to_<to> on the quarter ends)."),
+    ]
+
+
+def ecl_blocks(p: Provisions, ecl: Ecl, name: str, transfers: Transfers) -> list[Block]:
     """The ECL and provisions page."""
     tot = p.total()
     change = tot[:, -1] - tot[:, 0]
@@ -123,6 +161,7 @@ def ecl_blocks(p: Provisions, ecl: Ecl, name: str) -> list[Block]:
         Block("small", f"Per path, then across {tot.shape[0]} paths. NPL: principal at 91+ DPD "
               "on book; coverage is n/a on a path without NPL. Provisions are the ECL on book at "
               "each month-end; charge-offs use up what was provided for them."),
+        *_transfer_blocks(transfers),
         Block("h2", "ECL parameters by segment"),
         Block("table", header=["Segment", "Date", "1→2", "2→default", "2→1", "12-month PD",
                                "Lifetime PD, Stage 2"], rows=hazards),
@@ -139,9 +178,7 @@ def ecl_blocks(p: Provisions, ecl: Ecl, name: str) -> list[Block]:
               "principal on book, held flat; discounted at the "
               "effective rate; LGD " + ("as set in finance.ecl.lgd" if ecl.lgd is not None else
                                         "1 - recoveries / charge-offs measured in the run, "
-                                        "recoveries discounted from default") + ". A quarterly "
-              "stage-transfer matrix needs each drawdown's stage at the last quarter-end, which "
-              "the aggregates do not keep: it is not shown."),
+                                        "recoveries discounted from default") + "."),
         Block("figure", "Provisions and coverage", figure=lambda fig:
               finance_plots.provisions_figure(p, name, fig),
               reading="Reading: left, provisions at each month-end across paths (median and "

@@ -16,6 +16,7 @@ from simulator.analysis import risk
 from simulator.analysis.exact import apportion
 from simulator.analysis.figures import ON_BOOK, charge_off_dpd, principal_columns
 from simulator.analysis.grid import Grid
+from simulator.analysis.stages import transfers
 from simulator.reporting import finance_plots
 from simulator.reporting.blocks import Block, pct, yuan
 from simulator.reporting.ecl_page import ecl_blocks
@@ -223,6 +224,6 @@ def finance_blocks(g: Grid, scenario: dict[str, Any], name: str) -> list[Block]:
     c = C.compute(g, p, settings, scenario)
     allocs = E.allocate(g)
     return [*pnl_blocks(g, p, settings, name), Block("pagebreak"),
-            *ecl_blocks(prov, ecl, name), Block("pagebreak"),
+            *ecl_blocks(prov, ecl, name, transfers(g)), Block("pagebreak"),
             *capital_blocks(c, settings, name), Block("pagebreak"),
             *contribution_blocks(allocs, name), Block("pagebreak")]

@@ -64,6 +64,23 @@ _BUCKET_DPD = {
 }
 
 
+# The quarterly IFRS 9 stage transfers (simulator.kernels.layout TRANSFER_*), in the kernel's
+# order: from the stage at the quarter's start (or new in the quarter) to the stage at its end.
+STAGE_FROM = ("new", "stage1", "stage2", "stage3")
+STAGE_TO = ("stage1", "stage2", "stage3", "charged_off", "repaid")
+_FROM_MEANING = {"new": "disbursed in the quarter", "stage1": "in Stage 1 at the quarter's start",
+                 "stage2": "in Stage 2 at the quarter's start",
+                 "stage3": "in Stage 3 at the quarter's start"}
+_TO_MEANING = {"stage1": "in Stage 1 at its end", "stage2": "in Stage 2 at its end",
+               "stage3": "in Stage 3 at its end", "charged_off": "charged off in it",
+               "repaid": "repaid or closed in it"}
+
+
+def transfer_columns(kind: str) -> tuple[str, ...]:
+    """The transfer columns of ``kind`` (``n`` or ``principal``), from-major, in kernel order."""
+    return tuple(f"{kind}_{f}_to_{t}" for f in STAGE_FROM for t in STAGE_TO)
+
+
 def _money(name: str, meaning: str) -> Column:
     return Column(name, pa.float64(), "yuan", meaning)
 
@@ -159,6 +176,17 @@ TIMESERIES: tuple[Column, ...] = (
            "delinquent; rescheduled by a restructuring that day counts as unpaid)."),
     _money("principal_collected_30", "Of principal_due_unpaid, paid within 30 days of that "
            "due day, counted on the due day (complete once the due day is 30 days past)."),
+    *(
+        _count(f"n_{f}_to_{t}", f"On a quarter end (days 90, 180, ...): drawdowns "
+               f"{_FROM_MEANING[f]} and {_TO_MEANING[t]} (Stage 1: 0-30 DPD, Stage 2: 31-90 "
+               "DPD or restructured, Stage 3: 91+ DPD); 0 on other days.")
+        for f in STAGE_FROM for t in STAGE_TO
+    ),
+    *(
+        _money(f"principal_{f}_to_{t}", f"Their principal at the quarter's start (when new: "
+               f"disbursed), for drawdowns {_FROM_MEANING[f]} and {_TO_MEANING[t]}.")
+        for f in STAGE_FROM for t in STAGE_TO
+    ),
     _money(
         "collection_cost",
         "Cost of the collection channels that day: delinquent drawdowns by bucket x the "

@@ -388,6 +388,7 @@ def ledger_expected(case: BookCase) -> tuple[np.ndarray, np.ndarray]:
                     for metric, attr in _ACCRUAL_FLOWS:
                         row[METRICS[metric]] += getattr(day, attr)
                 prev = day
+            _quarter_transfers(exp[:, seg], days, case.terms[d].principal)
             last = days[-1]
             if last is not None:
                 values = {f: getattr(last, f) for f in L.END_FIELDS if f != "status"}
@@ -399,6 +400,30 @@ def ledger_expected(case: BookCase) -> tuple[np.ndarray, np.ndarray]:
         exp[:, seg, METRICS["borrowers_dpd90"]] += worst >= 91
         exp[:, seg, METRICS["borrowers"]] += 1  # nobody unemployed: the one-factor macro
     return exp, end
+
+
+def _stage(day: Day | None) -> str:
+    """IFRS 9 stage at the end of a day (forced plans restructure nothing): Stage 3 from 91
+    DPD, Stage 2 from 31; a day-0 drawdown not yet stepped is current."""
+    if day is None:
+        return "stage1"
+    if day.status in ("charged_off", "closed"):
+        return "charged_off" if day.status == "charged_off" else "repaid"
+    return "stage3" if day.dpd >= 91 else "stage2" if day.dpd >= 31 else "stage1"
+
+
+def _quarter_transfers(exp: np.ndarray, days: list[Day | None], principal: int) -> None:
+    """Each quarter end's transfer of a drawdown on book at the quarter's start (every
+    drawdown of a ledger book is on book on day 0), into ``exp[day, metric]``."""
+    for q in range(L.QUARTER_DAYS, len(days), L.QUARTER_DAYS):
+        before = days[q - L.QUARTER_DAYS]
+        frm = _stage(before)
+        if frm in ("charged_off", "repaid"):
+            continue
+        to = _stage(days[q])
+        exp[q, METRICS[f"n_{frm}_to_{to}"]] += 1
+        exp[q, METRICS[f"principal_{frm}_to_{to}"]] += (
+            before.outstanding_principal if before is not None else principal)
 
 
 def check_ledger(drawdowns: int = 360, days: int = 400, seed: int = 0,

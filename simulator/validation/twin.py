@@ -44,6 +44,7 @@ from simulator.book.inputs import KernelInputs, allocation_table
 from simulator.contract.ledger import ALLOCATION_GROUPS, BUCKETS, Instalment, bucket_index
 from simulator.contract.money import FEN, accrue
 from simulator.contract.schedule import METHODS, due_day, instalment_micro
+from simulator.results.registry import STAGE_FROM, STAGE_TO
 from simulator.validation import twin_rng as rng
 
 ACTIVE, CLOSED, CHARGED_OFF = "active", "closed", "charged off"
@@ -64,7 +65,9 @@ FLOW_METRICS = (
     "n_missed", "n_cured", "n_prepaid", "disbursed_principal", "n_new", "capitalised",
     "waived", "n_restructurings", "n_litigated", "legal_recoveries", "legal_cost",
     "n_roll30", "n_roll90", "principal_due", "principal_due_unpaid", "principal_collected_30",
+    *(f"{kind}_{f}_to_{to}" for kind in ("n", "principal") for f in STAGE_FROM for to in STAGE_TO),
 )
+QUARTER_DAYS = 90  # IFRS 9 stage transfers are counted on days 90, 180, ... (from day 0)
 COLLECTION_WINDOW_DAYS = 30  # a day-1 delinquent instalment's principal paid within it
 # Vintage curves by (vintage, month of the event): vintage 0 is the book on day 0, v >= 1 the
 # drawdowns disbursed on days 30(v-1)+1 .. 30v; the month of day t the same way (0: day 0).
@@ -100,9 +103,23 @@ class Drawdown:
     paid_charges: int = 0  # interest, penalty, compound and fees paid on this generation
     vintage: int = 0  # month of disbursement (0: on book on day 0), kept when restructured
     reached: set[int] = field(default_factory=set)  # the DPD thresholds (31, 91) reached
+    quarter_stage: str = "new"  # its stage at the last quarter end ("new": disbursed since)
+    quarter_principal: int = 0  # its principal then (when new: disbursed)
+    exits: list[tuple[str, int, str]] = field(default_factory=list)  # generations ended since
 
     def outstanding(self) -> int:
         return self.normal_principal + sum(s.principal for s in self.instalments)
+
+    def stage(self) -> str:
+        """IFRS 9: Stage 3 from 91 DPD, Stage 2 from 31 DPD or once restructured."""
+        if self.dpd >= 91:
+            return "stage3"
+        return "stage2" if self.dpd >= 31 or self.restructured else "stage1"
+
+    def end_generation(self, to: str, t: int) -> None:
+        """Charged off or closed on day ``t``: its transfer waits for the quarter end."""
+        if t >= 1:
+            self.exits.append((self.quarter_stage, self.quarter_principal, to))
 
     def past_due(self) -> int:
         return sum(s.owed() for s in self.instalments)
@@ -223,6 +240,8 @@ class Twin:
             self._summarise(loans, t)
             if t >= 0:
                 self._count_levels(seg, loans, t)
+            if t >= 0 and t % QUARTER_DAYS == 0:
+                self._quarter_end(seg, loans, t)
 
     def _employment(self, b: int, seg: int) -> None:
         """The borrower's months unemployed: unemployed in the first month with the segment's
@@ -261,7 +280,7 @@ class Twin:
                         instalment=self.instalment[d],
                         level=_level_payment(self.principal[d], self.daily_rate[d],
                                              self.term[d]),
-                        normal_principal=self.principal[d])
+                        normal_principal=self.principal[d], quarter_principal=self.principal[d])
 
     def _draw_keys(self, unit: int, b: int) -> dict[int, int]:
         """The drawdown's keys: its borrower's for the miss and cure draws, its own for
@@ -305,6 +324,20 @@ class Twin:
                     worst = max(worst, t - loan.origin - loan.instalments[0].due)
         self._add("borrowers_dpd30", t, seg, int(worst >= 31))
         self._add("borrowers_dpd90", t, seg, int(worst >= 91))
+
+    def _quarter_end(self, seg: int, loans: list[Drawdown], t: int) -> None:
+        """A quarter end (or day 0): every generation on book at the quarter's start or
+        disbursed in it, from its stage then to where it is now (its principal then)."""
+        for loan in loans:
+            moves, loan.exits = loan.exits, []
+            if loan.status == ACTIVE and loan.origin <= t:
+                now = loan.stage()
+                moves.append((loan.quarter_stage, loan.quarter_principal, now))
+                loan.quarter_stage, loan.quarter_principal = now, loan.outstanding()
+            if t >= 1:  # day 0 opens the first quarter
+                for frm, principal, to in moves:
+                    self._add(f"n_{frm}_to_{to}", t, seg, 1)
+                    self._add(f"principal_{frm}_to_{to}", t, seg, principal)
 
     # ------------------------------------------------------------------ one drawdown, one day
     def _day(self, b: int, seg: int, loan: Drawdown, t: int) -> None:
@@ -595,10 +628,12 @@ class Twin:
                 loan.normal_principal = loan.accrued_interest = 0
         if 0 <= c.charge_off_dpd <= loan.dpd:
             loan.status = CHARGED_OFF
+            loan.end_generation("charged_off", t)
             self._charge_off(seg, loan, t)
         elif not loan.instalments and loan.normal_principal == 0 and loan.accrued_interest == 0:
             loan.status = CLOSED
             loan.dpd = 0
+            loan.end_generation("repaid", t)
             # today's underwriting from day 1; in the burn-in every borrower draws again
             approved = self.approved is None or self.approved[b] != 0 or t <= 0
             if (self.redraws and self.start < t < self.horizon and approved
@@ -663,6 +698,7 @@ class Twin:
         loan.reached = set()
         loan.principal_days = 0  # its own claim starts at its disbursement
         loan.paid_charges = 0
+        loan.quarter_stage = "new"
         if t >= 1:
             loan.rate = self.redraw_rate[d]
             self._start_schedule(loan, t, self.redraw_principal[d], self.term[d],
@@ -670,6 +706,7 @@ class Twin:
         else:
             loan.rate = self.daily_rate[d]
             self._start_schedule(loan, t, self.principal[d], self.term[d], self.instalment[d])
+        loan.quarter_principal = loan.normal_principal
         self._flow("disbursed_principal", t, seg, loan.normal_principal)
         self._flow("n_new", t, seg, 1)
         if t >= 1:

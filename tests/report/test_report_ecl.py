@@ -6,11 +6,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import simulator
 from simulator.analysis.figures import ON_BOOK, principal_columns
 from simulator.analysis.grid import Grid
+from simulator.analysis.stages import transfers
 from simulator.errors import InputError
 from simulator.reporting import content
 from tests.cli_helpers import run_cli
@@ -53,6 +55,29 @@ def test_stages_hold_the_whole_book_and_the_pnl_takes_the_change(levers_run, blo
     assert _num(measures["Coverage (拨备覆盖率: provisions / NPL), day 0"][1]) / 100 == \
         pytest.approx(prov0 / npl0, abs=0.001)
     assert any(b.kind == "figure" and b.text == "Provisions and coverage" for b in blocks)
+
+
+def test_stage_transfers_account_for_the_book_at_the_quarter_start(levers_run, blocks):
+    g = Grid(levers_run.timeseries)
+    tr = transfers(g)
+    assert tr.quarter_days.tolist() == [90, 180]  # horizon 240
+    for q, day in enumerate(tr.quarter_days):
+        start = g.day_index(int(day) - 90)
+        # every drawdown on book at the quarter's start is somewhere at its end: the rows
+        # from Stage 1..3 add up to the bucket counts then; Stage 3 is 91+ DPD (M4..M6)
+        on_book = g.book(tuple(f"n_M{k}" for k in range(7)))[:, start]
+        np.testing.assert_array_equal(tr.counts[:, q, 1:].sum(axis=(1, 2)), on_book)
+        np.testing.assert_array_equal(tr.counts[:, q, 3].sum(axis=1),
+                                      g.book(("n_M4", "n_M5", "n_M6"))[:, start])
+        assert tr.counts[:, q, 0].sum() > 0  # new drawdowns (redraws) enter
+    table = _after(blocks, "IFRS 9 expected credit loss", 6)
+    assert table.header[0] == "From (day 90)"
+    rows = {r[0]: r for r in table.rows}
+    stage3 = np.median(g.book(("n_M4", "n_M5", "n_M6"))[:, 90])
+    assert _num(rows["Stage 3"][1]) == pytest.approx(stage3, abs=0.5)  # shown to the unit
+    # shares of principal by destination, medians over paths: each within 0..100%
+    shares = [float(c.split()[0].rstrip("%")) for r in table.rows for c in r[2:] if c != "n/a"]
+    assert shares and all(0 <= x <= 100 for x in shares)
 
 
 def test_restructured_principal_leaves_normal_for_special_mention(levers_run, blocks):
