@@ -20,8 +20,8 @@ from simulator.bench import suite as bench
 from simulator.cli.app import app
 
 ROOT = Path(__file__).resolve().parents[1]
-CASES = ("kernel_1m", "kernel_100k_x100", "thread_scaling", "numpy_peer", "large_memory",
-         "cold_start", "warm_small_run", "cache_fallback")
+CASES = ("kernel_1m", "kernel_100k_x100", "burn_in", "thread_scaling", "numpy_peer",
+         "large_memory", "cold_start", "warm_small_run", "cache_fallback")
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +50,7 @@ def test_quick_structure_and_positive_numbers(quick):
         for key in ("drawdown_days", "drawdown_days_per_s", "ns_per_drawdown_day"):
             assert _positive(c[name][key]), (name, key, c[name][key])
     assert c["kernel_1m"]["threads"] == 2 and c["kernel_100k_x100"]["paths"] > 1
+    assert c["burn_in"]["with_s"] > c["burn_in"]["without_s"] > 0  # months more to step
     for key in ("threads_1_drawdown_days_per_s", "threads_2_drawdown_days_per_s",
                 "ratio_2_to_1"):
         assert _positive(c["thread_scaling"][key])
