@@ -34,6 +34,10 @@ class Format(StrEnum):
 
 
 FormatOption = Annotated[Format, typer.Option("--format", help="table or json.")]
+ScenarioArgument = Annotated[Path, typer.Argument(metavar="SCENARIO", help="Scenario YAML.")]
+SetOption = Annotated[list[str] | None, typer.Option(
+    "--set", help="Override a scenario value (repeatable).")]
+ThreadsOption = Annotated[int | None, typer.Option(help="Kernel threads (default: all cores).")]
 
 
 def _verdict(ok: bool) -> str:
@@ -154,9 +158,8 @@ def vasicek(
 
 @check_app.command("conservation")
 def conservation(
-    scenario_file: Annotated[Path, typer.Argument(metavar="SCENARIO", help="Scenario YAML.")],
-    set_: Annotated[list[str] | None, typer.Option(
-        "--set", help="Override a scenario value (repeatable).")] = None,
+    scenario_file: ScenarioArgument,
+    set_: SetOption = None,
     paths: Annotated[int | None, typer.Option(help="Monte Carlo paths.")] = None,
     borrowers: Annotated[int | None, typer.Option(help="Borrowers in the synthetic book.")] = None,
     threads: Annotated[int | None, typer.Option(help="Threads (default or 0: all cores).")
@@ -201,15 +204,13 @@ def conservation(
 
 @check_app.command("twin")
 def twin(
-    scenario_file: Annotated[Path, typer.Argument(metavar="SCENARIO", help="Scenario YAML.")],
+    scenario_file: ScenarioArgument,
     borrowers: Annotated[int, typer.Option(min=1, help="Borrowers in the synthetic book.")] = 1000,
     paths: Annotated[int, typer.Option(min=1, help="Monte Carlo paths.")] = 2,
     horizon_days: Annotated[int | None, typer.Option(
         min=1, help="Days simulated (default: the scenario's).")] = None,
-    set_: Annotated[list[str] | None, typer.Option(
-        "--set", help="Override a scenario value (repeatable).")] = None,
-    threads: Annotated[int | None, typer.Option(
-        help="Kernel threads (default: all cores).")] = None,
+    set_: SetOption = None,
+    threads: ThreadsOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Compare the engine with the behaviour twin, exactly.
@@ -257,15 +258,13 @@ def twin(
 
 @check_app.command("going-concern")
 def going_concern(
-    scenario_file: Annotated[Path, typer.Argument(metavar="SCENARIO", help="Scenario YAML.")],
+    scenario_file: ScenarioArgument,
     borrowers: Annotated[int | None, typer.Option(
         min=1, help="Borrowers (default: the scenario's).")] = None,
     paths: Annotated[int | None, typer.Option(
         min=1, help="Monte Carlo paths (default: the scenario's).")] = None,
-    set_: Annotated[list[str] | None, typer.Option(
-        "--set", help="Override a scenario value (repeatable).")] = None,
-    threads: Annotated[int | None, typer.Option(
-        help="Kernel threads (default: all cores).")] = None,
+    set_: SetOption = None,
+    threads: ThreadsOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Check that an unshocked scenario does not drift on its own.
