@@ -5,7 +5,7 @@ Pure: arrays in, aggregates out (``agg[path, day, segment, metric]``, see ``layo
 Borrowers are independent given the path's macro factor, so a borrower's drawdowns are held in
 small scratch arrays and nothing per drawdown outlives the borrower. A drawdown takes a full
 step (``steps``) only on its event days (a due date, a draw that fires, a bucket or threshold
-day, a quarter end, see ``_next_step``); the days between only accrue constant amounts and are
+day, see ``_next_step``); the days between only accrue constant amounts and are
 settled in one go, with the same bits as stepping every day (``Contract.skip_quiet_days=False``,
 the tests' reference).
 """
@@ -379,8 +379,6 @@ def _next_step(st, sl, keys, j, d, t, cap, plan, as_of, draws, hazard, oldest, c
         return t
     if st[j, S_STATUS] != ACTIVE:
         return cap
-    if t >= 1:  # every quarter end is an event day: its stage transfers read the step
-        cap = min(cap, (t + L.QUARTER_DAYS - 1) // L.QUARTER_DAYS * L.QUARTER_DAYS)
     if st[j, S_N_SLOTS] == 0 and (
         st[j, S_ACCELERATED] != 0 or st[j, S_NEXT_INSTALMENT] > st[j, S_TERM]
     ):
@@ -528,6 +526,8 @@ def _simulate(book, contract, beh, macro, chunk, plan, scratch, agg, end_state):
                     loan_day = t - st[j, S_ORIGIN]
                     if loan_day < 0:  # not yet disbursed
                         continue
+                    if loan_day > 0 and st[j, S_STATUS] == ACTIVE:
+                        steps.passed_quarter_ends(a, seg, st, sl, j, t)
                     _settle_quiet_days(a, seg, st, sl, j, d, t, book, contract)
                     if last:
                         continue

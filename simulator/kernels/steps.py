@@ -585,8 +585,10 @@ def redraw(a, t, seg, st, j, d, book):
 
 
 # ---- IFRS 9 stage transfers (``layout``: TRANSFER_*) ------------------------------------------
-# A drawdown's stage changes only on its full steps, and every quarter end is one of its event
-# days while it is on book (``portfolio._next_step``), so each quarter end reads it as stepped.
+# A drawdown's stage and principal change only on its full steps (its stage at DPD 31 and 91,
+# bucket boundaries, which are event days): a quarter end between two of its steps reads the
+# state of the earlier one, recorded when the later one comes (``passed_quarter_ends``); a
+# quarter end it steps on reads the step.
 @jit(forceinline=True, _nrt=False)
 def stage(st, j):
     """Its IFRS 9 stage now: 3 from 91 DPD, 2 from 31 DPD or once restructured, else 1."""
@@ -614,6 +616,17 @@ def quarter_end(a, t, seg, st, j, outstanding):
             _transfer(a, t, seg, st, j, now - L.STAGE_1 + L.TO_STAGE_1)
         st[j, L.S_QUARTER_STAGE] = now
         st[j, L.S_QUARTER_PRINCIPAL] = outstanding
+
+
+@jit(forceinline=True, _nrt=False)
+def passed_quarter_ends(a, seg, st, sl, j, t):
+    """The quarter ends from day 1 after its last step and before day ``t`` (the horizon's
+    after it, for ``t = horizon + 1``), each with the stage and principal of that step."""
+    q = ((st[j, L.S_UNACCRUED_FROM] - 1) // L.QUARTER_DAYS + 1) * L.QUARTER_DAYS
+    q = max(q, L.QUARTER_DAYS)
+    while q < t:
+        quarter_end(a, q, seg, st, j, dd.principal_outstanding(st, sl, j))
+        q += L.QUARTER_DAYS
 
 
 @jit(forceinline=True, _nrt=False)
