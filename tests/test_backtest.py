@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from simulator.studies import backtest as T
 from tests.cli_helpers import run_cli
 
