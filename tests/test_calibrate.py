@@ -20,7 +20,7 @@ from tests.cli_helpers import exit_code as _exit
 from tests.results.synthetic_tables import timeseries_from_rows
 
 BASE = "scenarios/baseline.yaml"
-SMALL = ["horizon_days=180"]
+SMALL = ["horizon_days=180", "book.burn_in_months=0"]
 SIZE = ["book.borrowers=1500", "monte_carlo.paths=16"]
 TRUE_MULT = 1.6
 runner = CliRunner()

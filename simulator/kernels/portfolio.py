@@ -403,7 +403,7 @@ def _next_step(st, sl, keys, j, d, t, cap, plan, as_of, draws, hazard, oldest, c
     fires = hazard[m, bk, H_CURE] + hazard[m, bk, H_PARTIAL]
     own_oldest = origin + sl[j, 0, D_DUE_DAY]
     restructure_from = beh.restructure_dpd_from
-    restructurable = restructure_from > 0 and st[j, S_RESTRUCTURED] == 0
+    restructurable = restructure_from > 0 and st[j, S_RESTRUCTURED] == 0 and t >= 1
     for tt in range(t, e):  # the draws, day by day until one fires
         own_dpd = tt - own_oldest
         if restructurable and restructure_from <= own_dpd <= beh.restructure_dpd_to and (

@@ -239,13 +239,13 @@ def planned_amount(plan, d, t, st, sl, j, due_now):
 @jit(forceinline=True, _nrt=False)
 def arrears_draws(a, t, seg, st, sl, keys, j, loan_day, m, hazard, rate, method, beh, oldest,
                   flow_day):
-    """A delinquent drawdown's day: restructured if its draw fires within the restructuring
-    window, else cured (pays all past due) or pays part of it. The cure is the borrower's:
+    """A delinquent drawdown's day: restructured (from day 1: a lever) if its draw fires within
+    the restructuring window, else cured (pays all past due) or pays part of it. The cure is the borrower's:
     one draw a day on the borrower's key with the chances of the borrower's bucket (its
     oldest unpaid instalment, ``oldest``), so all its drawdowns in arrears cure together.
     Returns (amount paid, whether it was restructured)."""
     dpd = loan_day - sl[j, 0, D_DUE_DAY]
-    if (beh.restructure_dpd_from > 0 and st[j, S_RESTRUCTURED] == 0
+    if (flow_day and beh.restructure_dpd_from > 0 and st[j, S_RESTRUCTURED] == 0
             and beh.restructure_dpd_from <= dpd <= beh.restructure_dpd_to
             and rng.uniform_at(keys[j, K_RESTRUCTURE], t) < beh.restructure_daily):
         capitalised, waived = restructure(st, sl, j, t, rate, method,
@@ -506,11 +506,11 @@ def charge_off(a, t, seg, st, sl, j, principal, unit, path, horizon, flow_day, s
     drawdown recovers a share of its claim capped at the enforceable claim (all-in APR cap on
     principal-days, less charges already paid) after the legal lag; others the month's
     recovery rate of principal after the recovery lag. A charge-off in the burn-in records
-    only what comes back from day 1 on."""
+    only what comes back from day 1 on, and is not litigated (levers act from day 1)."""
     if flow_day:
         a[t, seg, L.CHARGED_OFF] += principal
         vintage_add(a, st[j, S_VINTAGE], t, L.V_CHARGED_OFF, principal)
-    if legal_share > 0.0 and rng.uniform(seed, rng.LEGAL, path, unit, 0) < legal_share:
+    if flow_day and legal_share > 0.0 and rng.uniform(seed, rng.LEGAL, path, unit, 0) < legal_share:
         charges = st[j, S_ACCRUED_INTEREST]
         for s in range(st[j, S_N_SLOTS]):
             charges += (sl[j, s, D_INTEREST] + sl[j, s, D_PENALTY] + sl[j, s, D_COMPOUND]

@@ -450,7 +450,7 @@ class Twin:
             return loan_day
         if was_delinquent:
             dpd = loan_day - loan.instalments[0].due
-            if (beh.restructure_dpd_from > 0 and not loan.restructured
+            if (t >= 1 and beh.restructure_dpd_from > 0 and not loan.restructured
                     and beh.restructure_dpd_from <= dpd <= beh.restructure_dpd_to
                     and rng.uniform_at(loan.keys[rng.RESTRUCTURE], t) < beh.restructure_daily):
                 self._restructure(seg, loan, t)
@@ -664,7 +664,7 @@ class Twin:
         self._flow("charged_off_principal", t, seg, principal)
         if t >= 1:
             self._vintage(loan.vintage, t, "charged_off", principal)
-        if beh.legal_share > 0.0 and (
+        if t >= 1 and beh.legal_share > 0.0 and (
             rng.uniform(beh.seed, rng.LEGAL, self.path, loan.unit, 0) < beh.legal_share
         ):
             charges = loan.accrued_interest + sum(s.interest + s.penalty + s.compound + s.fee

@@ -57,7 +57,7 @@ OPTIONS: list[tuple[list[str], str, type, float, float, str]] = [
      B.PERIOD_DAYS_MAX, "loan"),
     *[(["calibrate", MISSING, "--target", "dpd30_end=0.01"], option, kind, low, high,
        "missing") for option, kind, low, high in (
-        ("--paths", int, 1, B.PATHS_MAX), ("--borrowers", int, 0, B.BORROWERS_MAX),
+        ("--paths", int, 0, B.PATHS_MAX), ("--borrowers", int, 0, B.BORROWERS_MAX),
         ("--max-evals", int, 1, 100_000), ("--threads", int, 0, B.THREADS_MAX),
         ("--tol", float, 1e-300, 1e300))],
     *[(["reverse", MISSING, "--knob", "horizon_days", "--target", "dpd90_end>=0.02",
