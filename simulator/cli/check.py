@@ -40,6 +40,18 @@ SetOption = Annotated[list[str] | None, typer.Option(
 ThreadsOption = Annotated[int | None, typer.Option(help="Kernel threads (default: all cores).")]
 
 
+def _scenario(path: Path, sets: list[str] | None, paths: int | None, borrowers: int | None):
+    """The scenario file with its --set overrides, then --paths and --borrowers if given."""
+    from simulator.scenario import load_scenario
+
+    overrides = list(sets or [])
+    if paths is not None:
+        overrides.append(f"monte_carlo.paths={paths}")
+    if borrowers is not None:
+        overrides.append(f"book.borrowers={borrowers}")
+    return load_scenario(path, overrides)
+
+
 def _verdict(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
 
@@ -175,16 +187,9 @@ def conservation(
     check_count("--paths", paths, 1, B.PATHS_MAX)
     check_count("--borrowers", borrowers, 1, B.BORROWERS_MAX)
     check_count("--threads", threads, 0, B.THREADS_MAX, "all cores")
-    from simulator.scenario import load_scenario
     from simulator.validation.checks import check_conservation
 
-    overrides = list(set_ or [])
-    if paths is not None:
-        overrides.append(f"monte_carlo.paths={paths}")
-    if borrowers is not None:
-        overrides.append(f"book.borrowers={borrowers}")
-    scenario = load_scenario(scenario_file, overrides)
-    r = check_conservation(scenario, threads=threads)
+    r = check_conservation(_scenario(scenario_file, set_, paths, borrowers), threads=threads)
     if fmt is Format.json:
         typer.echo(json.dumps({"check": "conservation", "ok": r.ok, **r.__dict__}, indent=2))
         _finish(r.ok)
@@ -274,15 +279,9 @@ def going_concern(
     standard error of the horizon's median. A stress is read against its baseline, so the
     baseline must be a going concern: turn book.burn_in_months on so day 0 is the model's own.
     """
-    from simulator.scenario import load_scenario
     from simulator.validation.going_concern import check_going_concern
 
-    overrides = list(set_ or [])
-    if borrowers is not None:
-        overrides.append(f"book.borrowers={borrowers}")
-    if paths is not None:
-        overrides.append(f"monte_carlo.paths={paths}")
-    scenario = load_scenario(scenario_file, overrides)
+    scenario = _scenario(scenario_file, set_, paths, borrowers)
     r = check_going_concern(scenario, threads=threads)
     if fmt is Format.json:
         typer.echo(json.dumps({
