@@ -142,15 +142,7 @@ def kernel_inputs(scenario: Scenario, book: Book | None = None) -> KernelInputs:
     else:
         segs = segment_params(scenario)
     check_money_fits(scenario, book, segs.names)
-    return KernelInputs(
-        book=book,
-        contract=contract_params(scenario),
-        behaviour=behaviour_params(scenario, segs),
-        macro=build_macro(scenario, segs.names, segs.unemployment_beta),
-        horizon=int(scenario.horizon_days),
-        segments=segs.names,
-        channels=channels(scenario),
-    )
+    return _shared_inputs(scenario, segs)._replace(book=book)
 
 
 class RunPlan(NamedTuple):
@@ -188,6 +180,7 @@ def plan_run(scenario: Scenario, chunk_size: int | None = None) -> RunPlan:
 
 
 def _shared_inputs(scenario: Scenario, segs: SegmentParams) -> KernelInputs:
+    """Every kernel input but the book (an empty one in its place)."""
     return KernelInputs(
         book=_empty_book(),
         contract=contract_params(scenario),
