@@ -198,11 +198,17 @@ class EarlyWarning:
     day over the principal due (NaN where nothing fell due). ``collection_30`` is the share
     of that unpaid principal paid within 30 days of its due date (NaN where nothing was unpaid,
     or the month's last due day is less than 30 days before the horizon: not yet known).
+    ``due``, ``unpaid`` and ``collected`` are the month's amounts behind them (micro-yuan), and
+    ``collection_known`` marks the months whose 30 days have passed.
     """
 
     month_end_days: np.ndarray  # (months,): 30, 60, ...
     day1_delinquency: np.ndarray
     collection_30: np.ndarray
+    due: np.ndarray
+    unpaid: np.ndarray
+    collected: np.ndarray
+    collection_known: np.ndarray  # (months,) bool
 
     @classmethod
     def from_grid(cls, grid: Grid) -> EarlyWarning:
@@ -211,6 +217,23 @@ class EarlyWarning:
             raise ValueError("early-warning rates need every day of the horizon")
         return early_warning(grid.book("principal_due"), grid.book("principal_due_unpaid"),
                              grid.book("principal_collected_30"))
+
+    def pooled_day1_delinquency(self) -> np.ndarray:
+        """Per path: principal unpaid on its due day over principal due, summed over every
+        whole month of the horizon (a month weighs by what fell due; NaN when nothing did)."""
+        return _pooled(self.unpaid.sum(axis=1), self.due.sum(axis=1))
+
+    def pooled_collection_30(self) -> np.ndarray:
+        """Per path: of the principal unpaid on its due day in the months whose 30 days have
+        passed, the share collected within 30 days (NaN when none was unpaid)."""
+        known = self.collection_known
+        return _pooled(self.collected[:, known].sum(axis=1), self.unpaid[:, known].sum(axis=1))
+
+
+def _pooled(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    out = np.full(np.shape(den), np.nan)
+    np.divide(num, den, out=out, where=den > 0)
+    return out
 
 
 def early_warning(due: np.ndarray, unpaid: np.ndarray, collected: np.ndarray) -> EarlyWarning:
@@ -225,12 +248,11 @@ def early_warning(due: np.ndarray, unpaid: np.ndarray, collected: np.ndarray) ->
             x.shape[0], months, DAYS_PER_MONTH).sum(axis=2)
 
     m_due, m_unpaid, m_collected = monthly(due), monthly(unpaid), monthly(collected)
-    day1 = np.full(m_due.shape, np.nan)
-    np.divide(m_unpaid, m_due, out=day1, where=m_due > 0)
+    known = ends + COLLECTION_WINDOW_DAYS <= horizon
+    day1 = _pooled(m_unpaid, m_due)
     coll = np.full(m_due.shape, np.nan)
-    known = (ends + COLLECTION_WINDOW_DAYS <= horizon)[None, :] & (m_unpaid > 0)
-    np.divide(m_collected, m_unpaid, out=coll, where=known)
-    return EarlyWarning(ends, day1, coll)
+    np.divide(m_collected, m_unpaid, out=coll, where=known[None, :] & (m_unpaid > 0))
+    return EarlyWarning(ends, day1, coll, m_due, m_unpaid, m_collected, known)
 
 
 # --------------------------------------------------------------------------------------------

@@ -23,6 +23,13 @@ pays only part of its arrears, or misses again after curing, is counted once per
 drawdowns in arrears at day 0 are left out (they roll before day 32). Published cure figures
 (e.g. "86.3% of day-1 delinquent balance collected within 30 days") are balance-weighted; for
 books whose loan sizes do not depend much on delinquency the two are close.
+
+The balance-weighted early-warning rates are :class:`simulator.analysis.figures.EarlyWarning`'s,
+pooled per path over its months: ``day1_delinquency`` sums principal unpaid at the end of its
+due day and principal due over every whole 30-day month of the horizon (days 1..30k) before
+dividing; ``collection_30`` sums, over the months whose last due day is at least 30 days before
+the horizon, the part of that unpaid principal paid within 30 days of its due date, over the
+unpaid principal of the same months. A month with more falling due weighs more.
 """
 
 from __future__ import annotations
@@ -36,10 +43,19 @@ import numpy as np
 import pyarrow as pa
 
 from simulator.analysis import risk
-from simulator.analysis.figures import DPD30, DPD90, BookAmounts, day_metrics, ratio
+from simulator.analysis.figures import (
+    DPD30,
+    DPD90,
+    BookAmounts,
+    EarlyWarning,
+    day_metrics,
+    ratio,
+)
 from simulator.analysis.grid import Grid
 from simulator.errors import InputError
+from simulator.kernels.layout import COLLECTION_WINDOW_DAYS
 from simulator.results.registry import QUANTILE_METRICS
+from simulator.scenario.schema import DAYS_PER_MONTH
 
 LAG_30 = DPD30.min_dpd  # days from a missed due date (DPD 0) to 31 DPD
 LAG_30_90 = DPD90.min_dpd - DPD30.min_dpd  # days from 31 DPD to 91 DPD
@@ -71,6 +87,17 @@ def _lagged_share(grid: Grid, later: str, earlier: str, lag: int, name: str) -> 
     den = grid.book(earlier)[:, 1: horizon - lag + 1].sum(axis=1)
     num = grid.book(later)[:, 1 + lag:].sum(axis=1)
     return ratio(num, den)
+
+
+def _early_warning(grid: Grid, name: str, min_horizon: int) -> EarlyWarning:
+    """The run's early-warning rates; the horizon must hold a month the metric can read."""
+    if grid.horizon < min_horizon:
+        raise InputError(f"metric {name} needs a horizon of at least {min_horizon} days "
+                         f"(the run has {grid.horizon})")
+    if "principal_due" not in grid.table.schema.names:
+        raise InputError(f"metric {name} needs the early-warning flows, which this run "
+                         "folder's timeseries does not record (written by an older version)")
+    return EarlyWarning.from_grid(grid)
 
 
 def _col(tables: Tables, name: str) -> np.ndarray:
@@ -141,6 +168,17 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
            lambda t, d: _lagged_share(d, "n_roll30", "n_missed", LAG_30, "roll_m1_m2")),
     Metric("roll_30_90", "share of drawdowns reaching 31 DPD that reach 91 DPD (lag 60 days)",
            lambda t, d: _lagged_share(d, "n_roll90", "n_roll30", LAG_30_90, "roll_30_90")),
+    Metric("day1_delinquency",
+           "principal unpaid at the end of its due day / principal due, pooled over the whole "
+           "30-day months of the horizon (days 1..30k), by balance",
+           lambda t, d: _early_warning(d, "day1_delinquency", DAYS_PER_MONTH)
+           .pooled_day1_delinquency()),
+    Metric("collection_30",
+           "share of that unpaid principal paid within 30 days of its due date, pooled over "
+           "the whole months whose 30 days end within the horizon, by balance",
+           lambda t, d: _early_warning(d, "collection_30",
+                                       DAYS_PER_MONTH + COLLECTION_WINDOW_DAYS)
+           .pooled_collection_30()),
 )}
 
 STATS = risk.STATS

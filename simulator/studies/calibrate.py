@@ -53,8 +53,9 @@ DEFAULT_MAX_EVALS = 48
 # Which parameter each kind of target moves first (then the next one not already taken).
 # Families are assigned in this order, so the 30+ targets take base_pd before the 90+ ones.
 _FAMILIES: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
-    (("m1_cure_30d", "roll_m1_m2"), (CURE_M1, PD_ALL, CURE_M2_M3)),
-    (("dpd30_end", "dpd30_peak", "dpd30_year_end"), (PD_ALL, CURE_M2_M3, CURE_M1)),
+    (("m1_cure_30d", "roll_m1_m2", "collection_30"), (CURE_M1, PD_ALL, CURE_M2_M3)),
+    (("dpd30_end", "dpd30_peak", "dpd30_year_end", "day1_delinquency"),
+     (PD_ALL, CURE_M2_M3, CURE_M1)),
     (("net_loss_rate", "loss_rate_avg_balance", "nine_quarter_loss_rate"),
      (PD_ALL, CURE_M2_M3, CURE_M1)),
     (("dpd90_end", "dpd90_peak", "dpd90_year_end", "npl_no_disposal_end",
