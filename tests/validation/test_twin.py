@@ -61,7 +61,7 @@ def test_twin_equals_kernel_on_shipped_scenario(path):
 @pytest.mark.slow
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
 def test_twin_equals_kernel_on_shipped_scenario_over_its_own_horizon(path):
-    scenario = simulator.load_scenario(path, ["book.borrowers=300", "monte_carlo.paths=2"])
+    scenario = simulator.load_scenario(path, ["book.borrowers=150", "monte_carlo.paths=2"])
     r = check_twin(scenario)
     assert r.ok, r.comparison.first
 
@@ -374,7 +374,7 @@ def test_twin_equals_kernel_on_generated_scenarios():
 
 @pytest.mark.slow
 def test_twin_equals_kernel_on_more_generated_scenarios():
-    # 160 more (with the 70 above, 230 in all): up to 150 borrowers x 2 paths x 365 days
+    # 160 more (with the 100 above, 260 in all): up to 150 borrowers x 2 paths x 365 days
     _run_generated(max_examples=160, max_borrowers=150, max_horizon=365)
 
 
