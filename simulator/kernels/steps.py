@@ -240,9 +240,10 @@ def planned_amount(plan, d, t, st, sl, j, due_now):
 def arrears_draws(a, t, seg, st, sl, keys, j, loan_day, m, hazard, rate, method, beh, oldest,
                   flow_day):
     """A delinquent drawdown's day: restructured (from day 1: a lever) if its draw fires within
-    the restructuring window, else cured (pays all past due) or pays part of it. The cure is the borrower's:
-    one draw a day on the borrower's key with the chances of the borrower's bucket (its
-    oldest unpaid instalment, ``oldest``), so all its drawdowns in arrears cure together.
+    the restructuring window, else cured (pays all past due) or pays part of it. The cure is
+    the borrower's: one draw a day on the borrower's key with the chances of the borrower's
+    bucket (its oldest unpaid instalment, ``oldest``), so all its drawdowns in arrears cure
+    together.
     Returns (amount paid, whether it was restructured)."""
     dpd = loan_day - sl[j, 0, D_DUE_DAY]
     if (flow_day and beh.restructure_dpd_from > 0 and st[j, S_RESTRUCTURED] == 0
