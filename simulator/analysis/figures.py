@@ -83,9 +83,9 @@ DPD90 = Ratio("dpd90", "90+", 91)
 RATIOS = {r.key: r for r in (DPD30, DPD90)}
 
 
-def ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    """``num / den`` elementwise, 0 where ``den`` is 0."""
-    out = np.zeros(np.broadcast(num, den).shape, dtype=np.float64)
+def ratio(num: np.ndarray, den: np.ndarray, empty: float = 0.0) -> np.ndarray:
+    """``num / den`` elementwise, ``empty`` where ``den`` is 0."""
+    out = np.full(np.broadcast(num, den).shape, empty, dtype=np.float64)
     np.divide(num, den, out=out, where=den != 0)
     return out
 
@@ -221,19 +221,14 @@ class EarlyWarning:
     def pooled_day1_delinquency(self) -> np.ndarray:
         """Per path: principal unpaid on its due day over principal due, summed over every
         whole month of the horizon (a month weighs by what fell due; NaN when nothing did)."""
-        return _pooled(self.unpaid.sum(axis=1), self.due.sum(axis=1))
+        return ratio(self.unpaid.sum(axis=1), self.due.sum(axis=1), np.nan)
 
     def pooled_collection_30(self) -> np.ndarray:
         """Per path: of the principal unpaid on its due day in the months whose 30 days have
         passed, the share collected within 30 days (NaN when none was unpaid)."""
         known = self.collection_known
-        return _pooled(self.collected[:, known].sum(axis=1), self.unpaid[:, known].sum(axis=1))
-
-
-def _pooled(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    out = np.full(np.shape(den), np.nan)
-    np.divide(num, den, out=out, where=den > 0)
-    return out
+        return ratio(self.collected[:, known].sum(axis=1), self.unpaid[:, known].sum(axis=1),
+                     np.nan)
 
 
 def early_warning(due: np.ndarray, unpaid: np.ndarray, collected: np.ndarray) -> EarlyWarning:
@@ -249,9 +244,8 @@ def early_warning(due: np.ndarray, unpaid: np.ndarray, collected: np.ndarray) ->
 
     m_due, m_unpaid, m_collected = monthly(due), monthly(unpaid), monthly(collected)
     known = ends + COLLECTION_WINDOW_DAYS <= horizon
-    day1 = _pooled(m_unpaid, m_due)
-    coll = np.full(m_due.shape, np.nan)
-    np.divide(m_collected, m_unpaid, out=coll, where=known[None, :] & (m_unpaid > 0))
+    day1 = ratio(m_unpaid, m_due, np.nan)
+    coll = np.where(known, ratio(m_collected, m_unpaid, np.nan), np.nan)
     return EarlyWarning(ends, day1, coll, m_due, m_unpaid, m_collected, known)
 
 
