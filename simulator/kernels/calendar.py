@@ -39,15 +39,22 @@ def _days_in_month(y: int, m: int) -> int:
     return days_from_civil(y, m + 1, 1) - days_from_civil(y, m, 1)
 
 
-@jit
+@jit(forceinline=True)
 def due_day(k: int, period: int, disbursed_epoch_day: int) -> int:
     """Loan day (days after disbursement) on which instalment ``k`` (1-based) falls due.
 
     ``period`` > 0 is a fixed period in days; ``period == CALENDAR`` means the same day of the
     month ``k`` months after disbursement, clipped to the month's end (31 Jan -> 28/29 Feb).
+    Inlined, so a fixed period costs a multiplication; the calendar's arithmetic is called.
     """
     if period > 0:
         return k * period
+    return _calendar_due_day(k, disbursed_epoch_day)
+
+
+@jit
+def _calendar_due_day(k: int, disbursed_epoch_day: int) -> int:
+    """:func:`due_day` of a calendar schedule."""
     y, m, d = civil_from_days(disbursed_epoch_day)
     months = m - 1 + k
     y2 = y + months // 12

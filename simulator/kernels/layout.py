@@ -178,6 +178,7 @@ N_FLOWS = F_PREPAID + 1
 # of a borrower holds the same), prepayment and restructuring each drawdown's own.
 K_CURE, K_MISS, K_PREPAY, K_RESTRUCTURE = 0, 1, 2, 3
 N_KEYS = 4
+K_UNEMPLOYMENT = 4  # among the path's stream keys only: the borrower's employment chain
 # The borrower's state at the start of the day (``Scratch.borrower``), from its drawdowns at
 # the end of the last day stepped: what its decisions read, so every drawdown stepped on a day
 # sees the same borrower whatever their order.

@@ -37,6 +37,7 @@ from simulator.kernels.layout import (
     K_MISS,
     K_PREPAY,
     K_RESTRUCTURE,
+    K_UNEMPLOYMENT,
     PLAN_NONE,
     S_ACCELERATED,
     S_ACCRUED_INTEREST,
@@ -169,6 +170,19 @@ class Chunk(NamedTuple):
     horizon: int
 
 
+class LogPD(NamedTuple):
+    """The PD's multiplicative terms as logarithms (``rng.logs``), prepared once per chunk
+    and summed by ``steps.log_miss_probability``."""
+
+    base_pd: np.ndarray  # float64 [segments]
+    months_on_book: np.ndarray  # float64: by months on book 1, 2, ... (the last held)
+    season: np.ndarray  # float64 [months]
+    score: np.ndarray  # float64 [borrowers of the chunk, from first_borrower]; empty: none
+    first_borrower: int
+    unemployed: float
+    restructured: float
+
+
 class Scratch(NamedTuple):
     """Working arrays of the borrower and path in hand, and tables prepared once per chunk:
     allocated by :func:`simulate_block` so that the compiled loop allocates nothing."""
@@ -179,7 +193,9 @@ class Scratch(NamedTuple):
     flows: np.ndarray  # int64 [N_FLOWS]: a payment's allocation
     borrower: np.ndarray  # int64 [N_BORROWER]: the borrower at the start of the day (B_*)
     unemployed: np.ndarray  # int8 [months]: 1 in the months the borrower is unemployed
-    pd_cache: np.ndarray  # float64 [4]: the borrower's last PD, its quantile, exponent, exp
+    pd_cache: np.ndarray  # float64 [7]: the borrower's last log PD, its quantile, DSR
+    # inputs and term
+    log_pd: LogPD
     hazard: np.ndarray  # float64 [months, N_BUCKETS, N_HAZARDS]: the path's daily chances
     recovery: np.ndarray  # float64 [months]: the path's recovery rate
     phi_bounds: np.ndarray  # rng.normal_cdf_bounds()
@@ -208,20 +224,21 @@ def _next_month_day(t, burn_in_days):
 
 
 @jit(forceinline=True, _nrt=False)
-def _draw_keys(keys, j, path_keys, unit, borrower_unit):
-    """Drawdown ``j``'s draw keys for the path (``rng.unit_key`` of the path's stream keys):
-    the cure and miss keys are its borrower's, prepayment and restructuring its own."""
-    keys[j, K_CURE] = rng.unit_key(path_keys[K_CURE], borrower_unit)
-    keys[j, K_MISS] = rng.unit_key(path_keys[K_MISS], borrower_unit)
+def _draw_keys(keys, j, path_keys, unit):
+    """Drawdown ``j``'s own draw keys for the path (``rng.unit_key`` of the path's stream keys):
+    prepayment and restructuring. Its cure and miss keys are its borrower's (set once, in
+    :func:`_start_borrower`)."""
     keys[j, K_PREPAY] = rng.unit_key(path_keys[K_PREPAY], unit)
     keys[j, K_RESTRUCTURE] = rng.unit_key(path_keys[K_RESTRUCTURE], unit)
 
 
 @jit(forceinline=True, _nrt=False)
 def _stream_keys(seed, path):
-    """The path's stream keys, in K_* order (hashed once per path)."""
+    """The path's stream keys, in K_* order, then the employment chain's (hashed once per
+    path)."""
     return (rng.path_key(seed, rng.CURE, path), rng.path_key(seed, rng.MISS, path),
-            rng.path_key(seed, rng.PREPAY, path), rng.path_key(seed, rng.RESTRUCTURE, path))
+            rng.path_key(seed, rng.PREPAY, path), rng.path_key(seed, rng.RESTRUCTURE, path),
+            rng.path_key(seed, rng.UNEMPLOYMENT, path))
 
 
 @jit(forceinline=True, _nrt=False)
@@ -241,13 +258,13 @@ def _path_chances(hazard, recovery, macro, path, beh):
 
 
 @jit(forceinline=True, _nrt=False)
-def _employment(unemployed, a, b, seg, path, horizon, book, beh, macro):
+def _employment(unemployed, a, b, seg, path_keys, horizon, book, beh, macro):
     """The borrower's months unemployed (``unemployed[m]``): a two-state chain, unemployed in
     the first month with the segment's starting rate, then leaving a job or finding one with
     the month's hazards; one draw a month. Reported as the employment counts from day 0
     (changes on the days the month changes)."""
     burn_months = beh.burn_in_days // L.DAYS_PER_MONTH
-    key = rng.unit_key(rng.path_key(beh.seed, rng.UNEMPLOYMENT, path), book.borrower_id[b])
+    key = rng.unit_key(path_keys[K_UNEMPLOYMENT], book.borrower_id[b])
     state = rng.uniform_at(key, 0) < macro.unemployment_start[seg]
     unemployed[0] = state
     for m in range(1, unemployed.shape[0]):
@@ -280,6 +297,8 @@ def _start_borrower(st, keys, d0, nd, b, book, path_keys, contract, beh, as_of):
     for j in range(nd):
         if book.dpd0[d0 + j] > 0:
             first = min(first, start - book.dpd0[d0 + j])
+    cure_key = rng.unit_key(path_keys[K_CURE], book.borrower_id[b])
+    miss_key = rng.unit_key(path_keys[K_MISS], book.borrower_id[b])
     for j in range(nd):
         d = d0 + j
         for f in range(L.N_STATE):
@@ -289,7 +308,9 @@ def _start_borrower(st, keys, d0, nd, b, book, path_keys, contract, beh, as_of):
         st[j, S_REPORTED_CODE] = -1
         st[j, S_REPORTED_RESTRUCTURED] = -1
         st[j, L.S_VINTAGE] = steps.month_index(-book.age[d])
-        _draw_keys(keys, j, path_keys, book.drawdown_id[d], book.borrower_id[b])
+        keys[j, K_CURE] = cure_key
+        keys[j, K_MISS] = miss_key
+        _draw_keys(keys, j, path_keys, book.drawdown_id[d])
         if not contract.skip_quiet_days:  # the reference: every day from the oldest
             first = min(first, -book.age[d] + 1)
     if contract.skip_quiet_days:
@@ -350,14 +371,21 @@ def _report_borrower(a, t, seg, oldest, dpd30, dpd90):
     return new30, new90
 
 
-@jit(_nrt=False)  # rare: called, not inlined (see ``steps``)
-def _redraw(a, t, seg, st, keys, j, d, b, path, path_keys, book, beh):
-    """A drawdown closed today is followed by a new one with the redraw probability."""
+@jit(forceinline=True, _nrt=False)
+def _redraw(a, t, seg, st, keys, j, d, path, path_keys, book, beh):
+    """A drawdown closed today is followed by a new one with the redraw probability: on
+    today's terms from day 1, on the book's in the burn-in (today's policy starts at day 1).
+    The new schedule is made by a call that takes only numbers (``steps.redraw``): handing a
+    called function the book's arrays copies them all."""
     unit = dd.draw_unit(book.drawdown_id, st, j, d)
     if rng.uniform(beh.seed, rng.REDRAW, path, unit, t) < beh.redraw_probability:
-        steps.redraw(a, t, seg, st, j, d, book)
-        _draw_keys(keys, j, path_keys, dd.draw_unit(book.drawdown_id, st, j, d),
-                   book.borrower_id[b])
+        if t >= 1:
+            steps.redraw(a, t, seg, st, j, book.redraw_principal[d], book.term[d],
+                         book.redraw_instalment[d], book.redraw_rate[d], True)
+        else:
+            steps.redraw(a, t, seg, st, j, book.principal[d], book.term[d],
+                         book.instalment[d], book.daily_rate[d], False)
+        _draw_keys(keys, j, path_keys, dd.draw_unit(book.drawdown_id, st, j, d))
 
 
 @jit(forceinline=True, _nrt=False)
@@ -439,7 +467,8 @@ def simulate_block(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, hor
         flows=np.zeros(L.N_FLOWS, np.int64),
         borrower=np.zeros(L.N_BORROWER, np.int64),
         unemployed=np.zeros(n_months, np.int8),
-        pd_cache=np.zeros(4),
+        pd_cache=np.zeros(7),
+        log_pd=_log_pd(book, beh, macro, b_lo, b_hi),
         hazard=np.empty((n_months, L.N_BUCKETS, L.N_HAZARDS)),
         recovery=np.empty(n_months),
         phi_bounds=_phi_bounds(),
@@ -447,6 +476,16 @@ def simulate_block(book, contract, beh, macro, path_lo, path_hi, b_lo, b_hi, hor
     )
     _simulate(book, contract, beh, macro, Chunk(path_lo, path_hi, b_lo, b_hi, horizon),
               Plan(plan_code, plan_amount), scratch, agg, end_state)
+
+
+def _log_pd(book, beh, macro, b_lo, b_hi) -> LogPD:
+    """The PD's terms as logarithms, for borrowers ``[b_lo, b_hi)``."""
+    score = book.pd_multiplier[b_lo:b_hi] if book.pd_multiplier.shape[0] > 0 else np.ones(0)
+    multipliers = rng.logs(np.array([beh.unemployed_pd_multiplier,
+                                     beh.restructure_pd_multiplier]))
+    return LogPD(rng.logs(beh.base_pd), rng.logs(beh.months_on_book_pd), rng.logs(macro.season),
+                 rng.logs(np.ascontiguousarray(score, np.float64)), b_lo, float(multipliers[0]),
+                 float(multipliers[1]))
 
 
 @functools.cache
@@ -503,10 +542,10 @@ def _simulate(book, contract, beh, macro, chunk, plan, scratch, agg, end_state):
             nd = book.borrower_start[b + 1] - d0
             seg = book.segment[b]
             approved = book.approved.shape[0] == 0 or book.approved[b] != 0
-            scratch.pd_cache[0] = -1.0  # no PD yet
-            scratch.pd_cache[2] = np.nan  # no exponent yet (NaN equals nothing)
+            scratch.pd_cache[0] = np.nan  # no PD yet
+            scratch.pd_cache[2] = np.nan  # no DSR term yet (NaN equals nothing)
             bs[L.B_DECIDED_MONTH] = -1
-            _employment(scratch.unemployed, a, b, seg, path, horizon, book, beh, macro)
+            _employment(scratch.unemployed, a, b, seg, path_keys, horizon, book, beh, macro)
             t = _start_borrower(st, keys, d0, nd, b, book, path_keys, contract, beh, as_of)
             _summarise(bs, st, sl, nd, t - 1)
             dpd30 = 0
@@ -586,7 +625,7 @@ def _simulate(book, contract, beh, macro, chunk, plan, scratch, agg, end_state):
                         steps.quarter_exit(a, t, seg, st, j, horizon)
                     if (closed and redraws and t > start and t < horizon
                             and (approved or t <= 0)):
-                        _redraw(a, t, seg, st, keys, j, d, b, path, path_keys, book, beh)
+                        _redraw(a, t, seg, st, keys, j, d, path, path_keys, book, beh)
                 if last:
                     break
                 if t == 0:

@@ -168,19 +168,31 @@ def _fill_probit(out):
 
 
 @jit(inline="always")
-def miss_quantile(p, table):
-    """Phi^-1 for the miss rule's thresholds, paid once per borrower and month: below 0.5,
+def miss_quantile(log_p, table):
+    """Phi^-1(p) for the miss rule's thresholds, from ``log_p`` = log(p) (the PD is summed in
+    logs, see ``steps.log_miss_probability``), paid once per borrower and month: below 0.5,
     linear in log(p) between the points of ``table`` (:func:`probit_table`; within 1e-5 of
-    Phi^-1, far inside any PD's uncertainty, at a third of the formula's cost); from 0.5,
-    and below the table, Acklam's formula alone (relative error below 1.2e-9). -inf at 0."""
-    if p <= 0.0:
+    Phi^-1, far inside any PD's uncertainty); from 0.5, and below the table, Acklam's formula
+    alone (relative error below 1.2e-9). -inf at p = 0."""
+    if log_p == -np.inf:
         return -np.inf
-    if p < 0.5:
-        g = (math.log(p) - _PROBIT_LO) * _PROBIT_STEPS
+    if log_p < _PROBIT_HI:
+        g = (log_p - _PROBIT_LO) * _PROBIT_STEPS
         if g >= 0.0:
             i = int(g)
             return table[i] + (g - i) * (table[i + 1] - table[i])
-    return acklam(p)
+    return acklam(math.exp(log_p))
+
+
+@jit
+def logs(values):
+    """The natural logarithms of non-negative ``values`` (-inf at 0), as libm computes them:
+    the PD's terms, tabulated once per chunk (the behaviour twin takes ``math.log``, the same
+    function)."""
+    out = np.empty(values.shape[0])
+    for i in range(values.shape[0]):
+        out[i] = math.log(values[i]) if values[i] > 0.0 else -np.inf
+    return out
 
 
 @jit(inline="always")

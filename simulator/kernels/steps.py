@@ -10,9 +10,11 @@ scratch state and due instalments (``layout``), ``a`` the path's aggregate
 The money mirrors ``simulator.contract.ledger``; the behaviour is MODEL.md 6.
 
 Steps that happen once in a drawdown's life (reported closed before day 0, restructured,
-charged off) are compiled apart and called (``jit(_nrt=False)``): numba copies an inlined
-helper's code once per level of inlining, and inlining every step took the kernel's cold
-compile from about 15 to 23 s; calling these costs nothing measurable.
+charged off, redrawn) are compiled apart and called (``jit(_nrt=False)``): numba copies an
+inlined helper's code once per level of inlining, and inlining every step took the kernel's
+cold compile from about 15 to 23 s. A called step takes numbers and the scratch arrays, never
+the groups of inputs: handing it the book's arrays copies every one of them at each call
+(passing ``book`` to the redraw cost a tenth of the kernel's time).
 """
 
 from __future__ import annotations
@@ -271,38 +273,52 @@ def arrears_draws(a, t, seg, st, sl, keys, j, loan_day, m, hazard, rate, method,
     return amount, False
 
 
+LOG_PD_CAP = math.log(0.999)  # the PD is capped at 0.999
+
+
 @jit(forceinline=True, _nrt=False)
-def miss_probability(b, seg, m, t, book, beh, macro, scratch):
-    """The borrower's PD for month ``m`` before the factor (MODEL.md 6): its segment's base PD
-    x months on book of its youngest drawdown x the month's season x exp(sensitivity x (DSR -
-    reference)) x the unemployed multiplier, its score's and restructuring's multipliers. DSR
-    is (level payments of its drawdowns + other debt service under the month's rates) over the
-    month's income (a replacement share of it while unemployed)."""
+def log_miss_probability(b, seg, m, t, book, beh, macro, scratch):
+    """The logarithm of the borrower's PD for month ``m`` before the factor (MODEL.md 6): its
+    segment's base PD x months on book of its youngest drawdown x the month's season x
+    exp(sensitivity x (DSR - reference)) x the unemployed multiplier, its score's and
+    restructuring's multipliers, capped at 0.999. DSR is (level payments of its drawdowns +
+    other debt service under the month's rates) over the month's income (a replacement share
+    of it while unemployed).
+
+    Summed as logarithms of its terms (``scratch.log_pd``, tabulated once per chunk), since the
+    miss rule reads Phi^-1 from a table in log(PD): no ``exp`` or ``log`` in the month."""
     bs = scratch.borrower
     unemployed = scratch.unemployed[m] != 0
-    income0 = book.income[b]
-    income = income0 * macro.income_multiplier[seg, m]
-    if unemployed:
-        income *= beh.unemployed_income_ratio
-    other = beh.other_debt_service_ratio[seg] * income0 * (
-        1.0 + beh.other_debt_rate_sensitivity * macro.rate_bp[m] / 100.0)
-    dsr = (bs[L.B_LEVEL_PAYMENTS] / 1e6 + other) / max(income, 1e-9)
+    level = bs[L.B_LEVEL_PAYMENTS]
+    income_multiplier = macro.income_multiplier[seg, m]
+    rate_bp = macro.rate_bp[m]
+    cache = scratch.pd_cache  # the DSR term's inputs and the term, often the last month's
+    if not (level == cache[2] and income_multiplier == cache[3] and unemployed == cache[4]
+            and rate_bp == cache[5]):
+        income0 = book.income[b]
+        income = income0 * income_multiplier
+        if unemployed:
+            income *= beh.unemployed_income_ratio
+        other = beh.other_debt_service_ratio[seg] * income0 * (
+            1.0 + beh.other_debt_rate_sensitivity * rate_bp / 100.0)
+        dsr = (level / 1e6 + other) / max(income, 1e-9)
+        cache[2] = level
+        cache[3] = income_multiplier
+        cache[4] = unemployed
+        cache[5] = rate_bp
+        cache[6] = beh.dsr_sensitivity * (dsr - beh.dsr_reference[seg])
     mob = (t - bs[L.B_YOUNGEST_ORIGIN]) // L.DAYS_PER_MONTH
-    curve = beh.months_on_book_pd
-    cache = scratch.pd_cache  # the last month's exponent and its exp, often the same
-    x = beh.dsr_sensitivity * (dsr - beh.dsr_reference[seg])
-    if x != cache[2]:
-        cache[2] = x
-        cache[3] = math.exp(x)
-    pd = (beh.base_pd[seg] * curve[min(max(mob, 1), curve.shape[0]) - 1] * macro.season[m]
-          * cache[3])
+    terms = scratch.log_pd
+    curve = terms.months_on_book
+    log_pd = (terms.base_pd[seg] + curve[min(max(mob, 1), curve.shape[0]) - 1]
+              + terms.season[m] + cache[6])
     if unemployed:
-        pd *= beh.unemployed_pd_multiplier
-    if book.pd_multiplier.shape[0] > 0:
-        pd *= book.pd_multiplier[b]
+        log_pd += terms.unemployed
+    if terms.score.shape[0] > 0:
+        log_pd += terms.score[b - terms.first_borrower]
     if bs[L.B_RESTRUCTURED] != 0:
-        pd *= beh.restructure_pd_multiplier
-    return min(0.999, pd)
+        log_pd += terms.restructured
+    return min(LOG_PD_CAP, log_pd)
 
 
 @jit(forceinline=True, _nrt=False)
@@ -313,11 +329,11 @@ def borrower_misses(b, seg, j, m, t, path, book, beh, macro, scratch, sqrt_rho, 
     bs = scratch.borrower
     if bs[L.B_DECIDED_MONTH] == m:
         return bs[L.B_MISSES_MONTH] != 0
-    pd = miss_probability(b, seg, m, t, book, beh, macro, scratch)
-    cache = scratch.pd_cache  # (PD, its quantile, ...): the last month's, often the same
-    if pd != cache[0]:
-        cache[0] = pd
-        cache[1] = rng.miss_quantile(pd, scratch.probit)
+    log_pd = log_miss_probability(b, seg, m, t, book, beh, macro, scratch)
+    cache = scratch.pd_cache  # (log PD, its quantile, ...): the last month's, often the same
+    if log_pd != cache[0]:
+        cache[0] = log_pd
+        cache[1] = rng.miss_quantile(log_pd, scratch.probit)
     threshold = (cache[1] - sqrt_rho * macro.segment_z[path, seg, m]) / sqrt_1mrho
     misses = rng.below_normal_cdf(rng.uniform_at(scratch.keys[j, K_MISS], m), threshold,
                                   scratch.phi_bounds)
@@ -549,11 +565,10 @@ def report(a, t, seg, st, j, outstanding):
     dd.report_restructured(a, t, seg, st, j, outstanding if restructured_on_book else -1)
 
 
-@jit(forceinline=True, _nrt=False)
-def redraw(a, t, seg, st, j, d, book):
-    """A new drawdown on the closed one's row (book row ``d``), disbursed today, on the book
-    from tomorrow: on today's terms from day 1, on the book's in the burn-in (today's policy
-    starts at day 1), reported from day 0."""
+@jit(_nrt=False)  # once per closure: called, not inlined, and handed only numbers
+def redraw(a, t, seg, st, j, principal, term, instalment, rate, today_terms):
+    """A new drawdown on the closed one's row, disbursed today on the terms given (today's
+    policy's: ``today_terms``), on the book from tomorrow, reported from day 0."""
     st[j, S_GENERATION] += 1
     st[j, S_STATUS] = ACTIVE
     st[j, S_RESTRUCTURED] = 0
@@ -565,14 +580,8 @@ def redraw(a, t, seg, st, j, d, book):
     for f in (S_PAID_PRINCIPAL, S_PAID_INTEREST, S_PAID_PENALTY, S_PAID_COMPOUND, S_PAID_FEES,
               S_PREPAID_PRINCIPAL, S_CHARGED_OFF_PRINCIPAL):
         st[j, f] = 0
-    if t >= 1:
-        dd.start_schedule(st, j, t, book.redraw_principal[d], book.term[d],
-                          book.redraw_instalment[d], book.redraw_rate[d])
-        st[j, S_TODAY_TERMS] = 1
-    else:
-        dd.start_schedule(st, j, t, book.principal[d], book.term[d], book.instalment[d],
-                          book.daily_rate[d])
-        st[j, S_TODAY_TERMS] = 0
+    dd.start_schedule(st, j, t, principal, term, instalment, rate)
+    st[j, S_TODAY_TERMS] = 1 if today_terms else 0
     if t < 0:  # the closed one was never reported: it counts among day 0's closed
         a[0, seg, L.N_BY_CODE + L.CODE_CLOSED] += 1
     st[j, S_REPORTED_CODE] = -1  # a new drawdown: n_closed keeps the old one

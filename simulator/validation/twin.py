@@ -47,6 +47,8 @@ from simulator.contract.schedule import METHODS, due_day, instalment_micro
 from simulator.results.registry import STAGE_FROM, STAGE_TO
 from simulator.validation import twin_rng as rng
 
+LOG_PD_CAP = math.log(0.999)  # the PD is capped at 0.999 (``steps.LOG_PD_CAP``)
+
 ACTIVE, CLOSED, CHARGED_OFF = "active", "closed", "charged off"
 GENERATION_SHIFT = 1 << 40  # the draw unit of a redraw: drawdown id + generation x 2**40
 DAYS_PER_MONTH = 30  # the macro month of day t is t // 30, the last month held to the end
@@ -145,7 +147,7 @@ class Twin:
         self.instalment = book.instalment.tolist()
         self.age = book.age.tolist()
         self.dpd0 = book.dpd0.tolist()
-        self.pd_multiplier = book.pd_multiplier.tolist() or None
+        self.log_pd_multiplier = [_log(x) for x in book.pd_multiplier.tolist()] or None
         self.approved = book.approved.tolist() or None
         self.redraw_principal = book.redraw_principal.tolist()
         self.redraw_rate = book.redraw_rate.tolist()
@@ -161,12 +163,16 @@ class Twin:
         self.redraws = beh.redraw_probability > 0.0 and len(self.redraw_principal) > 0
         self.burn_in = int(beh.burn_in_days)
         self.start = -self.burn_in  # the first day of behaviour is the one after it
-        self.months_on_book_pd = beh.months_on_book_pd.tolist()
+        # the PD's terms as logarithms: the miss rule sums them and reads Phi^-1 in log(PD)
+        self.log_base_pd = [_log(x) for x in beh.base_pd.tolist()]
+        self.log_months_on_book_pd = [_log(x) for x in beh.months_on_book_pd.tolist()]
+        self.log_unemployed_pd = _log(beh.unemployed_pd_multiplier)
+        self.log_restructure_pd = _log(beh.restructure_pd_multiplier)
         self.z = macro.z.tolist()
         self.segment_z = macro.segment_z.tolist()
         self.income_multiplier = macro.income_multiplier.tolist()
         self.rate_bp = macro.rate_bp.tolist()
-        self.season = macro.season.tolist()
+        self.log_season = [_log(x) for x in macro.season.tolist()]
         self.unemployment_start = macro.unemployment_start.tolist()
         self.separation = macro.separation.tolist()
         self.job_finding = macro.job_finding.tolist()
@@ -222,7 +228,7 @@ class Twin:
                  range(self.borrower_start[b], self.borrower_start[b + 1])]
         self.decided_month = -1  # the month of its last due-date decision
         self.misses_month = False
-        self.last_pd = -1.0  # its last PD and Phi^-1 of it
+        self.last_log_pd = math.nan  # its last log PD and Phi^-1 of it
         self.last_quantile = 0.0
         first = min([self.start] + [loan.origin + 1 for loan in loans]
                     + [self.start - self.dpd0[loan.row] for loan in loans])
@@ -496,9 +502,10 @@ class Twin:
         ``e < (Phi^-1(PD) - sqrt(rho) Z_s) / sqrt(1 - rho)``, one draw per month."""
         m = self._month(t)
         if self.decided_month != m:
-            pd = self._miss_probability(b, seg, m, t)
-            if pd != self.last_pd:
-                self.last_pd, self.last_quantile = pd, rng.miss_quantile(pd, self.probit)
+            log_pd = self._log_miss_probability(b, seg, m, t)
+            if log_pd != self.last_log_pd:
+                self.last_log_pd = log_pd
+                self.last_quantile = rng.miss_quantile(log_pd, self.probit)
             rho = self.beh.rho
             threshold = ((self.last_quantile - math.sqrt(rho) * self.segment_z[self.path][seg][m])
                          / math.sqrt(1.0 - rho))
@@ -506,12 +513,13 @@ class Twin:
             self.decided_month, self.misses_month = m, u < rng.normal_cdf(threshold)
         return self.misses_month
 
-    def _miss_probability(self, b: int, seg: int, m: int, t: int) -> float:
-        """The borrower's PD for month ``m`` before the factor: its segment's base PD x its
-        youngest drawdown's months-on-book multiplier x the season x exp(sensitivity x (DSR -
-        reference)), where DSR = (level payments + other debt service under the month's
-        rates) / the month's income (a replacement share of it while unemployed); then the
-        unemployed, score and restructuring multipliers."""
+    def _log_miss_probability(self, b: int, seg: int, m: int, t: int) -> float:
+        """The log of the borrower's PD for month ``m`` before the factor: its segment's base
+        PD x its youngest drawdown's months-on-book multiplier x the season x exp(sensitivity
+        x (DSR - reference)), where DSR = (level payments + other debt service under the
+        month's rates) / the month's income (a replacement share of it while unemployed);
+        then the unemployed, score and restructuring multipliers; capped at 0.999. Summed as
+        the logarithms of its terms, in this order."""
         beh = self.beh
         unemployed = self.unemployed[m]
         income0 = self.income[b]
@@ -521,18 +529,18 @@ class Twin:
         other = float(beh.other_debt_service_ratio[seg]) * income0 * (
             1.0 + beh.other_debt_rate_sensitivity * self.rate_bp[m] / 100.0)
         dsr = (self.level / 1e6 + other) / max(income, 1e-9)
-        curve = self.months_on_book_pd
+        curve = self.log_months_on_book_pd
         months_on_book = (t - self.youngest) // DAYS_PER_MONTH
-        pd = (float(beh.base_pd[seg]) * curve[min(max(months_on_book, 1), len(curve)) - 1]
-              * self.season[m]
-              * _exp(beh.dsr_sensitivity * (dsr - float(beh.dsr_reference[seg]))))
+        log_pd = (self.log_base_pd[seg] + curve[min(max(months_on_book, 1), len(curve)) - 1]
+                  + self.log_season[m]
+                  + beh.dsr_sensitivity * (dsr - float(beh.dsr_reference[seg])))
         if unemployed:
-            pd *= beh.unemployed_pd_multiplier
-        if self.pd_multiplier is not None:
-            pd *= self.pd_multiplier[b]
+            log_pd += self.log_unemployed_pd
+        if self.log_pd_multiplier is not None:
+            log_pd += self.log_pd_multiplier[b]
         if self.restructured:
-            pd *= beh.restructure_pd_multiplier
-        return min(0.999, pd)
+            log_pd += self.log_restructure_pd
+        return min(LOG_PD_CAP, log_pd)
 
     def _pay(self, seg: int, loan: Drawdown, t: int, amount: int) -> None:
         """Allocate a payment as the ledger does: the allocation groups over the due
@@ -722,6 +730,11 @@ def _level_payment(principal: int, rate: float, term: int) -> int:
     """A schedule's level monthly payment: its principal over the term plus the average
     month's interest of an amortising loan."""
     return principal // term + int(principal * rate * DAYS_PER_MONTH * (term + 1) / (2.0 * term))
+
+
+def _log(x: float) -> float:
+    """``math.log``, -inf at 0 as compiled code has it (a zero multiplier: no misses)."""
+    return math.log(x) if x > 0.0 else -math.inf
 
 
 def _exp(x: float) -> float:

@@ -108,16 +108,16 @@ def probit_table() -> list[float]:
     return [normal_ppf(math.exp(PROBIT_LO + i / PROBIT_STEPS)) for i in range(n)]
 
 
-def miss_quantile(p: float, table: list[float]) -> float:
-    """Phi^-1(p) for the miss rule, ``p`` in [0, 1): -inf at 0."""
-    if p <= 0.0:
+def miss_quantile(log_p: float, table: list[float]) -> float:
+    """Phi^-1(p) for the miss rule from ``log_p`` = log(p), ``p`` in [0, 1): -inf at p = 0."""
+    if log_p == -math.inf:
         return -math.inf
-    if p < 0.5:
-        g = (math.log(p) - PROBIT_LO) * PROBIT_STEPS
+    if log_p < PROBIT_HI:
+        g = (log_p - PROBIT_LO) * PROBIT_STEPS
         if g >= 0.0:
             i = int(g)
             return table[i] + (g - i) * (table[i + 1] - table[i])
-    return acklam(p)
+    return acklam(math.exp(log_p))
 
 
 def normal_ppf(p: float) -> float:
