@@ -504,7 +504,7 @@ def _phi_bounds() -> np.ndarray:
     return bounds
 
 
-@jit(_nrt=False)
+@jit(_nrt=False, loop_vectorize=False)
 def _simulate(book, contract, beh, macro, chunk, plan, scratch, agg, end_state):
     """:func:`simulate_block` with its scratch arrays allocated (``Scratch``).
 
