@@ -194,7 +194,11 @@ def report(a, t, seg, st, j, code, prin):
     """Record a drawdown's bucket code and principal at day ``t`` as changes from the last
     reported ones (the engine sums changes over days into levels)."""
     old = st[j, S_REPORTED_CODE]
-    if code == old and prin == st[j, S_REPORTED_PRINCIPAL]:
+    if code == old:  # the same bucket: only its principal moves (often, a due date's)
+        if prin != st[j, S_REPORTED_PRINCIPAL]:
+            if code < CODE_CHARGED_OFF:
+                a[t, seg, PRINCIPAL_BY_BUCKET + code] += prin - st[j, S_REPORTED_PRINCIPAL]
+            st[j, S_REPORTED_PRINCIPAL] = prin
         return
     if old >= 0:
         a[t, seg, N_BY_CODE + old] -= 1

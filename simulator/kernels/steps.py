@@ -450,7 +450,8 @@ def record_due(a, t, seg, st, sl, j, loan_day, principal):
         n = st[j, S_N_SLOTS]
         if n > 0 and sl[j, n - 1, D_DUE_DAY] == loan_day and sl[j, n - 1, D_ACCELERATED] == 0:
             unpaid = sl[j, n - 1, D_PRINCIPAL]
-    a[t, seg, L.PRINCIPAL_DUE_UNPAID] += unpaid
+    if unpaid != 0:
+        a[t, seg, L.PRINCIPAL_DUE_UNPAID] += unpaid
 
 
 # ---- 5. end of day ----------------------------------------------------------------------------
