@@ -104,6 +104,8 @@ def vintage_thresholds(a, t, st, sl, j, dpd, period, as_of, flow_day):
     as a first-payment default when its oldest unpaid instalment is the first of its original
     schedule (not restructured). Flags are kept before day 1 too, so that a drawdown already
     past a threshold then is not counted again."""
+    if dpd < L.PAST_30_DPD:
+        return
     flags = st[j, S_VINTAGE_FLAGS]
     if dpd >= L.PAST_30_DPD and flags & L.VF_DPD30 == 0:
         flags |= L.VF_DPD30
@@ -633,6 +635,8 @@ def quarter_end(a, t, seg, st, j, outstanding):
 def passed_quarter_ends(a, seg, st, sl, j, t):
     """The quarter ends from day 1 after its last step and before day ``t`` (the horizon's
     after it, for ``t = horizon + 1``), each with the stage and principal of that step."""
+    if t <= L.QUARTER_DAYS:
+        return
     q = ((st[j, L.S_UNACCRUED_FROM] - 1) // L.QUARTER_DAYS + 1) * L.QUARTER_DAYS
     q = max(q, L.QUARTER_DAYS)
     while q < t:
