@@ -2,7 +2,8 @@
 
 Every kernel is compiled with ``njit`` (nopython), ``nogil`` (so engine threads run kernels in
 parallel), ``fastmath=False`` (money must round the same way as the plain-Python ledger) and
-``error_model="numpy"``. Compiled kernels are cached in a per-user folder when it is writable
+``error_model="numpy"``; the portfolio kernel also without LLVM's loop vectorizer
+(``jit(loop_vectorize=False)``). Compiled kernels are cached in a per-user folder when it is writable
 (``$OVERDUE_CACHE_DIR``, else ``$NUMBA_CACHE_DIR``, else ``~/.cache/overdue/numba``); otherwise
 caching is switched off and kernels compile in memory, never failing a run because of a
 read-only home. Each version of the compiled sources gets its own subfolder (``src-<digest>``).
@@ -105,8 +106,8 @@ def jit(func=None, *, loop_vectorize=True, **extra):
     ``loop_vectorize=False`` compiles the function (and what it inlines) without LLVM's loop
     vectorizer: the portfolio kernel's loops run over a borrower's one to three drawdowns and
     their few due instalments, where the vectorized loops' checks and set-up cost more than
-    they save (about 7% of the kernel). The same bits either way: without fast-math the
-    vectorizer does not reorder floating-point arithmetic."""
+    they save (3-7% of the kernel, benchmarks/NOTES.md 3g). The same bits either way: without
+    fast-math the vectorizer does not reorder floating-point arithmetic."""
     options = {**_OPTIONS, **extra}
 
     def wrap(f):
