@@ -15,7 +15,7 @@ from simulator.contract.money import MICRO
 from simulator.contract.schedule import epoch_day, instalment_micro
 from simulator.engine.tables import levels
 from simulator.kernels import layout as L
-from simulator.kernels.portfolio import Book, _employment, simulate_block
+from simulator.kernels.portfolio import Book, _employment, _stream_keys, simulate_block
 from simulator.validation.checks import one_factor_behaviour, vasicek_inputs
 
 NO_PLAN = (np.zeros((0, 0), np.int8), np.zeros((0, 0), np.int64))
@@ -167,8 +167,10 @@ def test_spells_last_one_over_the_job_finding_chance():
     book = _book(n, 1, 0)
     chains = np.zeros((n, months), np.int8)
     a = np.zeros((s.horizon_days + 1, 3, L.N_METRICS), np.int64)
+    path_keys = _stream_keys(inputs.behaviour.seed, 0)  # path 0
     for b in range(n):
-        _employment(chains[b], a, b, 0, 0, s.horizon_days, book, inputs.behaviour, macro)
+        _employment(chains[b], a, b, 0, path_keys, s.horizon_days, book, inputs.behaviour,
+                    macro)
     was, now = chains[:, :-1] == 1, chains[:, 1:] == 1
     stayed, at_risk = int((was & now).sum()), int(was.sum())
     assert _within(stayed, at_risk, 0.75)
