@@ -3,10 +3,10 @@
 Every kernel is compiled with ``njit`` (nopython), ``nogil`` (so engine threads run kernels in
 parallel), ``fastmath=False`` (money must round the same way as the plain-Python ledger) and
 ``error_model="numpy"``; the portfolio kernel also without LLVM's loop vectorizer
-(``jit(loop_vectorize=False)``). Compiled kernels are cached in a per-user folder when it is writable
-(``$OVERDUE_CACHE_DIR``, else ``$NUMBA_CACHE_DIR``, else ``~/.cache/overdue/numba``); otherwise
-caching is switched off and kernels compile in memory, never failing a run because of a
-read-only home. Each version of the compiled sources gets its own subfolder (``src-<digest>``).
+(``jit(loop_vectorize=False)``). Compiled kernels are cached in a per-user folder when it is
+writable (``$OVERDUE_CACHE_DIR``, else ``$NUMBA_CACHE_DIR``, else ``~/.cache/overdue/numba``);
+otherwise caching is switched off and kernels compile in memory, never failing a run because
+of a read-only home. Each version of the compiled sources gets its own subfolder (``src-<digest>``).
 
 Importing this module sets no environment variable and no numba configuration for the rest of
 the process. The folder reaches numba through a cache locator, put in front of numba's own, that

@@ -104,10 +104,10 @@ def vintage_thresholds(a, t, st, sl, j, dpd, period, as_of, flow_day):
     as a first-payment default when its oldest unpaid instalment is the first of its original
     schedule (not restructured). Flags are kept before day 1 too, so that a drawdown already
     past a threshold then is not counted again."""
-    if dpd < L.PAST_30_DPD:
+    if dpd < L.PAST_30_DPD:  # under both thresholds: nothing to record
         return
     flags = st[j, S_VINTAGE_FLAGS]
-    if dpd >= L.PAST_30_DPD and flags & L.VF_DPD30 == 0:
+    if flags & L.VF_DPD30 == 0:
         flags |= L.VF_DPD30
         if flow_day:
             out = dd.principal_outstanding(st, sl, j)
